@@ -1,0 +1,54 @@
+"""residents.v1: residents' contact details and preferences, owned by cases.
+
+Subject: the resident id, so one resident's changes stay in order. These events may carry
+contact details; an erasure tells every projection to forget them.
+"""
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from civic_events.base import Event
+from civic_events.contact import Contact
+from civic_events.fields import Channel, Language, RoundId
+from civic_events.topics import RESIDENTS
+
+
+class ResidentUpserted(Event):
+    """A resident was created or their details changed; carries the whole current record."""
+
+    ce_type = "uk.gov.council.residents.ResidentUpserted.v1"
+    topic = RESIDENTS
+
+    resident_id: UUID
+    contact: Contact
+    preferred_channel: Channel
+    language: Language = "en"
+    collection_round_ids: tuple[RoundId, ...] = Field(
+        default=(), description="The rounds serving the resident's property."
+    )
+
+
+class ContactPreferencesChanged(Event):
+    """A resident chose how, and about what, they want to hear from the council."""
+
+    ce_type = "uk.gov.council.residents.ContactPreferencesChanged.v1"
+    topic = RESIDENTS
+
+    resident_id: UUID
+    preferred_channel: Channel
+    case_updates: bool
+    disruption_alerts: bool
+    planning_alerts: bool
+    planning_alert_radius_metres: int | None = Field(default=None, ge=50, le=5000)
+
+
+class ResidentErased(Event):
+    """A resident's personal data was erased; every projection must forget it."""
+
+    ce_type = "uk.gov.council.residents.ResidentErased.v1"
+    topic = RESIDENTS
+
+    resident_id: UUID
+    reason: Literal["resident_request", "retention_period_ended"]
