@@ -1,0 +1,59 @@
+# Civic Events: the commands. `make run` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PATH := $(HOME)/.local/bin:$(CURDIR)/.local/tools/bin:$(PATH)
+PYTEST_ARGS ?=
+
+.PHONY: help bootstrap infra-up infra-down infra-status run up down status test test-unit lint migrate bench chaos schemas
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+bootstrap: ## install uv and the virtual environment (idempotent)
+	@scripts/bootstrap.sh
+
+infra-up: bootstrap ## start Kafka and PostgreSQL locally (idempotent), create topics and databases
+	@scripts/infra/up.sh
+
+infra-down: ## stop Kafka and PostgreSQL
+	@scripts/infra/down.sh
+
+infra-status: ## are Kafka and PostgreSQL running?
+	@scripts/infra/status.sh
+
+run: infra-up ## start the whole platform in the foreground; Ctrl-C stops it
+	@scripts/services.sh run
+
+up: infra-up ## start the whole platform in the background
+	@scripts/services.sh start
+
+down: ## stop the platform and its infrastructure
+	@scripts/services.sh stop
+	@scripts/infra/down.sh
+
+status: ## what is running
+	@scripts/services.sh status
+	@scripts/infra/status.sh
+
+test: infra-up ## every test, against real Kafka and PostgreSQL
+	uv run --frozen pytest $(PYTEST_ARGS)
+
+test-unit: bootstrap ## the fast tests only (no I/O)
+	uv run --frozen pytest -m unit $(PYTEST_ARGS)
+
+lint: bootstrap ## ruff and mypy
+	uv run --frozen ruff check .
+	uv run --frozen ruff format --check .
+	uv run --frozen mypy libs/events/src libs/runtime/src services/intake/src services/cases/src services/notify/src services/payments/src
+
+migrate: infra-up ## apply every service's migrations
+	@for s in intake cases notify payments; do uv run --frozen python -m $$s migrate || exit 1; done
+
+schemas: bootstrap ## re-export the events' JSON Schemas after a (compatible) change
+	uv run --frozen python -m civic_events.schemas export
+
+bench: infra-up ## benchmarks (figures go to bench/results/)
+	uv run --frozen python -m bench
+
+chaos: infra-up ## failure tests: broker and database outages
+	uv run --frozen pytest tests/chaos -m slow $(PYTEST_ARGS)

@@ -1,0 +1,250 @@
+"""The app factory: a FastStream Kafka broker and a FastAPI app in one process, built from settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from civic_events.topics import ALL_TOPICS
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.specification import AsyncAPI
+from faststream.specification.asyncapi.site import get_asyncapi_html
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from civic_runtime import db, migrations
+from civic_runtime.consumers import EventHandlers, EventProcessor, RetryPolicy
+from civic_runtime.metrics import RuntimeMetrics
+from civic_runtime.outbox import OutboxRelay
+from civic_runtime.problems import install_problem_handlers, problem
+from civic_runtime.producer import EventProducer
+from civic_runtime.settings import ServiceSettings
+from civic_runtime.telemetry import configure_logging, configure_tracing
+from civic_runtime.uow import UnitOfWork, unit_of_work
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    """Everything a service's entrypoints need, built once per process by `create_service`."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    producer: EventProducer
+    relay: OutboxRelay
+    broker: KafkaBroker
+    metrics: RuntimeMetrics
+    processor: EventProcessor
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        return unit_of_work(self.session_factory, on_commit=self.relay.wake)
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+async def get_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    async with get_runtime(request).unit_of_work() as uow:
+        yield uow
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work)]
+
+
+def create_service(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    migrations_dir: Path,
+    handlers: EventHandlers | None = None,
+    routers: Sequence[APIRouter] = (),
+) -> FastAPI:
+    configure_logging(
+        service_name=settings.service_name, level=settings.log_level, json=settings.log_json
+    )
+    tracer_provider = configure_tracing(settings.service_name)
+    _instrument_asyncpg()
+    metrics = RuntimeMetrics()
+    handlers = handlers or EventHandlers()
+
+    engine = db.create_engine(settings)
+    session_factory = db.create_session_factory(engine)
+    producer = EventProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, client_id=settings.service_name
+    )
+    relay = OutboxRelay(
+        database_url=settings.database_url,
+        producer=producer,
+        metrics=metrics,
+        poll_interval_s=settings.outbox_poll_interval_ms / 1000,
+        batch_size=settings.outbox_batch_size,
+        retention_hours=settings.outbox_retention_hours,
+        topic_prefix=settings.topic_prefix,
+    )
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=settings.service_name,
+        graceful_timeout=settings.graceful_shutdown_s,
+        middlewares=[
+            KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+            KafkaPrometheusMiddleware(registry=metrics.registry, app_name=settings.service_name),
+        ],
+    )
+    processor = EventProcessor(
+        handlers=handlers,
+        session_factory=session_factory,
+        producer=producer,
+        metrics=metrics,
+        group_id=settings.group_id,
+        retry=RetryPolicy(
+            max_attempts=settings.retry_max_attempts,
+            initial_backoff_s=settings.retry_initial_backoff_ms / 1000,
+            max_backoff_s=settings.retry_max_backoff_ms / 1000,
+            outage_max_backoff_s=settings.outage_max_backoff_ms / 1000,
+        ),
+        on_commit=relay.wake,
+        topic_prefix=settings.topic_prefix,
+    )
+    if settings.consumer_enabled:
+        processor.subscribe(broker, auto_offset_reset=settings.consume_from)
+    for topic in ALL_TOPICS:
+        if settings.service_name in topic.producers:
+            broker.publisher(
+                settings.topic_prefix + topic.name, title=f"{topic.name}:{settings.service_name}"
+            )
+
+    runtime = ServiceRuntime(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        producer=producer,
+        relay=relay,
+        broker=broker,
+        metrics=metrics,
+        processor=processor,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await migrations.upgrade_async(migrations_dir, settings.database_url)
+        await producer.start()
+        if settings.outbox_enabled:
+            relay.start()
+        await broker.start()
+        logger.info("%s started", settings.service_name)
+        try:
+            yield
+        finally:
+            # Stop taking records and let in-flight ones finish (their offsets are committed as
+            # each finishes), publish what the outbox holds, then flush the producer.
+            await broker.stop()
+            if settings.outbox_enabled:
+                await relay.stop()
+            await producer.stop()
+            await engine.dispose()
+            logger.info("%s stopped", settings.service_name)
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan)
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    _install_http_metrics(app, metrics)
+    app.include_router(_operations_router(title=title, description=description))
+    for router in routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=tracer_provider, excluded_urls="healthz,readyz,metrics"
+    )
+    return app
+
+
+def _operations_router(*, title: str, description: str) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", response_model=None)
+    async def readyz(runtime: RuntimeDep) -> dict[str, object] | JSONResponse:
+        checks: dict[str, str] = {}
+        for name, check in (
+            ("database", db.ping(runtime.engine)),
+            ("kafka", runtime.producer.ping()),
+        ):
+            try:
+                await asyncio.wait_for(check, timeout=2.0)
+                checks[name] = "ok"
+            except Exception as exc:
+                checks[name] = f"unreachable: {type(exc).__name__}"
+        if all(state == "ok" for state in checks.values()):
+            return {"status": "ready", "checks": checks}
+        return problem(503, detail="a dependency is unreachable", checks=checks)
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics(runtime: RuntimeDep) -> Response:
+        return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_json(runtime: RuntimeDep) -> Response:
+        spec = AsyncAPI(runtime.broker, title=title, description=description).to_specification()
+        return Response(spec.to_json(), media_type="application/json")
+
+    @router.get("/asyncapi", include_in_schema=False)
+    async def asyncapi_html(runtime: RuntimeDep) -> HTMLResponse:
+        spec = AsyncAPI(runtime.broker, title=title, description=description).to_specification()
+        return HTMLResponse(get_asyncapi_html(spec, try_it_out_path=None))
+
+    return router
+
+
+def _install_http_metrics(app: FastAPI, metrics: RuntimeMetrics) -> None:
+    requests = Counter(
+        "civic_http_requests_total",
+        "HTTP requests by route and status.",
+        ["method", "route", "status"],
+        registry=metrics.registry,
+    )
+    latency = Histogram(
+        "civic_http_request_seconds",
+        "HTTP request latency.",
+        ["method", "route"],
+        registry=metrics.registry,
+    )
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        requests.labels(request.method, route, str(response.status_code)).inc()
+        latency.labels(request.method, route).observe(time.perf_counter() - started)
+        return response
+
+
+_asyncpg_instrumented = False
+
+
+def _instrument_asyncpg() -> None:
+    global _asyncpg_instrumented
+    if not _asyncpg_instrumented:
+        AsyncPGInstrumentor().instrument()
+        _asyncpg_instrumented = True

@@ -1,0 +1,323 @@
+"""At-least-once consumers: idempotent inbox, bounded retries with backoff, dead-letter topics.
+
+A service declares its handlers with `EventHandlers.on(EventType)`; the runtime subscribes one
+FastStream subscriber per topic and, for each record:
+
+1. decodes the CloudEvent; a record that cannot be decoded goes straight to the topic's `.dlq`;
+2. in one database transaction, records the event id in the inbox and runs the handler (a
+   redelivered event finds its id there and has no second effect);
+3. retries a failing handler with exponential backoff, a bounded number of times, then dead-letters
+   it; an outage (database or Kafka unreachable) is retried without limit instead, since nothing
+   else could be processed either;
+4. commits the record's offset only after its transaction has committed (or it is on the `.dlq`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+import sqlalchemy as sa
+from aiokafka import TopicPartition
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+from civic_events.base import Event
+from civic_events.envelope import KafkaRecord, PoisonMessage, decode, header
+from civic_events.topics import Topic
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from civic_runtime.metrics import RuntimeMetrics
+from civic_runtime.producer import EventProducer
+from civic_runtime.tables import InboxEntry
+from civic_runtime.telemetry import case_reference, redact
+from civic_runtime.uow import UnitOfWork, unit_of_work
+
+logger = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
+Outcome = Literal["applied", "duplicate", "ignored", "dead_lettered"]
+
+_inbox = InboxEntry.__table__
+DLQ_HEADER_PREFIX = "dlq-"
+
+
+class PermanentError(Exception):
+    """Raised by a handler when retrying cannot help: the record goes to `.dlq` at once."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    event_type: type[Event]
+    handler: Handler
+
+    @property
+    def name(self) -> str:
+        return f"{self.handler.__module__}.{self.handler.__qualname__}"
+
+
+class EventHandlers:
+    """The handlers of one service, by topic and event type."""
+
+    def __init__(self) -> None:
+        self._by_topic: dict[str, dict[str, Registration]] = {}
+        self._topics: dict[str, Topic] = {}
+
+    def on(
+        self, event_type: type[E]
+    ) -> Callable[[Callable[[E, UnitOfWork], Awaitable[None]]], Any]:
+        def register(handler: Callable[[E, UnitOfWork], Awaitable[None]]) -> Any:
+            topic = event_type.topic
+            registrations = self._by_topic.setdefault(topic.name, {})
+            if event_type.ce_type in registrations:
+                raise ValueError(f"{event_type.ce_type} already has a handler")
+            registrations[event_type.ce_type] = Registration(event_type, handler)
+            self._topics[topic.name] = topic
+            return handler
+
+        return register
+
+    @property
+    def topics(self) -> list[Topic]:
+        return list(self._topics.values())
+
+    def lookup(self, topic: str, ce_type: str) -> Registration | None:
+        return self._by_topic.get(topic, {}).get(ce_type)
+
+    def event_types(self, topic: str) -> list[type[Event]]:
+        return [registration.event_type for registration in self._by_topic.get(topic, {}).values()]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    initial_backoff_s: float = 0.1
+    max_backoff_s: float = 5.0
+    outage_max_backoff_s: float = 10.0
+
+    def backoff(self, attempt: int, *, outage: bool = False) -> float:
+        ceiling = self.outage_max_backoff_s if outage else self.max_backoff_s
+        delay = min(self.initial_backoff_s * 2 ** (attempt - 1), ceiling)
+        return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when the failure is the database or Kafka being unreachable, not the handler's fault."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sa.exc.DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(
+            seen,
+            OSError
+            | sa.exc.InterfaceError
+            | sa.exc.DisconnectionError
+            | sa.exc.TimeoutError
+            | KafkaConnectionError
+            | KafkaTimeoutError,
+        ):
+            return True
+        if type(seen).__name__ in {"ConnectionDoesNotExistError", "CannotConnectNowError"}:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+@dataclass(frozen=True)
+class ConsumedRecord:
+    """What the processor needs of a Kafka record (aiokafka's ConsumerRecord has these fields)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+
+class EventProcessor:
+    def __init__(
+        self,
+        *,
+        handlers: EventHandlers,
+        session_factory: async_sessionmaker[AsyncSession],
+        producer: EventProducer,
+        metrics: RuntimeMetrics,
+        group_id: str,
+        retry: RetryPolicy,
+        on_commit: Callable[[], None] | None = None,
+        topic_prefix: str = "",
+    ) -> None:
+        self._topic_prefix = topic_prefix
+        self._handlers = handlers
+        self._session_factory = session_factory
+        self._producer = producer
+        self._metrics = metrics
+        self._group_id = group_id
+        self._retry = retry
+        self._on_commit = on_commit
+
+    def subscribe(
+        self, broker: KafkaBroker, *, auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    ) -> None:
+        for topic in self._handlers.topics:
+            names = ", ".join(t.__name__ for t in self._handlers.event_types(topic.name))
+            subscriber = broker.subscriber(
+                self._topic_prefix + topic.name,
+                group_id=self._group_id,
+                ack_policy=AckPolicy.MANUAL,
+                auto_offset_reset=auto_offset_reset,
+                decoder=_raw_body,
+                title=f"{topic.name}:{self._group_id}",
+                description=f"Handles {names}; poison and exhausted records go to {topic.dlq}.",
+            )
+            subscriber(self._faststream_handler)
+
+    async def _faststream_handler(self, message: KafkaMessage) -> None:
+        record = message.raw_message
+        assert not isinstance(record, tuple)
+        await self.process(record)
+        try:
+            await message.consumer.commit(
+                {TopicPartition(record.topic, record.partition): record.offset + 1}  # type: ignore[call-arg]
+            )
+        except KafkaError:
+            # After a rebalance the partition may be someone else's: they will see the record again,
+            # and the inbox makes that harmless.
+            logger.warning(
+                "offset commit failed for %s[%s]@%s", record.topic, record.partition, record.offset
+            )
+
+    async def process(self, record: Any) -> Outcome:
+        """Apply one record. Never raises, except when cancelled (then nothing was committed)."""
+        try:
+            event = decode(record.headers, record.value)
+        except PoisonMessage as exc:
+            await self._dead_letter(record, reason=exc.reason, error=str(exc), attempts=0)
+            self._count(record.topic, header(record.headers, "ce_type"), "dead_lettered")
+            return "dead_lettered"
+        registration = self._handlers.lookup(
+            record.topic.removeprefix(self._topic_prefix), event.ce_type
+        )
+        if registration is None:
+            self._count(record.topic, event.ce_type, "ignored")
+            return "ignored"
+
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with self._metrics.handler_seconds.labels(record.topic).time():
+                    outcome = await self._apply(registration, event, record)
+                self._count(record.topic, event.ce_type, outcome)
+                return outcome
+            except asyncio.CancelledError:
+                raise
+            except PermanentError as exc:
+                return await self._give_up(record, event, "rejected", exc, attempt)
+            except Exception as exc:
+                if is_outage(exc):
+                    attempt -= 1
+                    self._metrics.retries.labels(record.topic, "outage").inc()
+                    logger.warning("outage while applying %s; waiting: %s", event.ce_type, exc)
+                    await asyncio.sleep(self._retry.backoff(min(attempt + 1, 10), outage=True))
+                    continue
+                if attempt >= self._retry.max_attempts:
+                    return await self._give_up(record, event, "retries_exhausted", exc, attempt)
+                self._metrics.retries.labels(record.topic, "error").inc()
+                logger.warning(
+                    "handler %s failed (attempt %d of %d): %s",
+                    registration.name,
+                    attempt,
+                    self._retry.max_attempts,
+                    exc,
+                )
+                await asyncio.sleep(self._retry.backoff(attempt))
+
+    async def _apply(self, registration: Registration, event: Event, record: Any) -> Outcome:
+        token = case_reference.set(event.subject)
+        try:
+            async with unit_of_work(self._session_factory, on_commit=self._on_commit) as uow:
+                claimed = await uow.session.execute(
+                    insert(_inbox)
+                    .values(
+                        handler=registration.name,
+                        event_id=event.event_id,
+                        event_type=event.ce_type,
+                        topic=record.topic,
+                        partition=record.partition,
+                        offset=record.offset,
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(_inbox.c.event_id)
+                )
+                if claimed.first() is None:
+                    return "duplicate"
+                await registration.handler(event, uow)
+            return "applied"
+        finally:
+            case_reference.reset(token)
+
+    async def _give_up(
+        self, record: Any, event: Event, reason: str, exc: Exception, attempts: int
+    ) -> Outcome:
+        logger.error("dead-lettering %s after %d attempt(s): %s", event.ce_type, attempts, exc)
+        await self._dead_letter(
+            record, reason=reason, error=f"{type(exc).__name__}: {exc}", attempts=attempts
+        )
+        self._count(record.topic, event.ce_type, "dead_lettered")
+        return "dead_lettered"
+
+    async def _dead_letter(self, record: Any, *, reason: str, error: str, attempts: int) -> None:
+        headers = [
+            (name, value if isinstance(value, bytes) else str(value).encode())
+            for name, value in (record.headers or [])
+            if not name.startswith(DLQ_HEADER_PREFIX)
+        ]
+        headers += [
+            (f"{DLQ_HEADER_PREFIX}{name}", str(value).encode())
+            for name, value in {
+                "reason": reason,
+                "error": redact(error)[:1000],
+                "original-topic": record.topic,
+                "original-partition": record.partition,
+                "original-offset": record.offset,
+                "attempts": attempts,
+                "consumer-group": self._group_id,
+                "failed-at": datetime.now(UTC).isoformat(),
+            }.items()
+        ]
+        dead_letter = KafkaRecord(
+            topic=f"{record.topic}.dlq",
+            key=record.key or b"",
+            value=record.value or b"",
+            headers=headers,
+        )
+        outage_attempt = 0
+        while True:
+            try:
+                await self._producer.send(dead_letter)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                outage_attempt += 1
+                logger.warning("could not dead-letter to %s; retrying: %s", dead_letter.topic, exc)
+                await asyncio.sleep(self._retry.backoff(min(outage_attempt, 10), outage=True))
+
+    def _count(self, topic: str, event_type: str | None, outcome: Outcome) -> None:
+        self._metrics.consumed.labels(topic, event_type or "unknown", outcome).inc()
+
+
+async def _raw_body(message: Any) -> bytes:
+    """Keep the body as bytes: decoding (and its failures) belongs to the processor, not FastStream."""
+    body: bytes = message.body
+    return body

@@ -1,0 +1,215 @@
+"""Transactional outbox: events written with the state change, then relayed to Kafka in order per key.
+
+The relay is safe with several instances: only the holder of a PostgreSQL advisory lock publishes,
+and it does every read and write on the connection that holds the lock, so an instance that loses
+its connection loses the lock and stops publishing at once. Rows are chosen by `published_at IS NULL`
+rather than by a moving cursor: an id taken by a transaction that commits late is still found.
+Writers of one key are serialised by a transaction-scoped advisory lock on the key, so within a key
+ids follow commit order and the relay's `ORDER BY id` keeps that order on Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from civic_events.base import Event
+from civic_events.envelope import KafkaRecord, encode
+from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+
+from civic_runtime.metrics import RuntimeMetrics
+from civic_runtime.producer import EventProducer
+from civic_runtime.tables import OutboxMessage
+from civic_runtime.telemetry import current_trace_headers
+
+logger = logging.getLogger(__name__)
+tracer = trace.get_tracer("civic_runtime.outbox")
+
+_RELAY_LOCK_ID = 7_301_000_002
+_outbox = OutboxMessage.__table__
+
+
+async def add_to_outbox(session: AsyncSession, event: Event) -> None:
+    """Stage `event` in the caller's transaction; it is published only if that transaction commits."""
+    record = encode(event, **current_trace_headers())
+    await session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": event.key}
+    )
+    await session.execute(
+        sa.insert(_outbox).values(
+            event_id=event.event_id,
+            event_type=event.ce_type,
+            topic=record.topic,
+            key=event.key,
+            headers=[[name, value.decode()] for name, value in record.headers],
+            payload=record.value,
+        )
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        producer: EventProducer,
+        metrics: RuntimeMetrics,
+        poll_interval_s: float = 0.025,
+        batch_size: int = 500,
+        retention_hours: int = 168,
+        standby_interval_s: float = 1.0,
+        topic_prefix: str = "",
+    ) -> None:
+        self._topic_prefix = topic_prefix
+        self._database_url = database_url
+        self._producer = producer
+        self._metrics = metrics
+        self._poll_interval_s = poll_interval_s
+        self._batch_size = batch_size
+        self._retention_hours = retention_hours
+        self._standby_interval_s = standby_interval_s
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._engine: AsyncEngine | None = None
+        self.is_leader = False
+
+    def wake(self) -> None:
+        """Called after a local commit that wrote to the outbox: publish now rather than at next poll."""
+        self._wakeup.set()
+
+    def start(self) -> None:
+        # A dedicated engine without a pool: closing the connection really ends the session,
+        # which releases the advisory lock even if we never get to unlock it.
+        self._engine = create_async_engine(self._database_url, poolclass=sa.pool.NullPool)
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Publish what is already committed, then release leadership."""
+        self._stopping.set()
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+        if self._engine is not None:
+            await self._engine.dispose()
+
+    async def _run(self) -> None:
+        assert self._engine is not None
+        while not self._stopping.is_set():
+            try:
+                async with self._engine.connect() as connection:
+                    if await self._try_lead(connection):
+                        await self._lead(connection)
+            except Exception:
+                logger.exception("outbox relay failed; retrying")
+            finally:
+                self._set_leader(False)
+            if not self._stopping.is_set():
+                await self._sleep(self._standby_interval_s)
+
+    async def _try_lead(self, connection: AsyncConnection) -> bool:
+        with suppress_instrumentation():
+            got = await connection.scalar(
+                sa.text("SELECT pg_try_advisory_lock(:id)"), {"id": _RELAY_LOCK_ID}
+            )
+            await connection.commit()
+        self._set_leader(bool(got))
+        return bool(got)
+
+    async def _lead(self, connection: AsyncConnection) -> None:
+        last_housekeeping = float("-inf")
+        loop = asyncio.get_running_loop()
+        while True:
+            published = await self.publish_batch(connection)
+            if loop.time() - last_housekeeping > 300:
+                await self._housekeeping(connection)
+                last_housekeeping = loop.time()
+            if published >= self._batch_size:
+                continue
+            if self._stopping.is_set():
+                break
+            await self._sleep(self._poll_interval_s)
+        with suppress_instrumentation():
+            await connection.execute(
+                sa.text("SELECT pg_advisory_unlock(:id)"), {"id": _RELAY_LOCK_ID}
+            )
+            await connection.commit()
+
+    async def publish_batch(self, connection: AsyncConnection) -> int:
+        with suppress_instrumentation():
+            rows = (
+                await connection.execute(
+                    sa.select(
+                        _outbox.c.id,
+                        _outbox.c.topic,
+                        _outbox.c.key,
+                        _outbox.c.headers,
+                        _outbox.c.payload,
+                        _outbox.c.created_at,
+                    )
+                    .where(_outbox.c.published_at.is_(None))
+                    .order_by(_outbox.c.id)
+                    .limit(self._batch_size)
+                )
+            ).all()
+            await connection.commit()
+        self._metrics.outbox_pending.set(len(rows))
+        if not rows:
+            return 0
+        records = [self._record(row) for row in rows]
+        await self._producer.send_many(records)
+        now = datetime.now(UTC)
+        await connection.execute(
+            sa.update(_outbox)
+            .where(_outbox.c.id.in_([row.id for row in rows]))
+            .values(published_at=sa.func.now())
+        )
+        await connection.commit()
+        for row in rows:
+            self._metrics.outbox_published.labels(row.topic).inc()
+            self._metrics.outbox_delay.observe(max(0.0, (now - row.created_at).total_seconds()))
+        return len(rows)
+
+    def _record(self, row: Any) -> KafkaRecord:
+        stored = {name: value for name, value in row.headers}
+        # The publish span joins the trace of the transaction that wrote the event.
+        with tracer.start_as_current_span(
+            f"{row.topic} publish",
+            context=propagate.extract(stored),
+            kind=trace.SpanKind.PRODUCER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": row.topic},
+        ):
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+        headers = {**stored, **carrier}
+        return KafkaRecord(
+            topic=self._topic_prefix + row.topic,
+            key=row.key.encode(),
+            value=row.payload,
+            headers=[(name, value.encode()) for name, value in headers.items()],
+        )
+
+    async def _housekeeping(self, connection: AsyncConnection) -> None:
+        with suppress_instrumentation():
+            await connection.execute(
+                sa.text(
+                    "DELETE FROM outbox WHERE published_at < now() - make_interval(hours => :hours)"
+                ),
+                {"hours": self._retention_hours},
+            )
+            await connection.commit()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
+        self._wakeup.clear()
+
+    def _set_leader(self, leader: bool) -> None:
+        self.is_leader = leader
+        self._metrics.outbox_leader.set(1 if leader else 0)

@@ -1,0 +1,42 @@
+import pytest
+from civic_runtime.settings import ServiceSettings
+from pydantic import ValidationError
+
+pytestmark = pytest.mark.unit
+
+
+def test_development_defaults_are_the_local_stack() -> None:
+    settings = ServiceSettings(service_name="cases")
+    assert settings.kafka_bootstrap_servers == "127.0.0.1:9092"
+    assert settings.group_id == "cases"
+
+
+def test_production_refuses_the_development_database_password() -> None:
+    with pytest.raises(ValidationError, match="development password"):
+        ServiceSettings(service_name="cases", environment="production")
+
+
+def test_production_accepts_a_real_secret() -> None:
+    settings = ServiceSettings(
+        service_name="cases",
+        environment="production",
+        database_url="postgresql+asyncpg://cases:s3cret-from-vault@db:5432/cases",
+    )
+    assert settings.environment == "production"
+
+
+def test_settings_come_from_the_environment_with_the_service_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic_settings import SettingsConfigDict
+
+    class CasesSettings(ServiceSettings):
+        model_config = SettingsConfigDict(env_prefix="CASES_", frozen=True)
+        service_name: str = "cases"
+
+    monkeypatch.setenv("CASES_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    monkeypatch.setenv("CASES_RETRY_MAX_ATTEMPTS", "7")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "not-mine:9092")
+    settings = CasesSettings()
+    assert settings.kafka_bootstrap_servers == "kafka:9092"
+    assert settings.retry_max_attempts == 7

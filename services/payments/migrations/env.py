@@ -1,0 +1,5 @@
+"""Alembic environment of the payments service's database (the logic is shared, in civic_runtime)."""
+
+from civic_runtime.migrations import run_env
+
+run_env()

@@ -1,0 +1,1 @@
+"""The payments service: Payment requests, GOV.UK Pay gateway integration, signed webhooks, refunds."""
