@@ -103,6 +103,9 @@ def create_service(
         settings.kafka_bootstrap_servers,
         client_id=settings.service_name,
         graceful_timeout=settings.graceful_shutdown_s,
+        # FastStream's own lines go through our JSON handler; per-message lines only at DEBUG.
+        logger=logging.getLogger("faststream"),
+        log_level=logging.DEBUG,
         middlewares=[
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
             KafkaPrometheusMiddleware(registry=metrics.registry, app_name=settings.service_name),
@@ -122,6 +125,7 @@ def create_service(
         ),
         on_commit=relay.wake,
         topic_prefix=settings.topic_prefix,
+        commit_interval_s=settings.commit_interval_ms / 1000,
     )
     if settings.consumer_enabled:
         processor.subscribe(broker, auto_offset_reset=settings.consume_from)
@@ -149,13 +153,15 @@ def create_service(
         await producer.start()
         if settings.outbox_enabled:
             relay.start()
+        processor.offsets.start()
         await broker.start()
         logger.info("%s started", settings.service_name)
         try:
             yield
         finally:
-            # Stop taking records and let in-flight ones finish (their offsets are committed as
-            # each finishes), publish what the outbox holds, then flush the producer.
+            # Commit finished records' offsets; stop taking records and let in-flight ones finish
+            # (each commits as it finishes); publish what the outbox holds; flush the producer.
+            await processor.offsets.close()
             await broker.stop()
             if settings.outbox_enabled:
                 await relay.stop()

@@ -9,7 +9,8 @@ FastStream subscriber per topic and, for each record:
 3. retries a failing handler with exponential backoff, a bounded number of times, then dead-letters
    it; an outage (database or Kafka unreachable) is retried without limit instead, since nothing
    else could be processed either;
-4. commits the record's offset only after its transaction has committed (or it is on the `.dlq`).
+4. commits the record's offset only after its transaction has committed (or it is on the `.dlq`),
+   coalescing commits (see `offsets`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
-from aiokafka import TopicPartition
-from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from civic_events.base import Event
 from civic_events.envelope import KafkaRecord, PoisonMessage, decode, header
 from civic_events.topics import Topic
@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civic_runtime.metrics import RuntimeMetrics
+from civic_runtime.offsets import OffsetCommitter
 from civic_runtime.producer import EventProducer
 from civic_runtime.tables import InboxEntry
 from civic_runtime.telemetry import case_reference, redact
@@ -155,8 +156,10 @@ class EventProcessor:
         retry: RetryPolicy,
         on_commit: Callable[[], None] | None = None,
         topic_prefix: str = "",
+        commit_interval_s: float = 0.1,
     ) -> None:
         self._topic_prefix = topic_prefix
+        self.offsets = OffsetCommitter(interval_s=commit_interval_s)
         self._handlers = handlers
         self._session_factory = session_factory
         self._producer = producer
@@ -185,16 +188,7 @@ class EventProcessor:
         record = message.raw_message
         assert not isinstance(record, tuple)
         await self.process(record)
-        try:
-            await message.consumer.commit(
-                {TopicPartition(record.topic, record.partition): record.offset + 1}  # type: ignore[call-arg]
-            )
-        except KafkaError:
-            # After a rebalance the partition may be someone else's: they will see the record again,
-            # and the inbox makes that harmless.
-            logger.warning(
-                "offset commit failed for %s[%s]@%s", record.topic, record.partition, record.offset
-            )
+        await self.offsets.done(message.consumer, record)  # type: ignore[arg-type]
 
     async def process(self, record: Any) -> Outcome:
         """Apply one record. Never raises, except when cancelled (then nothing was committed)."""

@@ -33,6 +33,8 @@ class ServiceSettings(BaseSettings):
     consumer_group: str | None = None
     consume_from: Literal["earliest", "latest"] = "earliest"
     consumer_enabled: bool = True
+    # Offsets are committed after the records' transactions, in a batch at most this often.
+    commit_interval_ms: int = Field(default=100, ge=0)
 
     # Retries of a handler that fails: bounded, with exponential backoff, then the `.dlq`.
     retry_max_attempts: int = Field(default=5, ge=1)

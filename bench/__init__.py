@@ -1,0 +1,1 @@
+"""Benchmarks: figures, not assertions. `make bench` runs them against the local stack."""

@@ -1,0 +1,27 @@
+"""`python -m bench`: run every benchmark and write bench/results/latest.md."""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import consumer_throughput, outbox_latency
+
+RESULTS = Path(__file__).parent / "results" / "latest.md"
+
+
+async def main() -> None:
+    sections = [await outbox_latency.run(), await consumer_throughput.run()]
+    header = (
+        f"# Benchmark results\n\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{platform.node()}, Python {platform.python_version()}, local single-node Kafka and "
+        "PostgreSQL (`make infra-up`).\n"
+    )
+    RESULTS.write_text("\n".join([header, *sections]))
+    print(RESULTS.read_text())
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,78 @@
+"""A throwaway database and topic prefix on the local stack, and a runtime built on them."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from civic_runtime.admin import ensure_topics, registry_topics
+from civic_runtime.app import create_service
+from civic_runtime.consumers import EventHandlers
+from civic_runtime.settings import ServiceSettings
+from fastapi import FastAPI
+from intake.bootstrap import MIGRATIONS_DIR
+from sqlalchemy.ext.asyncio import create_async_engine
+
+KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+ADMIN_DATABASE = os.environ.get(
+    "DATABASE_URL", "postgresql+asyncpg://civic:civic@127.0.0.1:5432/postgres"
+)
+
+
+@asynccontextmanager
+async def scratch() -> AsyncIterator[tuple[str, str]]:
+    """A new database and a topic prefix (2 partitions per topic); the database is dropped after."""
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    prefix = f"b{uuid.uuid4().hex[:8]}."
+    admin = create_async_engine(
+        ADMIN_DATABASE, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+    )
+    async with admin.connect() as connection:
+        await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    await ensure_topics(KAFKA, registry_topics(prefix, partitions=2))
+    try:
+        url = sa.make_url(ADMIN_DATABASE).set(database=name).render_as_string(hide_password=False)
+        yield url, prefix
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+def settings(database_url: str, prefix: str, **overrides: Any) -> ServiceSettings:
+    values: dict[str, Any] = {
+        "service_name": "bench",
+        "environment": "test",
+        "database_url": database_url,
+        "kafka_bootstrap_servers": KAFKA,
+        "topic_prefix": prefix,
+        "consumer_group": f"{prefix}bench",
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return ServiceSettings(**values)
+
+
+def app(service_settings: ServiceSettings, handlers: EventHandlers | None = None) -> FastAPI:
+    # Any service's migrations create the runtime's tables; intake's are the smallest.
+    return create_service(
+        service_settings,
+        title="bench",
+        description="benchmark",
+        migrations_dir=MIGRATIONS_DIR,
+        handlers=handlers,
+    )
+
+
+def percentiles(samples_ms: list[float]) -> str:
+    ordered = sorted(samples_ms)
+    cuts = statistics.quantiles(ordered, n=100)
+    return (
+        f"p50 {cuts[49]:.1f} ms, p95 {cuts[94]:.1f} ms, p99 {cuts[98]:.1f} ms, "
+        f"max {ordered[-1]:.1f} ms (n={len(ordered)})"
+    )
