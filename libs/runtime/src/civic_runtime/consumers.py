@@ -188,7 +188,7 @@ class EventProcessor:
         record = message.raw_message
         assert not isinstance(record, tuple)
         await self.process(record)
-        await self.offsets.done(message.consumer, record)  # type: ignore[arg-type]
+        await self.offsets.done(message.consumer, record)
 
     async def process(self, record: Any) -> Outcome:
         """Apply one record. Never raises, except when cancelled (then nothing was committed)."""

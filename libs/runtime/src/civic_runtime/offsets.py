@@ -55,7 +55,7 @@ class OffsetCommitter:
             pending, self._pending = self._pending, {}
             for consumer, offsets in pending.items():
                 try:
-                    await consumer.commit(offsets)  # type: ignore[arg-type]
+                    await consumer.commit(offsets)
                 except KafkaError as exc:
                     # The partitions may have moved to another member: it will see these records
                     # again, and the inbox makes that harmless.

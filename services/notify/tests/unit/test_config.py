@@ -1,0 +1,18 @@
+import pytest
+from notify.config import NotifySettings
+
+pytestmark = pytest.mark.unit
+
+
+def test_defaults_are_the_local_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NOTIFY_HTTP_PORT", "NOTIFY_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = NotifySettings()
+    assert (settings.service_name, settings.http_port) == ("notify", 8003)
+    assert settings.database_url.endswith("/notify")
+
+
+def test_only_notify_prefixed_variables_configure_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTIFY_TOPIC_PREFIX", "staging.")
+    monkeypatch.setenv("TOPIC_PREFIX", "wrong.")
+    assert NotifySettings().topic_prefix == "staging."
