@@ -66,21 +66,36 @@ def infrastructure() -> Iterator[Infrastructure]:
 
 
 @pytest.fixture
-async def database_url(infrastructure: Infrastructure) -> AsyncIterator[str]:
-    """A new, empty database for this test alone."""
-    name = f"test_{uuid.uuid4().hex[:16]}"
+async def new_database(
+    infrastructure: Infrastructure,
+) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """Make new, empty databases for this test alone; they are dropped after it."""
     admin = create_async_engine(
         infrastructure.admin_database_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
     )
-    async with admin.connect() as connection:
-        await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(infrastructure.admin_database_url).set(database=name)
+    names: list[str] = []
+
+    async def create() -> str:
+        name = f"test_{uuid.uuid4().hex[:16]}"
+        async with admin.connect() as connection:
+            await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        names.append(name)
+        url = sa.make_url(infrastructure.admin_database_url).set(database=name)
+        return url.render_as_string(hide_password=False)
+
     try:
-        yield url.render_as_string(hide_password=False)
+        yield create
     finally:
         async with admin.connect() as connection:
-            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for name in names:
+                await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+@pytest.fixture
+async def database_url(new_database: Callable[[], Awaitable[str]]) -> str:
+    """A new, empty database for this test alone."""
+    return await new_database()
 
 
 _created_topics: dict[str, list[str]] = {}

@@ -56,7 +56,7 @@ status() {
 }
 
 foreground() {
-  trap 'echo; echo "stopping…"; stop; exit 0' INT TERM
+  trap 'trap "" INT TERM; echo; echo "stopping…"; stop; exit 0' INT TERM
   start
   cat <<TXT
 

@@ -17,26 +17,34 @@ class EventProducer:
     """
 
     def __init__(self, *, bootstrap_servers: str, client_id: str, linger_ms: int = 5) -> None:
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            client_id=client_id,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=linger_ms,
-            request_timeout_ms=15_000,
-        )
-        self._started = False
+        self._options = {
+            "bootstrap_servers": bootstrap_servers,
+            "client_id": client_id,
+            "acks": "all",
+            "enable_idempotence": True,
+            "linger_ms": linger_ms,
+            "request_timeout_ms": 15_000,
+        }
+        self._client: AIOKafkaProducer | None = None
+
+    @property
+    def _producer(self) -> AIOKafkaProducer:
+        if self._client is None:
+            raise RuntimeError("the producer is not started")
+        return self._client
 
     async def start(self) -> None:
-        if not self._started:
-            await self._producer.start()
-            self._started = True
+        # aiokafka binds its client to the running event loop: create it here, not in __init__.
+        if self._client is None:
+            client = AIOKafkaProducer(**self._options)
+            await client.start()
+            self._client = client
 
     async def stop(self) -> None:
-        if self._started:
-            await self._producer.flush()
-            await self._producer.stop()
-            self._started = False
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.flush()
+            await client.stop()
 
     async def send(self, record: KafkaRecord) -> None:
         await self.send_many([record])
