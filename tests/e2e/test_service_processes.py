@@ -45,7 +45,7 @@ async def test_each_service_runs_as_a_process_becomes_ready_and_stops_gracefully
 
     try:
         async with httpx.AsyncClient(timeout=2.0) as client:
-            for service, (process, port) in processes.items():
+            for process, port in processes.values():
 
                 async def ready(port: int = port, process: Any = process) -> bool:
                     assert process.returncode is None, "the service exited"
