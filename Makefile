@@ -44,7 +44,7 @@ test-unit: bootstrap ## the fast tests only (no I/O)
 lint: bootstrap ## ruff and mypy
 	uv run --frozen ruff check .
 	uv run --frozen ruff format --check .
-	uv run --frozen mypy libs/events/src libs/runtime/src services/intake/src services/cases/src services/notify/src services/payments/src
+	uv run --frozen mypy libs/events/src libs/runtime/src services/intake/src services/cases/src services/notify/src services/payments/src tools/simulators/src
 
 migrate: infra-up ## apply every service's migrations
 	@for s in intake cases notify payments; do uv run --frozen python -m $$s migrate || exit 1; done
