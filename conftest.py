@@ -65,6 +65,23 @@ def infrastructure() -> Iterator[Infrastructure]:
     yield Infrastructure(LOCAL_KAFKA, LOCAL_DATABASE)
 
 
+async def drop_database(admin: Any, name: str) -> None:
+    """Drop a test database, even while an autovacuum worker visits it.
+
+    WITH (FORCE) may not terminate a backend of another role (an autovacuum worker runs as the
+    superuser), so a refusal is retried for a few seconds.
+    """
+    for attempt in range(20):
+        try:
+            async with admin.connect() as connection:
+                await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except sa.exc.DBAPIError:
+            if attempt == 19:
+                raise
+            await asyncio.sleep(0.25)
+
+
 @pytest.fixture
 async def new_database(
     infrastructure: Infrastructure,
@@ -86,9 +103,8 @@ async def new_database(
     try:
         yield create
     finally:
-        async with admin.connect() as connection:
-            for name in names:
-                await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for name in names:
+            await drop_database(admin, name)
         await admin.dispose()
 
 
