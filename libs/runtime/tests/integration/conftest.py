@@ -15,8 +15,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from civic_events.cases import CaseOpened
+from civic_events.envelope import KafkaRecord
 from civic_runtime.app import ServiceRuntime, create_service
 from civic_runtime.consumers import EventHandlers
+from civic_runtime.producer import EventProducer
 from civic_runtime.settings import ServiceSettings
 from civic_runtime.tables import RUNTIME_TABLES
 from fastapi import FastAPI
@@ -103,6 +106,30 @@ class Kit:
 
     def running(self, settings: ServiceSettings, handlers: EventHandlers) -> Any:
         return running(settings, handlers)
+
+    async def produce(self, *records: KafkaRecord) -> None:
+        """Send records to this test's topics, one after another (their order matters)."""
+        producer = EventProducer(bootstrap_servers=self.kafka, client_id="test")
+        await producer.start()
+        try:
+            for record in records:
+                await producer.send(
+                    KafkaRecord(
+                        self.prefix + record.topic, record.key, record.value, record.headers
+                    )
+                )
+        finally:
+            await producer.stop()
+
+    @staticmethod
+    def case_opened(reference: str = "WST-2026-000001") -> CaseOpened:
+        return CaseOpened(
+            source="cases",
+            subject=reference,
+            case_id=uuid.uuid4(),
+            case_type="missed_bin",
+            status="received",
+        )
 
 
 @pytest.fixture

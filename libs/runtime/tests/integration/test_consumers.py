@@ -11,36 +11,11 @@ from civic_events.base import Event
 from civic_events.cases import CaseOpened
 from civic_events.envelope import KafkaRecord, decode, encode, header
 from civic_runtime.consumers import EventHandlers, PermanentError
-from civic_runtime.producer import EventProducer
 from civic_runtime.uow import UnitOfWork
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 pytestmark = pytest.mark.integration
-
-
-def case_opened(reference: str = "WST-2026-000001") -> CaseOpened:
-    return CaseOpened(
-        source="cases",
-        subject=reference,
-        case_id=uuid.uuid4(),
-        case_type="missed_bin",
-        status="received",
-    )
-
-
-def prefixed(record: KafkaRecord, prefix: str) -> KafkaRecord:
-    return KafkaRecord(prefix + record.topic, record.key, record.value, record.headers)
-
-
-async def produce(kit: Any, *records: KafkaRecord) -> None:
-    producer = EventProducer(bootstrap_servers=kit.kafka, client_id="test")
-    await producer.start()
-    try:
-        for record in records:  # one by one: their order on the partition matters to the tests
-            await producer.send(prefixed(record, kit.prefix))
-    finally:
-        await producer.stop()
 
 
 def recording_handlers(
@@ -77,7 +52,7 @@ def count(harness: Any, outcome: str) -> float:
 async def test_a_cloudevent_is_produced_and_consumed_back_through_faststream(
     kit: Any, eventually: Any
 ) -> None:
-    sent = case_opened()
+    sent = kit.case_opened()
     received: list[Event] = []
     broker = KafkaBroker(kit.kafka)
 
@@ -91,15 +66,15 @@ async def test_a_cloudevent_is_produced_and_consumed_back_through_faststream(
 
     async with broker:
         await broker.start()
-        await produce(kit, encode(sent))
+        await kit.produce(encode(sent))
         await eventually(lambda: received)
     assert received == [sent]
 
 
 async def test_the_same_event_delivered_twice_has_one_effect(kit: Any, eventually: Any) -> None:
     handlers, calls = recording_handlers(kit)
-    record = encode(case_opened())
-    await produce(kit, record, record)
+    record = encode(kit.case_opened())
+    await kit.produce(record, record)
     async with kit.running(kit.settings(), handlers) as harness:
         await eventually(lambda: count(harness, "duplicate") == 1)
         assert count(harness, "applied") == 1
@@ -111,7 +86,7 @@ async def test_a_poison_message_goes_to_the_dlq_and_the_next_on_its_partition_is
     kit: Any, eventually: Any, read_records: Any
 ) -> None:
     handlers, _ = recording_handlers(kit)
-    good = case_opened("WST-2026-000042")
+    good = kit.case_opened("WST-2026-000042")
     template = encode(good)
     undecodable = KafkaRecord(template.topic, template.key, b"{not json", template.headers)
     unknown_type = KafkaRecord(
@@ -126,7 +101,7 @@ async def test_a_poison_message_goes_to_the_dlq_and_the_next_on_its_partition_is
     bad_schema = KafkaRecord(
         template.topic, template.key, b'{"case_type": "missed_bin"}', template.headers
     )
-    await produce(kit, undecodable, unknown_type, bad_schema, template)
+    await kit.produce(undecodable, unknown_type, bad_schema, template)
 
     async with kit.running(kit.settings(), handlers) as harness:
         await eventually(lambda: count(harness, "applied") == 1)
@@ -149,8 +124,8 @@ async def test_a_transient_failure_is_retried_with_backoff_then_succeeds(
     kit: Any, eventually: Any
 ) -> None:
     handlers, calls = recording_handlers(kit, failures=2)
-    event = case_opened()
-    await produce(kit, encode(event))
+    event = kit.case_opened()
+    await kit.produce(encode(event))
     async with kit.running(kit.settings(retry_max_attempts=5), handlers) as harness:
         await eventually(lambda: count(harness, "applied") == 1)
         retries = harness.runtime.metrics.registry.get_sample_value(
@@ -167,7 +142,7 @@ async def test_a_handler_failing_every_time_ends_on_the_dlq_and_the_consumer_car
     kit: Any, eventually: Any, read_records: Any
 ) -> None:
     handlers = EventHandlers()
-    poisoned, healthy = case_opened("WST-2026-000007"), case_opened("WST-2026-000007")
+    poisoned, healthy = kit.case_opened("WST-2026-000007"), kit.case_opened("WST-2026-000007")
     applied: list[uuid.UUID] = []
 
     @handlers.on(CaseOpened)
@@ -176,7 +151,7 @@ async def test_a_handler_failing_every_time_ends_on_the_dlq_and_the_consumer_car
             raise ValueError("a status this service has never heard of")
         applied.append(event.event_id)
 
-    await produce(kit, encode(poisoned), encode(healthy))
+    await kit.produce(encode(poisoned), encode(healthy))
     async with kit.running(kit.settings(retry_max_attempts=3), handlers) as harness:
         await eventually(lambda: count(harness, "applied") == 1)
         assert count(harness, "dead_lettered") == 1
@@ -192,7 +167,7 @@ async def test_a_permanent_error_goes_to_the_dlq_without_retries(
     kit: Any, eventually: Any, read_records: Any
 ) -> None:
     handlers, calls = recording_handlers(kit, failures=100, error=PermanentError)
-    await produce(kit, encode(case_opened()))
+    await kit.produce(encode(kit.case_opened()))
     async with kit.running(kit.settings(), handlers) as harness:
         await eventually(lambda: count(harness, "dead_lettered") == 1)
         assert await harness.effects() == []
@@ -205,11 +180,11 @@ async def test_offsets_are_committed_so_a_restart_does_not_reapply(
     kit: Any, eventually: Any
 ) -> None:
     handlers, calls = recording_handlers(kit)
-    await produce(kit, encode(case_opened()), encode(case_opened()))
+    await kit.produce(encode(kit.case_opened()), encode(kit.case_opened()))
     async with kit.running(kit.settings(), handlers) as harness:
         await eventually(lambda: count(harness, "applied") == 2)
-    third = case_opened()
-    await produce(kit, encode(third))
+    third = kit.case_opened()
+    await kit.produce(encode(third))
     async with kit.running(kit.settings(), handlers) as harness:
         await eventually(lambda: count(harness, "applied") == 1)
         assert count(harness, "duplicate") == 0

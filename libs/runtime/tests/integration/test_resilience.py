@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ import sqlalchemy as sa
 from civic_events.cases import CaseOpened
 from civic_events.envelope import encode
 from civic_runtime.consumers import EventHandlers
-from civic_runtime.producer import EventProducer
 from civic_runtime.uow import UnitOfWork
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -19,28 +17,6 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 pytestmark = pytest.mark.integration
-
-
-def case_opened(reference: str = "WST-2026-000500") -> CaseOpened:
-    return CaseOpened(
-        source="cases",
-        subject=reference,
-        case_id=uuid.uuid4(),
-        case_type="missed_bin",
-        status="received",
-    )
-
-
-async def produce(kit: Any, event: CaseOpened) -> None:
-    record = encode(event)
-    producer = EventProducer(bootstrap_servers=kit.kafka, client_id="test")
-    await producer.start()
-    try:
-        await producer.send(
-            type(record)(kit.prefix + record.topic, record.key, record.value, record.headers)
-        )
-    finally:
-        await producer.stop()
 
 
 def sample(harness: Any, name: str, **labels: str) -> float:
@@ -62,7 +38,7 @@ async def test_an_outage_is_waited_out_beyond_the_retry_limit_and_nothing_is_dea
             sa.insert(kit.effects).values(event_id=event.event_id, subject=event.subject)
         )
 
-    await produce(kit, case_opened())
+    await kit.produce(encode(kit.case_opened()))
     settings = kit.settings(retry_max_attempts=2, outage_max_backoff_ms=50)
     async with kit.running(settings, handlers) as harness:
         topic = kit.prefix + "cases.lifecycle.v1"
@@ -107,8 +83,8 @@ async def test_shutdown_finishes_the_message_in_flight_and_commits_its_offset(
         )
         applied.append(event.event_id)
 
-    event = case_opened()
-    await produce(kit, event)
+    event = kit.case_opened()
+    await kit.produce(encode(event))
     async with kit.running(kit.settings(), handlers) as harness:
         await asyncio.wait_for(started.wait(), timeout=30)
         # Leaving the block runs the lifespan's shutdown while the handler is mid-flight.
@@ -155,7 +131,7 @@ async def test_one_trace_follows_an_event_from_the_writing_transaction_to_the_co
     ):
         with trace.get_tracer("test").start_as_current_span("resident submits the form") as root:
             async with producer_side.runtime.unit_of_work() as uow:
-                await uow.publish(case_opened())
+                await uow.publish(kit.case_opened())
         await eventually(lambda: seen)
 
     trace_id = root.get_span_context().trace_id
