@@ -56,4 +56,4 @@ bench: infra-up ## benchmarks (figures go to bench/results/)
 	uv run --frozen python -m bench
 
 chaos: infra-up ## failure tests: broker and database outages
-	uv run --frozen pytest tests/chaos -m slow $(PYTEST_ARGS)
+	uv run --frozen pytest tests/chaos $(PYTEST_ARGS)

@@ -5,7 +5,9 @@
 #
 # State (all git-ignored): .local/kafka/{libs,config,data,logs,run}, .local/kafka/cluster.id
 # Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP_OPTS (-Xmx512m -Xms256m),
-#              KAFKA_START_TIMEOUT (90 seconds).
+#              KAFKA_START_TIMEOUT (90 seconds), KAFKA_STATE_DIR (.local/kafka: config, data, logs,
+#              pid; another folder runs a second, private broker, as the chaos tests do; the jars
+#              stay in .local/kafka/libs).
 # If something else already serves Kafka on KAFKA_PORT (an environment-provided broker), `up` says
 # so and succeeds without starting anything.
 set -euo pipefail
@@ -20,8 +22,8 @@ KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 HOST=127.0.0.1
 
 POM="$ROOT/infra/kafka/pom.xml"
-KDIR="$LOCAL/kafka"
-LIBS="$KDIR/libs"
+KDIR="${KAFKA_STATE_DIR:-$LOCAL/kafka}"
+LIBS="$LOCAL/kafka/libs"
 STAMP="$LIBS/.pom.sha256"
 CONF_DIR="$KDIR/config"
 CONFIG="$CONF_DIR/server.properties"
