@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(CURDIR)/.local/tools/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap infra-up infra-down infra-status run up down status test test-unit lint migrate bench chaos schemas
+.PHONY: api-client help bootstrap infra-up infra-down infra-status run up down status test test-unit lint migrate bench chaos schemas
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -51,6 +51,10 @@ migrate: infra-up ## apply every service's migrations
 
 schemas: bootstrap ## re-export the events' JSON Schemas after a (compatible) change
 	uv run --frozen python -m civic_events.schemas export
+
+api-client: infra-up ## create a back-office API client: make api-client NAME=waste-contractor SCOPES=waste
+	@test -n "$(NAME)" -a -n "$(SCOPES)" || { echo "usage: make api-client NAME=<name> SCOPES=<scope,scope>"; exit 2; }
+	uv run --frozen python -m intake api-client create "$(NAME)" --scopes "$(SCOPES)"
 
 bench: infra-up ## benchmarks (figures go to bench/results/)
 	uv run --frozen python -m bench

@@ -7,13 +7,17 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import consumer_throughput, outbox_latency
+from bench import consumer_throughput, intake_submissions, outbox_latency
 
 RESULTS = Path(__file__).parent / "results" / "latest.md"
 
 
 async def main() -> None:
-    sections = [await outbox_latency.run(), await consumer_throughput.run()]
+    sections = [
+        await outbox_latency.run(),
+        await consumer_throughput.run(),
+        await intake_submissions.run(),
+    ]
     header = (
         f"# Benchmark results\n\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
         f"{platform.node()}, Python {platform.python_version()}, local single-node Kafka and "

@@ -22,7 +22,8 @@ DESIGN = {
     "backoffice.waste.v1": ({"intake"}, {"cases", "notify"}),
     "backoffice.planning.v1": ({"intake"}, {"cases"}),
     "payments.v1": ({"cases", "payments"}, {"cases", "notify", "payments"}),
-    "cases.lifecycle.v1": ({"cases"}, {"notify", "payments"}),
+    # Beyond the DESIGN.md table: intake keeps a projection of case statuses for Open311 (issue 3).
+    "cases.lifecycle.v1": ({"cases"}, {"intake", "notify", "payments"}),
     "residents.v1": ({"cases"}, {"notify"}),
     "notify.delivery.v1": ({"notify"}, {"cases"}),
 }

@@ -46,7 +46,7 @@ PAYMENTS = Topic(
 CASES_LIFECYCLE = Topic(
     name="cases.lifecycle.v1",
     producers=frozenset({"cases"}),
-    consumers=frozenset({"notify", "payments"}),
+    consumers=frozenset({"intake", "notify", "payments"}),  # intake: Open311 statuses
 )
 RESIDENTS = Topic(
     name="residents.v1",

@@ -2,22 +2,66 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from civic_runtime.app import create_service
+from civic_runtime.app import ServiceRuntime, create_service
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
 
+from intake.adapters.form_files import load_published_forms, publish_forms, read_form_files
+from intake.adapters.waste_contractor import HttpWasteContractor, WasteContractor
+from intake.config import IntakeSettings
+from intake.domain.catalogue import Catalogue
+from intake.entrypoints import backoffice_http, forms_http, open311_http, problems
 from intake.entrypoints.consumers import handlers
+from intake.entrypoints.state import IntakeState
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: ServiceSettings) -> FastAPI:
-    return create_service(
-        settings,
+def create_app(
+    settings: ServiceSettings, *, waste_contractor: WasteContractor | None = None
+) -> FastAPI:
+    intake_settings = (
+        settings
+        if isinstance(settings, IntakeSettings)
+        else IntakeSettings(**settings.model_dump(exclude={"service_name"}))
+    )
+    app = create_service(
+        intake_settings,
         title="Civic Events — intake",
         description="Online forms, Open311 GeoReport v2 and back-office webhooks in; validated events out.",
         migrations_dir=MIGRATIONS_DIR,
         handlers=handlers,
+        routers=[forms_http.router, backoffice_http.router, open311_http.router],
     )
+    problems.install(app)
+    own_client = waste_contractor is None
+    contractor = waste_contractor or HttpWasteContractor(
+        base_url=intake_settings.waste_contractor_url,
+        api_key=intake_settings.waste_contractor_api_key,
+        timeout_s=intake_settings.waste_contractor_timeout_s,
+    )
+    state = IntakeState(settings=intake_settings, waste_contractor=contractor)
+    app.state.intake = state
+    runtime: ServiceRuntime = app.state.runtime
+    runtime_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime_lifespan(app):
+            forms = read_form_files(intake_settings.forms_dir)
+            async with runtime.unit_of_work() as uow:
+                await publish_forms(session=uow.session, forms=forms)
+            async with runtime.unit_of_work() as uow:
+                state.catalogue = Catalogue(await load_published_forms(session=uow.session))
+            try:
+                yield
+            finally:
+                if own_client and isinstance(contractor, HttpWasteContractor):
+                    await contractor.close()
+
+    app.router.lifespan_context = lifespan
+    return app

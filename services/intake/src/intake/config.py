@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from civic_runtime.settings import ServiceSettings
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
 
 
 class IntakeSettings(ServiceSettings):
@@ -12,3 +17,21 @@ class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
     database_url: str = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/intake"
     http_port: int = 8001
+
+    forms_dir: Path = FORMS_DIR
+    # The public base of status URLs in 202 answers; empty means relative URLs.
+    public_base_url: str = ""
+    max_submission_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_webhook_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_webhook_batch: int = Field(default=500, ge=1)
+    idempotency_retention_hours: int = Field(default=48, ge=24)
+    signature_tolerance_s: int = Field(default=300, ge=1)
+    retry_after_s: int = Field(default=5, ge=1)
+    # Submissions one process works on at once; beyond this it answers 503 + Retry-After at once.
+    max_in_flight_submissions: int = Field(default=128, ge=1)
+
+    waste_contractor_url: str = "http://127.0.0.1:8101"
+    waste_contractor_api_key: str = "sim-key"
+    waste_contractor_timeout_s: float = Field(default=2.0, gt=0)
+    # Working days after the scheduled collection during which a missed bin may be reported.
+    missed_bin_report_working_days: int = Field(default=2, ge=1)

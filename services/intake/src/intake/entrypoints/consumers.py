@@ -1,7 +1,26 @@
-"""The intake service's Kafka subscribers (`on_<event>` functions registered on `handlers`)."""
+"""The intake service's Kafka subscribers: the life of cases, for Open311 request statuses."""
 
 from __future__ import annotations
 
+from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
 from civic_runtime.consumers import EventHandlers
+from civic_runtime.uow import UnitOfWork
+
+from intake.service_layer.case_status import apply_case_event
 
 handlers = EventHandlers()
+
+
+@handlers.on(CaseOpened)
+async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
+    await apply_case_event(uow=uow, event=event)
+
+
+@handlers.on(CaseStatusChanged)
+async def on_case_status_changed(event: CaseStatusChanged, uow: UnitOfWork) -> None:
+    await apply_case_event(uow=uow, event=event)
+
+
+@handlers.on(CaseClosed)
+async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
+    await apply_case_event(uow=uow, event=event)

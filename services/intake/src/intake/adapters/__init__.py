@@ -1,0 +1,1 @@
+"""Adapters: intake tables and repositories, the form files, the waste contractor client."""

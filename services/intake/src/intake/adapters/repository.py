@@ -1,0 +1,272 @@
+"""Intake's storage, as functions over the unit of work's session (keyword-only arguments)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.adapters.tables import (
+    api_client,
+    backoffice_receipt,
+    idempotency_key,
+    submission,
+    submission_update,
+)
+from intake.domain.references import sequence_name
+
+
+async def next_reference_number(*, session: AsyncSession, family: str) -> int:
+    number = await session.scalar(sa.select(sa.func.nextval(sequence_name(family))))
+    assert number is not None
+    return int(number)
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    request_hash: str
+    status: int | None
+    body: dict[str, Any] | None
+
+
+async def claim_idempotency_key(
+    *, session: AsyncSession, scope: str, key: str, request_hash: str, retention_hours: int
+) -> StoredResponse | None:
+    """Claim `key` for this request (None), or return what an earlier request stored under it.
+
+    A concurrent request with the same key waits on the row's unique index until the first one
+    commits or rolls back, so two requests can never both go ahead. An expired key is reclaimed.
+    """
+    expires = sa.func.now() + sa.func.make_interval(0, 0, 0, 0, retention_hours)
+    statement = (
+        insert(idempotency_key)
+        .values(scope=scope, key=key, request_hash=request_hash, expires_at=expires)
+        .on_conflict_do_update(
+            index_elements=["scope", "key"],
+            set_={
+                "request_hash": request_hash,
+                "response_status": None,
+                "response_body": None,
+                "created_at": sa.func.now(),
+                "expires_at": expires,
+            },
+            where=idempotency_key.c.expires_at < sa.func.now(),
+        )
+        .returning(idempotency_key.c.key)
+    )
+    if (await session.execute(statement)).first() is not None:
+        return None
+    row = (
+        await session.execute(
+            sa.select(
+                idempotency_key.c.request_hash,
+                idempotency_key.c.response_status,
+                idempotency_key.c.response_body,
+            ).where(idempotency_key.c.scope == scope, idempotency_key.c.key == key)
+        )
+    ).one()
+    return StoredResponse(row.request_hash, row.response_status, row.response_body)
+
+
+async def find_idempotent_response(
+    *, session: AsyncSession, scope: str, key: str
+) -> StoredResponse | None:
+    """What a completed, unexpired request stored under `key`, if any (no lock taken)."""
+    row = (
+        await session.execute(
+            sa.select(
+                idempotency_key.c.request_hash,
+                idempotency_key.c.response_status,
+                idempotency_key.c.response_body,
+            ).where(
+                idempotency_key.c.scope == scope,
+                idempotency_key.c.key == key,
+                idempotency_key.c.expires_at >= sa.func.now(),
+                idempotency_key.c.response_body.is_not(None),
+            )
+        )
+    ).first()
+    return StoredResponse(row.request_hash, row.response_status, row.response_body) if row else None
+
+
+async def store_idempotent_response(
+    *, session: AsyncSession, scope: str, key: str, status: int, body: dict[str, Any]
+) -> None:
+    await session.execute(
+        sa.update(idempotency_key)
+        .where(idempotency_key.c.scope == scope, idempotency_key.c.key == key)
+        .values(response_status=status, response_body=body)
+    )
+
+
+async def delete_expired_idempotency_keys(*, session: AsyncSession) -> int:
+    result = await session.execute(
+        sa.delete(idempotency_key).where(idempotency_key.c.expires_at < sa.func.now())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def add_submission(*, session: AsyncSession, **values: Any) -> None:
+    await session.execute(sa.insert(submission).values(**values))
+
+
+async def get_submission(*, session: AsyncSession, reference: str) -> Any | None:
+    return (
+        await session.execute(sa.select(submission).where(submission.c.reference == reference))
+    ).first()
+
+
+async def list_submissions(
+    *,
+    session: AsyncSession,
+    references: list[str] | None = None,
+    service_code: str | None = None,
+    status: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 1000,
+) -> list[Any]:
+    query = sa.select(submission).where(submission.c.submitted_via == "open311")
+    if references:
+        query = query.where(submission.c.reference.in_(references))
+    if service_code:
+        query = query.where(submission.c.service_code == service_code)
+    if status:
+        query = query.where(submission.c.status == status)
+    if start:
+        query = query.where(submission.c.received_at >= start)
+    if end:
+        query = query.where(submission.c.received_at <= end)
+    query = query.order_by(submission.c.received_at.desc()).limit(limit)
+    return list((await session.execute(query)).all())
+
+
+async def record_status(
+    *,
+    session: AsyncSession,
+    event_id: uuid.UUID,
+    reference: str,
+    status: str,
+    case_status: str,
+    notes: str,
+    at: datetime,
+) -> bool:
+    """Apply a case status to its submission and add it to the updates feed.
+
+    False when the reference is not a submission of ours, or the change is older than the last
+    one applied (an older update changes nothing, as FixMyStreet does).
+    """
+    updated = await session.execute(
+        sa.update(submission)
+        .where(submission.c.reference == reference, submission.c.updated_at <= at)
+        .values(status=status, case_status=case_status, status_notes=notes, updated_at=at)
+        .returning(submission.c.reference)
+    )
+    if updated.first() is None:
+        return False
+    await session.execute(
+        insert(submission_update)
+        .values(
+            event_id=event_id,
+            reference=reference,
+            status=status,
+            external_status_code=case_status,
+            description=notes,
+            updated_at=at,
+        )
+        .on_conflict_do_nothing()
+    )
+    return True
+
+
+async def list_updates(
+    *, session: AsyncSession, start: datetime | None, end: datetime | None, limit: int = 1000
+) -> list[Any]:
+    query = sa.select(submission_update)
+    if start:
+        query = query.where(submission_update.c.updated_at >= start)
+    if end:
+        query = query.where(submission_update.c.updated_at <= end)
+    return list(
+        (await session.execute(query.order_by(submission_update.c.updated_at).limit(limit))).all()
+    )
+
+
+# API clients
+
+
+async def add_api_client(
+    *, session: AsyncSession, name: str, scopes: list[str], key_hash: str, signing_secret: str
+) -> uuid.UUID:
+    client_id = uuid.uuid4()
+    await session.execute(
+        sa.insert(api_client).values(
+            id=client_id,
+            name=name,
+            scopes=scopes,
+            key_hash=key_hash,
+            signing_secret=signing_secret,
+        )
+    )
+    return client_id
+
+
+async def find_api_client_by_key_hash(*, session: AsyncSession, key_hash: str) -> Any | None:
+    return (
+        await session.execute(
+            sa.select(api_client).where(
+                api_client.c.key_hash == key_hash, api_client.c.revoked_at.is_(None)
+            )
+        )
+    ).first()
+
+
+async def list_api_clients(*, session: AsyncSession) -> list[Any]:
+    return list((await session.execute(sa.select(api_client).order_by(api_client.c.name))).all())
+
+
+async def rotate_api_client(
+    *, session: AsyncSession, name: str, key_hash: str, signing_secret: str
+) -> bool:
+    result = await session.execute(
+        sa.update(api_client)
+        .where(api_client.c.name == name, api_client.c.revoked_at.is_(None))
+        .values(key_hash=key_hash, signing_secret=signing_secret, rotated_at=sa.func.now())
+        .returning(api_client.c.id)
+    )
+    return result.first() is not None
+
+
+async def revoke_api_client(*, session: AsyncSession, name: str) -> bool:
+    result = await session.execute(
+        sa.update(api_client)
+        .where(api_client.c.name == name, api_client.c.revoked_at.is_(None))
+        .values(revoked_at=sa.func.now())
+        .returning(api_client.c.id)
+    )
+    return result.first() is not None
+
+
+async def record_backoffice_event(
+    *,
+    session: AsyncSession,
+    event_id: uuid.UUID,
+    system: str,
+    api_client_id: uuid.UUID,
+    event_type: str,
+) -> bool:
+    """True the first time this event id is seen; False for a replay."""
+    result = await session.execute(
+        insert(backoffice_receipt)
+        .values(
+            event_id=event_id, system=system, api_client_id=api_client_id, event_type=event_type
+        )
+        .on_conflict_do_nothing()
+        .returning(backoffice_receipt.c.event_id)
+    )
+    return result.first() is not None

@@ -1,0 +1,1 @@
+"""Intake's rules: pure functions and values, no framework, no I/O."""

@@ -1,0 +1,90 @@
+"""Whether a missed bin can still be reported, as WasteWorks decides it.
+
+Reportable from the scheduled collection day until the end of the 2nd working day after it
+(weekends and England-and-Wales bank holidays are not working days), and never when the crew
+recorded the bin as not presented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+
+@lru_cache(maxsize=16)
+def _bank_holidays(year: int) -> frozenset[date]:
+    days: set[date] = set()
+    for subdivision in ("ENG", "WLS"):
+        days.update(holidays.country_holidays("GB", subdiv=subdivision, years=year).keys())
+    return frozenset(days)
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def add_working_days(start: date, days: int) -> date:
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            remaining -= 1
+    return current
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What the contractor's system says about the latest scheduled collection of a bin."""
+
+    uprn: str
+    bin_type: str
+    scheduled_date: date
+    status: str  # scheduled | completed | missed | not_presented
+    round_id: str | None = None
+    job_reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    reason: str  # a code: eligible | not_presented | too_early | too_late | no_collection
+    message: str
+    report_by: date | None = None
+
+
+def missed_bin_eligibility(
+    collection: Collection | None, *, today: date, working_days: int = 2
+) -> Eligibility:
+    if collection is None:
+        return Eligibility(
+            False, "no_collection", "We have no scheduled collection of this bin at this property."
+        )
+    deadline = add_working_days(collection.scheduled_date, working_days)
+    if collection.status == "not_presented":
+        return Eligibility(
+            False,
+            "not_presented",
+            "The crew recorded that this bin was not put out on "
+            f"{collection.scheduled_date:%A %-d %B %Y}, so we cannot return for it.",
+        )
+    if today < collection.scheduled_date:
+        return Eligibility(
+            False,
+            "too_early",
+            f"This bin is due to be collected on {collection.scheduled_date:%A %-d %B %Y}.",
+            deadline,
+        )
+    if today > deadline:
+        return Eligibility(
+            False,
+            "too_late",
+            "Missed bins must be reported within "
+            f"{working_days} working days of the collection day; the deadline was "
+            f"{deadline:%A %-d %B %Y}.",
+            deadline,
+        )
+    return Eligibility(True, "eligible", "You can report this missed bin.", deadline)

@@ -1,0 +1,45 @@
+"""What intake's routes need beyond the runtime: the catalogue and the waste contractor client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from intake.adapters.waste_contractor import WasteContractor
+from intake.config import IntakeSettings
+from intake.domain.catalogue import Catalogue
+
+
+class Overloaded(Exception):
+    """More submissions in flight in this process than it can answer quickly."""
+
+
+@dataclass
+class IntakeState:
+    settings: IntakeSettings
+    waste_contractor: WasteContractor
+    catalogue: Catalogue = field(default_factory=Catalogue)
+    in_flight: int = 0
+
+    @contextmanager
+    def admit(self) -> Iterator[None]:
+        """Shed load early: a quick 503 the client retries beats a queue that answers in 20 s."""
+        if self.in_flight >= self.settings.max_in_flight_submissions:
+            raise Overloaded
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+
+
+def get_state(request: Request) -> IntakeState:
+    state: IntakeState = request.app.state.intake
+    return state
+
+
+IntakeStateDep = Annotated[IntakeState, Depends(get_state)]

@@ -1,0 +1,1 @@
+"""Use cases: one function per command, storage passed as keyword-only arguments."""

@@ -1,0 +1,149 @@
+"""Open311 GeoReport v2 round trip: services, definition, create, read back, updates feed."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+from civic_events.cases import CaseClosed, CaseStatusChanged
+from civic_events.envelope import decode, encode
+from civic_events.intake import FormSubmitted
+from civic_runtime.producer import EventProducer
+from intake_factories import IN_DISTRICT, IntakeHarness
+
+pytestmark = pytest.mark.integration
+
+
+async def test_open311_round_trip(
+    intake: IntakeHarness, read_records: Any, eventually: Any, infrastructure: Any
+) -> None:
+    client = intake.client
+    services = (await client.get("/open311/v2/services.json")).json()
+    codes = {s["service_code"] for s in services}
+    assert {"fly_tipping", "missed_bin", "street_cleansing"} <= codes
+    assert "bulky_waste" not in codes  # its item list has no GeoReport shape
+    xml = ElementTree.fromstring((await client.get("/open311/v2/services.xml")).content)
+    assert xml.tag == "services" and len(xml.findall("service")) == len(services)
+
+    definition = (await client.get("/open311/v2/services/fly_tipping.json")).json()
+    size = next(a for a in definition["attributes"] if a["code"] == "size")
+    assert size["datatype"] == "singlevaluelist" and size["required"] is True
+    assert {"key": "car_boot", "name": "Car boot"} in size["values"]
+    definition_xml = ElementTree.fromstring(
+        (await client.get("/open311/v2/services/fly_tipping.xml")).content
+    )
+    assert definition_xml.tag == "service_definition"
+
+    fixmystreet = await intake.create_client("fixmystreet", ["open311"])
+    form = {
+        "api_key": fixmystreet.api_key,
+        "service_code": "fly_tipping",
+        "lat": str(IN_DISTRICT["latitude"]),
+        "long": str(IN_DISTRICT["longitude"]),
+        "email": "reporter@example.org",
+        "first_name": "Rita",
+        "last_name": "Reporter",
+        "description": "Mattress dumped by the bus stop",
+        "attribute[waste_type]": "household",
+        "attribute[size]": "car_boot",
+        "attribute[witnessed]": "false",
+    }
+    created = await client.post("/open311/v2/requests.json", data=form)
+    assert created.status_code == 201, created.text
+    reference = created.json()[0]["service_request_id"]
+    assert reference.startswith("ENV-")
+
+    records = await read_records(intake.topic_prefix + "intake.submission.v1", 1)
+    event = decode(records[0].headers, records[0].value)
+    assert isinstance(event, FormSubmitted)
+    assert event.submitted_via == "open311" and event.subject == reference
+    assert event.answers == {"waste_type": "household", "size": "car_boot", "witnessed": False}
+
+    read_back = (await client.get(f"/open311/v2/requests/{reference}.json")).json()[0]
+    assert read_back["status"] == "open"
+    assert read_back["lat"] == IN_DISTRICT["latitude"]
+    listed = (await client.get("/open311/v2/requests.json?service_code=fly_tipping")).json()
+    assert [r["service_request_id"] for r in listed] == [reference]
+
+    # cases reports the case's life on cases.lifecycle.v1; intake's projection follows it.
+    producer = EventProducer(
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers, client_id="t"
+    )
+    await producer.start()
+    case_id = uuid.uuid4()
+    try:
+        changed = CaseStatusChanged(
+            source="cases",
+            subject=reference,
+            case_id=case_id,
+            case_type="fly_tipping",
+            old_status="received",
+            new_status="investigating",
+            reason="officer assigned",
+            notify_resident=True,
+        )
+        closed = CaseClosed(
+            source="cases",
+            subject=reference,
+            case_id=case_id,
+            case_type="fly_tipping",
+            outcome="resolved",
+            notify_resident=True,
+        )
+        for case_event in (changed, closed):
+            record = encode(case_event)
+            await producer.send(replace(record, topic=intake.topic_prefix + record.topic))
+    finally:
+        await producer.stop()
+
+    async def closed_in_open311() -> bool:
+        item = (await client.get(f"/open311/v2/requests/{reference}.json")).json()[0]
+        return bool(item["status"] == "closed")
+
+    await eventually(closed_in_open311, timeout=30)
+    updates = (await client.get("/open311/v2/servicerequestupdates.json")).json()
+    assert [(u["service_request_id"], u["status"], u["external_status_code"]) for u in updates] == [
+        (reference, "open", "investigating"),
+        (reference, "closed", "resolved"),
+    ]
+    updates_xml = ElementTree.fromstring(
+        (await client.get("/open311/v2/servicerequestupdates.xml")).content
+    )
+    assert len(updates_xml.findall("request_update")) == 2
+
+
+async def test_open311_errors_are_in_the_specifications_format(intake: IntakeHarness) -> None:
+    client = intake.client
+    missing = await client.get("/open311/v2/requests/ENV-2026-999999.json")
+    assert missing.status_code == 404
+    assert missing.json()[0]["code"] == 404
+    unknown = await client.get("/open311/v2/services/nope.xml")
+    assert unknown.status_code == 404
+    assert ElementTree.fromstring(unknown.content).tag == "errors"
+    no_key = await client.post(
+        "/open311/v2/requests.json", data={"service_code": "fly_tipping", "lat": "52.2"}
+    )
+    assert no_key.status_code == 403
+    waste = await intake.create_client("waste-only", ["waste"])
+    wrong_scope = await client.post(
+        "/open311/v2/requests.json", data={"api_key": waste.api_key, "service_code": "fly_tipping"}
+    )
+    assert wrong_scope.status_code == 403
+    fms = await intake.create_client("fms", ["open311"])
+    invalid = await client.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": fms.api_key,
+            "service_code": "fly_tipping",
+            "lat": "51.5",
+            "long": "-0.12",
+            "attribute[size]": "enormous",
+        },
+    )
+    assert invalid.status_code == 400
+    descriptions = " ".join(e["description"] for e in invalid.json())
+    assert "attribute[size]" in descriptions and "attribute[waste_type]" in descriptions
+    assert "outside the council's area" in descriptions

@@ -1,0 +1,82 @@
+"""Contact normalisation, channel and consent, location and the district boundary."""
+
+from __future__ import annotations
+
+import pytest
+from intake.adapters.form_files import read_form_files
+from intake.config import FORMS_DIR
+from intake.domain.catalogue import Catalogue
+from intake.domain.district import inside_district
+from intake.domain.forms import FieldError
+from intake.domain.submissions import normalise_details, normalise_email, normalise_phone
+
+pytestmark = pytest.mark.unit
+CATALOGUE = Catalogue(read_form_files(FORMS_DIR))
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("07911 123456", "+447911123456"),
+        ("+44 7911 123456", "+447911123456"),
+        ("(01223) 457000", "+441223457000"),
+        ("+33 1 42 68 53 00", "+33142685300"),
+    ],
+)
+def test_phone_numbers_become_e164(raw: str, e164: str) -> None:
+    errors: list[FieldError] = []
+    assert normalise_phone(raw, errors) == e164
+    assert errors == []
+
+
+@pytest.mark.parametrize("raw", ["12", "07911", "phone me", "0" * 40])
+def test_impossible_phone_numbers_are_named(raw: str) -> None:
+    errors: list[FieldError] = []
+    assert normalise_phone(raw, errors) is None
+    assert [(e.field, e.rule) for e in errors] == [("contact.phone", "phone")]
+
+
+def test_emails_are_checked_and_normalised() -> None:
+    errors: list[FieldError] = []
+    assert normalise_email("Ada@EXAMPLE.org", errors) == "Ada@example.org"
+    assert normalise_email("ada@", errors) is None
+    assert [(e.field, e.rule) for e in errors] == [("contact.email", "email")]
+
+
+def test_the_district_boundary() -> None:
+    assert inside_district(52.205, 0.119)
+    assert not inside_district(51.5072, -0.1276)
+    assert not inside_district(52.36, 0.1)
+
+
+def test_a_channel_needs_consent_and_the_matching_contact() -> None:
+    form = CATALOGUE.current("general-enquiry")
+    assert form is not None
+    body = {"contact": {"email": "a@example.org"}, "preferred_channel": "sms", "consent": False}
+    details, errors = normalise_details(body, form)
+    assert details is None
+    assert {(e.field, e.rule) for e in errors} == {
+        ("consent", "required"),
+        ("contact.phone", "required"),
+    }
+
+
+def test_none_is_a_channel_and_needs_no_consent() -> None:
+    form = CATALOGUE.current("general-enquiry")
+    assert form is not None
+    details, errors = normalise_details(
+        {"contact": {"name": "Ada"}, "preferred_channel": "none"}, form
+    )
+    assert errors == [] and details is not None and details.preferred_channel == "none"
+
+
+def test_a_form_takes_only_the_kinds_of_location_it_accepts() -> None:
+    form = CATALOGUE.current("missed-bin")
+    assert form is not None
+    _, errors = normalise_details(
+        {"contact": {"email": "a@example.org"}, "location": {"latitude": 52.2, "longitude": 0.1}},
+        form,
+    )
+    assert ("location", "accepts") in {(e.field, e.rule) for e in errors}
+    _, errors = normalise_details({"contact": {"email": "a@example.org"}}, form)
+    assert ("location", "required") in {(e.field, e.rule) for e in errors}
