@@ -16,3 +16,32 @@ def test_only_cases_prefixed_variables_configure_it(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("CASES_TOPIC_PREFIX", "staging.")
     monkeypatch.setenv("TOPIC_PREFIX", "wrong.")
     assert CasesSettings().topic_prefix == "staging."
+
+
+def test_status_links_use_a_development_secret_only_outside_production() -> None:
+    from cases.config import DEVELOPMENT_STATUS_LINK_SECRET
+
+    assert CasesSettings(environment="test").link_secret == DEVELOPMENT_STATUS_LINK_SECRET
+    production_url = "postgresql+asyncpg://cases:real@db:5432/cases"
+    unset = CasesSettings(environment="production", database_url=production_url)
+    assert unset.link_secret is None
+    chosen = CasesSettings(
+        environment="production", database_url=production_url, status_link_secret="s3cret-value"
+    )
+    assert chosen.link_secret == "s3cret-value"
+    with pytest.raises(ValueError, match="development one"):
+        CasesSettings(
+            environment="production",
+            database_url=production_url,
+            status_link_secret=DEVELOPMENT_STATUS_LINK_SECRET,
+        )
+
+
+def test_officers_are_read_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    digest = "0" * 64
+    monkeypatch.setenv(
+        "CASES_OFFICERS",
+        f'[{{"officer_id": "o1", "token_sha256": "{digest}", "role": "team_lead", "teams": ["waste"]}}]',
+    )
+    officers = CasesSettings().officers
+    assert [(o.officer_id, o.role, o.teams) for o in officers] == [("o1", "team_lead", ("waste",))]

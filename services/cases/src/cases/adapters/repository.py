@@ -1,0 +1,108 @@
+"""Reading and writing residents, cases and timeline entries (one session, the caller's transaction)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from cases.adapters.tables import Case, Resident, TimelineEntry
+
+
+async def case_by_reference(
+    session: AsyncSession, *, reference: str, lock: bool = True
+) -> Case | None:
+    """The case, locked for update by default so that one case's changes apply one at a time."""
+    query = select(Case).where(Case.reference == reference)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def case_by_payment_request(
+    session: AsyncSession, *, payment_request_id: uuid.UUID
+) -> Case | None:
+    query = select(Case).where(Case.payment_request_id == payment_request_id).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def resident_by_id(
+    session: AsyncSession, *, resident_id: uuid.UUID, lock: bool = False
+) -> Resident | None:
+    query = select(Resident).where(Resident.id == resident_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def resident_by_email(session: AsyncSession, *, email: str) -> Resident | None:
+    query = select(Resident).where(Resident.email == email).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def resident_by_phone(session: AsyncSession, *, phone: str) -> Resident | None:
+    query = (
+        select(Resident)
+        .where(Resident.phone == phone)
+        .order_by(col(Resident.created_at))
+        .limit(1)
+        .with_for_update()
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def add_timeline(
+    session: AsyncSession,
+    *,
+    occurred_at: datetime,
+    kind: str,
+    summary: str,
+    case: Case | None = None,
+    resident_id: uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
+    event_id: uuid.UUID | None = None,
+    actor: str | None = None,
+    internal: bool = False,
+) -> None:
+    session.add(
+        TimelineEntry(
+            case_id=case.id if case else None,
+            resident_id=resident_id
+            if resident_id is not None
+            else (case.resident_id if case else None),
+            occurred_at=occurred_at,
+            kind=kind,
+            summary=summary,
+            detail=detail or {},
+            event_id=event_id,
+            actor=actor,
+            internal=internal,
+        )
+    )
+
+
+async def timeline(
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID | None = None,
+    resident_id: uuid.UUID | None = None,
+    include_internal: bool = True,
+) -> list[TimelineEntry]:
+    query = select(TimelineEntry)
+    if case_id is not None:
+        query = query.where(TimelineEntry.case_id == case_id)
+    if resident_id is not None:
+        query = query.where(TimelineEntry.resident_id == resident_id)
+    if not include_internal:
+        query = query.where(col(TimelineEntry.internal).is_(False))
+    query = query.order_by(col(TimelineEntry.occurred_at), col(TimelineEntry.id))
+    return list((await session.execute(query)).scalars())
+
+
+async def has_timeline_event(session: AsyncSession, *, event_id: uuid.UUID) -> bool:
+    query = sa.select(sa.literal(1)).where(TimelineEntry.event_id == event_id).limit(1)
+    return (await session.execute(query)).first() is not None

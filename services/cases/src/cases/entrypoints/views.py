@@ -1,0 +1,118 @@
+"""What the HTTP API shows of cases, residents and timelines."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from cases.adapters.tables import Case, Resident, TimelineEntry
+
+
+class TimelineView(BaseModel):
+    occurred_at: datetime
+    kind: str
+    summary: str
+    case_reference: str | None = None
+    actor: str | None = None
+    internal: bool
+    detail: dict[str, Any]
+
+
+class CaseView(BaseModel):
+    id: uuid.UUID
+    reference: str
+    case_type: str
+    status: str
+    resident_id: uuid.UUID | None
+    agent_resident_id: uuid.UUID | None
+    form_id: str | None
+    form_version: int | None
+    uprn: str | None
+    address: str | None
+    postcode: str | None
+    description: str | None
+    answers: dict[str, Any]
+    assigned_to: str | None
+    outcome: str | None
+    amount_pence: int | None
+    paid: bool
+    sla_name: str | None
+    sla_due_at: datetime | None
+    sla_paused: bool
+    sla_breached_at: datetime | None
+    opened_at: datetime
+    closed_at: datetime | None
+    allowed_statuses: list[str]
+
+
+class CaseDetail(CaseView):
+    timeline: list[TimelineView]
+
+
+class CasePage(BaseModel):
+    items: list[CaseView]
+    page: int
+    page_size: int
+    total: int
+
+
+class ResidentView(BaseModel):
+    id: uuid.UUID
+    name: str | None
+    email: str | None
+    phone: str | None
+    address: str | None
+    uprn: str | None
+    preferred_channel: str
+    language: str
+    case_updates: bool
+    disruption_alerts: bool
+    planning_alerts: bool
+    consent_at: datetime | None
+    consent_source: str | None
+    erased: bool
+    cases: list[CaseView]
+    timeline: list[TimelineView]
+
+
+def case_view(case: Case, allowed: list[str]) -> CaseView:
+    return CaseView(
+        **case.model_dump(
+            exclude={
+                "sla_paused_at",
+                "last_update_at",
+                "updated_at",
+                "anonymised_at",
+                "opened_from",
+                "payment_request_id",
+            }
+        ),
+        sla_paused=case.sla_paused_at is not None,
+        allowed_statuses=allowed,
+    )
+
+
+def timeline_view(entry: TimelineEntry, references: dict[uuid.UUID, str]) -> TimelineView:
+    return TimelineView(
+        occurred_at=entry.occurred_at,
+        kind=entry.kind,
+        summary=entry.summary,
+        case_reference=references.get(entry.case_id) if entry.case_id else None,
+        actor=entry.actor,
+        internal=entry.internal,
+        detail=entry.detail,
+    )
+
+
+def resident_view(
+    resident: Resident, cases: list[CaseView], timeline: list[TimelineView]
+) -> ResidentView:
+    return ResidentView(
+        **resident.model_dump(exclude={"erased_at", "created_at", "updated_at", "postcode"}),
+        erased=resident.erased_at is not None,
+        cases=cases,
+        timeline=timeline,
+    )

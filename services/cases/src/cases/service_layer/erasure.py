@@ -1,0 +1,57 @@
+"""Erasure (UK GDPR right to erasure): forget the person, keep anonymised case history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+import sqlalchemy as sa
+from civic_events.residents import ResidentErased
+from civic_runtime.uow import UnitOfWork
+
+from cases.adapters.tables import Case, Resident, TimelineEntry
+
+SOURCE = "cases"
+ERASED = "[erased]"
+
+
+async def erase_resident(
+    uow: UnitOfWork,
+    *,
+    resident: Resident,
+    reason: Literal["resident_request", "retention_period_ended"],
+) -> None:
+    now = datetime.now(UTC)
+    session = uow.session
+    resident.name = resident.email = resident.phone = None
+    resident.address = resident.uprn = resident.postcode = None
+    resident.consent_source = None
+    resident.case_updates = resident.disruption_alerts = resident.planning_alerts = False
+    resident.erased_at = resident.updated_at = now
+    # Case type, statuses, dates and outcomes stay for statistics; what they said and where goes.
+    await session.execute(
+        sa.update(Case)
+        .where(sa.or_(Case.resident_id == resident.id, Case.agent_resident_id == resident.id))
+        .values(
+            address=None, postcode=None, uprn=None, description=None, answers={}, anonymised_at=now
+        )
+    )
+    # Officers' notes may quote the resident: their words go too, the fact of a note stays.
+    await session.execute(
+        sa.update(TimelineEntry)
+        .where(TimelineEntry.resident_id == resident.id, TimelineEntry.kind == "note")
+        .values(summary=ERASED, detail={})
+    )
+    await session.execute(
+        sa.update(TimelineEntry)
+        .where(
+            TimelineEntry.kind == "note",
+            TimelineEntry.case_id.in_(sa.select(Case.id).where(Case.resident_id == resident.id)),
+        )
+        .values(summary=ERASED, detail={})
+    )
+    await uow.publish(
+        ResidentErased(
+            source=SOURCE, subject=str(resident.id), resident_id=resident.id, reason=reason
+        )
+    )

@@ -1,0 +1,288 @@
+"""Opening cases and moving them through their state machines, with the events that announce it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
+from civic_events.payments import PaymentRequested
+from civic_runtime.uow import UnitOfWork
+
+from cases.adapters import repository
+from cases.adapters.tables import Case
+from cases.domain.machines import TransitionRefused, machine_for
+from cases.domain.prices import charge_for
+from cases.domain.sla import resumed_due, sla_due
+from cases.domain.transitions import Step, plan
+
+SOURCE = "cases"
+
+
+async def open_case(
+    uow: UnitOfWork,
+    *,
+    reference: str,
+    case_type: str,
+    resident_id: uuid.UUID | None,
+    opened_at: datetime,
+    opened_from: uuid.UUID | None,
+    fields: dict[str, Any],
+) -> Case:
+    machine = machine_for(case_type)
+    now = datetime.now(UTC)
+    case = Case(
+        reference=reference,
+        case_type=case_type,
+        status=machine.initial,
+        resident_id=resident_id,
+        opened_from=opened_from,
+        opened_at=opened_at,
+        updated_at=now,
+        **fields,
+    )
+    due = sla_due(case_type, opened_at)
+    if due is not None:
+        case.sla_name, case.sla_due_at = due
+    uow.session.add(case)
+    await uow.session.flush()
+    await uow.publish(
+        CaseOpened(
+            source=SOURCE,
+            subject=reference,
+            case_id=case.id,
+            case_type=case_type,
+            status=case.status,
+            resident_id=resident_id,
+            sla_due_at=case.sla_due_at,
+            opened_from=opened_from,
+        )
+    )
+    if machine.chargeable:
+        await move_case(
+            uow,
+            case=case,
+            target="awaiting_payment",
+            reason="a payment is needed to book",
+            changed_by="system",
+            occurred_at=opened_at,
+        )
+    return case
+
+
+async def move_case(
+    uow: UnitOfWork,
+    *,
+    case: Case,
+    target: str,
+    reason: str,
+    changed_by: str,
+    occurred_at: datetime,
+    event_id: uuid.UUID | None = None,
+    outcome: str | None = None,
+    notify_resident: bool = True,
+) -> list[Step]:
+    """Apply the move (and any automatic follow-on) or raise `TransitionRefused`, changing nothing."""
+    machine = machine_for(case.case_type)
+    steps = plan(machine, case.status, target)
+    if outcome:
+        case.outcome = outcome
+    for step in steps:
+        await _apply(
+            uow,
+            case=case,
+            step=step,
+            reason=reason,
+            changed_by=changed_by,
+            occurred_at=occurred_at,
+            event_id=event_id,
+            notify_resident=notify_resident,
+        )
+    case.updated_at = datetime.now(UTC)
+    return steps
+
+
+async def _apply(
+    uow: UnitOfWork,
+    *,
+    case: Case,
+    step: Step,
+    reason: str,
+    changed_by: str,
+    occurred_at: datetime,
+    event_id: uuid.UUID | None,
+    notify_resident: bool,
+) -> None:
+    machine = machine_for(case.case_type)
+    case.status = step.new_status
+    notify = notify_resident and step.notify_resident and case.resident_id is not None
+    step_reason = f"follows {step.old_status}" if step.automatic else reason
+    await uow.publish(
+        CaseStatusChanged(
+            source=SOURCE,
+            subject=case.reference,
+            case_id=case.id,
+            case_type=case.case_type,
+            resident_id=case.resident_id,
+            old_status=step.old_status,
+            new_status=step.new_status,
+            reason=step_reason[:500],
+            notify_resident=notify,
+            changed_by=changed_by,
+        )
+    )
+    await repository.add_timeline(
+        uow.session,
+        case=case,
+        occurred_at=occurred_at,
+        kind="status_changed",
+        summary=f"{step.old_status} → {step.new_status}: {step_reason}",
+        detail={
+            "old_status": step.old_status,
+            "new_status": step.new_status,
+            "notify_resident": notify,
+        },
+        event_id=event_id,
+        actor=changed_by,
+    )
+    _run_sla_clock(case, old=step.old_status, new=step.new_status, at=occurred_at)
+    if step.new_status == "awaiting_payment":
+        await _request_payment(uow, case=case, occurred_at=occurred_at)
+    if machine.is_final(step.new_status):
+        case.closed_at = occurred_at
+        outcome = case.outcome or (
+            step.old_status if step.new_status == "closed" else step.new_status
+        )
+        case.outcome = outcome
+        refund = step.new_status == "cancelled" and case.paid
+        await uow.publish(
+            CaseClosed(
+                source=SOURCE,
+                subject=case.reference,
+                case_id=case.id,
+                case_type=case.case_type,
+                resident_id=case.resident_id,
+                outcome=outcome,
+                refund_requested=refund,
+                # The resident was told of the status that led here.
+                notify_resident=False,
+            )
+        )
+
+
+def _run_sla_clock(case: Case, *, old: str, new: str, at: datetime) -> None:
+    machine = machine_for(case.case_type)
+    if case.sla_due_at is None:
+        return
+    if new in machine.paused and old not in machine.paused:
+        case.sla_paused_at = at
+    elif old in machine.paused and new not in machine.paused and case.sla_paused_at is not None:
+        case.sla_due_at = resumed_due(case.sla_due_at, case.sla_paused_at, at)
+        case.sla_paused_at = None
+
+
+async def _request_payment(uow: UnitOfWork, *, case: Case, occurred_at: datetime) -> None:
+    charge = charge_for(case.case_type, case.answers)
+    if charge is None:
+        raise TransitionRefused(case.case_type, case.status, "awaiting_payment")
+    case.payment_request_id = uuid.uuid4()
+    case.amount_pence = charge.amount
+    await uow.publish(
+        PaymentRequested(
+            source=SOURCE,
+            subject=case.reference,
+            payment_request_id=case.payment_request_id,
+            resident_id=case.resident_id,
+            amount=charge.amount,
+            description=charge.description,
+            reference=case.reference,
+            service_code=case.case_type,
+        )
+    )
+    await repository.add_timeline(
+        uow.session,
+        case=case,
+        occurred_at=occurred_at,
+        kind="payment",
+        summary=f"Payment of £{charge.amount / 100:.2f} requested",
+        detail={"payment_request_id": str(case.payment_request_id), "amount_pence": charge.amount},
+    )
+
+
+async def record_ignored(
+    uow: UnitOfWork,
+    *,
+    case: Case,
+    reason: str,
+    occurred_at: datetime,
+    event_id: uuid.UUID | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """An update that changed nothing, kept on the timeline with the reason."""
+    await repository.add_timeline(
+        uow.session,
+        case=case,
+        occurred_at=occurred_at,
+        kind="update_ignored",
+        summary=reason,
+        detail=detail or {},
+        event_id=event_id,
+        internal=True,
+    )
+
+
+async def apply_update(
+    uow: UnitOfWork,
+    *,
+    case: Case,
+    target: str | None,
+    code: str,
+    system: str,
+    occurred_at: datetime,
+    event_id: uuid.UUID,
+    outcome: str | None = None,
+) -> bool:
+    """Apply a back-office update in order; one that is stale or does not fit changes nothing."""
+    label = f"{system}: {code}"
+    if target is None:
+        await record_ignored(
+            uow,
+            case=case,
+            reason=f"{label} means nothing for a {case.case_type} case",
+            occurred_at=occurred_at,
+            event_id=event_id,
+        )
+        return False
+    if case.last_update_at is not None and occurred_at < case.last_update_at:
+        await record_ignored(
+            uow,
+            case=case,
+            reason=f"{label} is older than the last update applied",
+            occurred_at=occurred_at,
+            event_id=event_id,
+            detail={"last_update_at": case.last_update_at.isoformat()},
+        )
+        return False
+    try:
+        await move_case(
+            uow,
+            case=case,
+            target=target,
+            reason=label,
+            changed_by=system,
+            occurred_at=occurred_at,
+            event_id=event_id,
+            outcome=outcome,
+        )
+    except TransitionRefused as refused:
+        await record_ignored(
+            uow,
+            case=case,
+            reason=f"{label} does not fit: {refused}",
+            occurred_at=occurred_at,
+            event_id=event_id,
+        )
+        return False
+    case.last_update_at = occurred_at
+    return True

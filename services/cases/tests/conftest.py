@@ -1,0 +1,127 @@
+"""Shared by the cases service's tests: event factories, a running service, Kafka in and out."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from civic_events.base import Event
+from civic_events.envelope import decode, encode
+from civic_runtime.producer import EventProducer
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from cases_factories import officers_setting
+
+
+@dataclasses.dataclass
+class CasesKit:
+    database_url: str
+    kafka: str
+    prefix: str
+    read_records: Callable[..., Awaitable[list[Any]]]
+
+    def settings(self, **overrides: Any) -> Any:
+        from cases.config import CasesSettings
+
+        values: dict[str, Any] = {
+            "environment": "test",
+            "database_url": self.database_url,
+            "kafka_bootstrap_servers": self.kafka,
+            "topic_prefix": self.prefix,
+            "consumer_group": f"{self.prefix}cases",
+            "log_json": False,
+            "retry_initial_backoff_ms": 20,
+            "retry_max_backoff_ms": 200,
+            "sla_checker_enabled": False,
+            "officers": officers_setting(),
+        }
+        values.update(overrides)
+        return CasesSettings(**values)
+
+    @asynccontextmanager
+    async def running(self, **overrides: Any) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+        from cases.bootstrap import create_app
+
+        app = create_app(self.settings(**overrides))
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://test"
+            ) as client,
+        ):
+            yield app, client
+
+    async def produce(self, *events: Event) -> None:
+        producer = EventProducer(bootstrap_servers=self.kafka, client_id="cases-tests")
+        await producer.start()
+        try:
+            records = [encode(event) for event in events]
+            await producer.send_many(
+                [dataclasses.replace(r, topic=self.prefix + r.topic) for r in records]
+            )
+        finally:
+            await producer.stop()
+
+    @staticmethod
+    async def outbox_types(app: Any, key: str) -> list[str]:
+        """The events written for `key`, in order (as the relay will publish them)."""
+        async with app.state.runtime.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text("SELECT event_type FROM outbox WHERE key = :key ORDER BY id"), {"key": key}
+            )
+            return [row.event_type.split(".")[-2] for row in rows]
+
+    @staticmethod
+    async def timeline(app: Any, reference: str) -> list[Any]:
+        async with app.state.runtime.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text(
+                    "SELECT t.kind, t.summary, t.event_id FROM cases_timeline t "
+                    "JOIN cases_case c ON c.id = t.case_id WHERE c.reference = :reference "
+                    "ORDER BY t.occurred_at, t.id"
+                ),
+                {"reference": reference},
+            )
+            return list(rows)
+
+    @staticmethod
+    async def case_row(app: Any, reference: str) -> Any:
+        async with app.state.runtime.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text("SELECT * FROM cases_case WHERE reference = :reference"),
+                {"reference": reference},
+            )
+            return rows.first()
+
+    async def open_case(self, app: Any, submitted: Event, *, timeout: float = 30.0) -> Any:
+        """Produce the event that opens a case and wait until the case exists."""
+        await self.produce(submitted)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (row := await self.case_row(app, submitted.subject)) is None:
+            if loop.time() > deadline:
+                raise AssertionError(f"case {submitted.subject} not opened in {timeout}s")
+            await asyncio.sleep(0.05)
+        return row
+
+    async def events(self, topic: str, count: int, *, timeout: float = 30.0) -> list[Event]:
+        records = await self.read_records(self.prefix + topic, count, timeout=timeout)
+        return [decode(record.headers, record.value) for record in records]
+
+
+@pytest.fixture
+async def kit(
+    database_url: str, topic_prefix: str, infrastructure: Any, read_records: Any
+) -> CasesKit:
+    return CasesKit(
+        database_url, infrastructure.kafka_bootstrap_servers, topic_prefix, read_records
+    )

@@ -1,0 +1,67 @@
+"""SLA breaches: raised once per case and deadline, with two instances checking at once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from cases.bootstrap import check_slas
+from cases_factories import T0, bearer, form_submitted
+from civic_events.cases import CaseSlaBreached
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_breach_is_raised_once_with_two_instances_checking(
+    kit: Any, eventually: Any
+) -> None:
+    # Reported on Monday 23 November 2026: due by the end of Wednesday 25th, long past now.
+    overdue = form_submitted(at=T0)
+    paused = form_submitted(form_id="foi-request", at=datetime.now(UTC))
+    async with (
+        kit.running(sla_checker_enabled=True, sla_check_interval_s=0.1) as (first, client),
+        kit.running(sla_checker_enabled=True, sla_check_interval_s=0.1, consumer_enabled=False) as (
+            second,
+            _,
+        ),
+    ):
+        await kit.open_case(first, paused)
+        # The FOI clock stops while the council awaits clarification.
+        answer = await client.post(
+            f"/v1/cases/{paused.subject}/status",
+            headers=bearer("information-officer"),
+            json={"status": "awaiting_clarification", "note": "which year?"},
+        )
+        assert answer.status_code == 200, answer.text
+        # Twenty working days pass while it waits: still no breach.
+        async with first.state.runtime.engine.begin() as connection:
+            await connection.execute(
+                sa.text(
+                    "UPDATE cases_case SET sla_due_at = now() - interval '1 day' WHERE reference = :r"
+                ),
+                {"r": paused.subject},
+            )
+        await kit.open_case(first, overdue)
+        breaches = [
+            e for e in await kit.events("cases.lifecycle.v1", 4) if isinstance(e, CaseSlaBreached)
+        ]
+        assert [b.subject for b in breaches] == [overdue.subject]
+        assert breaches[0].sla == "missed_bin_return_2_working_days"
+        assert breaches[0].status == "received"
+        # Both instances keep checking, many times over, at the same moment.
+        for _ in range(5):
+            await asyncio.gather(
+                check_slas(first.state.runtime),
+                check_slas(second.state.runtime),
+                check_slas(first.state.runtime),
+                check_slas(second.state.runtime),
+            )
+        assert (await kit.outbox_types(first, overdue.subject)).count("CaseSlaBreached") == 1
+        assert "CaseSlaBreached" not in await kit.outbox_types(first, paused.subject)
+        found = await client.get(
+            "/v1/cases", params={"sla_breached": "true"}, headers=bearer("waste-officer")
+        )
+        assert [c["reference"] for c in found.json()["items"]] == [overdue.subject]
