@@ -2,22 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from civic_runtime.app import create_service
+from civic_runtime.app import ServiceRuntime, create_service
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
 
-from payments.entrypoints.consumers import handlers
+from payments.adapters.gateway import GovUkPayGateway, PaymentGateway
+from payments.adapters.metrics import PaymentsMetrics
+from payments.config import PaymentsSettings
+from payments.entrypoints.consumers import build_handlers
+from payments.entrypoints.http import gateway_router, officer_router, resident_router
+from payments.service_layer.context import PaymentsContext
+from payments.service_layer.reconciliation import Reconciler
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: ServiceSettings) -> FastAPI:
-    return create_service(
+def create_app(settings: ServiceSettings, *, gateway: PaymentGateway | None = None) -> FastAPI:
+    if not isinstance(settings, PaymentsSettings):
+        settings = PaymentsSettings(**settings.model_dump())
+    settings.require_secrets()
+    gateway = gateway or GovUkPayGateway(
+        base_url=settings.pay_api_url,
+        api_key=settings.secret("pay_api_key"),
+        timeout_s=settings.pay_timeout_s,
+    )
+    context = PaymentsContext(settings=settings, gateway=gateway)
+    app = create_service(
         settings,
         title="Civic Events — payments",
         description="Payment requests, GOV.UK Pay gateway integration, signed webhooks, refunds.",
         migrations_dir=MIGRATIONS_DIR,
-        handlers=handlers,
+        handlers=build_handlers(context),
+        routers=[gateway_router(), resident_router(), officer_router()],
     )
+    app.state.payments_context = context
+    runtime: ServiceRuntime = app.state.runtime
+    metrics = PaymentsMetrics(runtime.metrics.registry)
+    app.state.payments_metrics = metrics
+    reconciler = Reconciler(unit_of_work=runtime.unit_of_work, context=context, metrics=metrics)
+    service_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            async with service_lifespan(app):
+                if settings.reconcile_enabled:
+                    reconciler.start()
+                try:
+                    yield
+                finally:
+                    await reconciler.stop()
+        finally:
+            # After the consumers have stopped: an in-flight handler may still call the gateway.
+            await gateway.aclose()
+
+    app.router.lifespan_context = lifespan
+    return app

@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 from civic_runtime.settings import ServiceSettings
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
+
+# The simulator's credentials and development secrets: used when a secret is unset outside
+# production; refused in production, where each must come from the cluster's secret store.
+DEVELOPMENT_SECRETS: dict[str, str] = {
+    "pay_api_key": "sim-api-key",
+    "pay_webhook_signing_secret": "sim-webhook-secret",
+    "return_token_secret": "dev-return-token-secret",
+    "officer_api_token": "dev-officer-token",
+}
+
+
+class MissingSecret(RuntimeError):
+    """A production instance started without one of its secrets."""
 
 
 class PaymentsSettings(ServiceSettings):
@@ -12,3 +26,54 @@ class PaymentsSettings(ServiceSettings):
     service_name: str = "payments"
     database_url: str = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/payments"
     http_port: int = 8004
+
+    # GOV.UK Pay (or its simulator on 8103).
+    pay_api_url: str = "http://127.0.0.1:8103"
+    pay_api_key: SecretStr | None = None
+    pay_webhook_signing_secret: SecretStr | None = None
+    pay_timeout_s: float = Field(default=10.0, gt=0)
+    # Pay expires an unfinished payment after 90 minutes.
+    payment_expiry_s: int = Field(default=90 * 60, gt=0)
+
+    # Where residents' browsers reach this service: the gateway returns them to
+    # `<public_base_url>/payments/return/<token>`.
+    public_base_url: str = "http://127.0.0.1:8004"
+    return_token_secret: SecretStr | None = None
+
+    # Officers' refund endpoint: `Authorization: Bearer <officer_api_token>`.
+    officer_api_token: SecretStr | None = None
+
+    # Reconciliation: unfinished payments (and submitted refunds) older than this are settled
+    # from the gateway's own answer, checked again at most every `reconcile_interval_s`.
+    reconcile_enabled: bool = True
+    reconcile_after_s: float = Field(default=15 * 60, ge=0)
+    reconcile_interval_s: float = Field(default=60.0, gt=0)
+    reconcile_batch_size: int = Field(default=50, ge=1)
+
+    # A case moving to this status refunds what remains of its successful payments.
+    refund_on_case_status: str | None = "cancelled"
+
+    def secret(self, name: str) -> str:
+        """The secret `name`; its development value when unset outside production."""
+        value: SecretStr | None = getattr(self, name)
+        if value is not None:
+            return value.get_secret_value()
+        if self.environment == "production":
+            raise MissingSecret(f"{self.model_config.get('env_prefix')}{name.upper()} is not set")
+        return DEVELOPMENT_SECRETS[name]
+
+    def require_secrets(self) -> None:
+        """Refuse to start a production instance that lacks a secret (checked at start-up)."""
+        for name in DEVELOPMENT_SECRETS:
+            self.secret(name)
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets(self) -> PaymentsSettings:
+        if self.environment == "production":
+            for name, development in DEVELOPMENT_SECRETS.items():
+                value: SecretStr | None = getattr(self, name)
+                if value is not None and value.get_secret_value() == development:
+                    raise ValueError(
+                        f"{name} is a development secret; set a real one in production"
+                    )
+        return self

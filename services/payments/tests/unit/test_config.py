@@ -1,5 +1,8 @@
+import os
+
 import pytest
-from payments.config import PaymentsSettings
+from payments.bootstrap import create_app
+from payments.config import MissingSecret, PaymentsSettings
 
 pytestmark = pytest.mark.unit
 
@@ -16,3 +19,37 @@ def test_only_payments_prefixed_variables_configure_it(monkeypatch: pytest.Monke
     monkeypatch.setenv("PAYMENTS_TOPIC_PREFIX", "staging.")
     monkeypatch.setenv("TOPIC_PREFIX", "wrong.")
     assert PaymentsSettings().topic_prefix == "staging."
+
+
+def test_production_refuses_the_development_secrets_and_starts_only_with_real_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("PAYMENTS_"):
+            monkeypatch.delenv(name)
+    database_url = "postgresql+asyncpg://payments:real@db/payments"
+    with pytest.raises(ValueError, match="pay_api_key"):
+        PaymentsSettings(
+            environment="production", database_url=database_url, pay_api_key="sim-api-key"
+        )
+    unset = PaymentsSettings(environment="production", database_url=database_url)
+    with pytest.raises(MissingSecret, match="PAYMENTS_PAY_API_KEY"):
+        unset.require_secrets()
+    with pytest.raises(MissingSecret):
+        create_app(unset)
+    settings = PaymentsSettings(
+        environment="production",
+        database_url=database_url,
+        pay_api_key="live-key",
+        pay_webhook_signing_secret="live-webhook-secret",
+        return_token_secret="live-return-secret",
+        officer_api_token="live-officer-token",
+    )
+    settings.require_secrets()
+    assert settings.secret("pay_api_key") == "live-key"
+
+
+def test_outside_production_unset_secrets_are_the_simulators() -> None:
+    settings = PaymentsSettings(environment="test")
+    assert settings.secret("pay_api_key") == "sim-api-key"
+    assert settings.secret("pay_webhook_signing_secret") == "sim-webhook-secret"

@@ -1,7 +1,49 @@
-"""The payments service's Kafka subscribers (`on_<event>` functions registered on `handlers`)."""
+"""The payments service's Kafka subscribers (`on_<event>` functions registered on the handlers).
+
+The handlers need the gateway, so `build_handlers` makes them around the service's context.
+"""
 
 from __future__ import annotations
 
-from civic_runtime.consumers import EventHandlers
+from civic_events.cases import CaseClosed, CaseStatusChanged
+from civic_events.payments import PaymentRequested
+from civic_runtime.consumers import EventHandlers, PermanentError
+from civic_runtime.uow import UnitOfWork
 
-handlers = EventHandlers()
+from payments.adapters.gateway import GatewayRejected
+from payments.domain.payment import InvalidAmount
+from payments.service_layer import payments, refunds
+from payments.service_layer.context import PaymentsContext
+
+
+def build_handlers(context: PaymentsContext) -> EventHandlers:
+    handlers = EventHandlers()
+
+    @handlers.on(PaymentRequested)
+    async def on_payment_requested(event: PaymentRequested, uow: UnitOfWork) -> None:
+        try:
+            await payments.request_payment(uow=uow, context=context, request=event)
+        except InvalidAmount as exc:
+            raise PermanentError(str(exc)) from exc
+        except GatewayRejected as exc:  # 4xx, including 409 (a key reused with another body)
+            raise PermanentError(f"the gateway refused the payment: {exc}") from exc
+
+    @handlers.on(CaseStatusChanged)
+    async def on_case_status_changed(event: CaseStatusChanged, uow: UnitOfWork) -> None:
+        status = context.settings.refund_on_case_status
+        if status is not None and event.new_status == status:
+            await refunds.refund_case(
+                uow=uow, context=context, case_reference=event.subject, reason=event.reason
+            )
+
+    @handlers.on(CaseClosed)
+    async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
+        if event.refund_requested:
+            await refunds.refund_case(
+                uow=uow,
+                context=context,
+                case_reference=event.subject,
+                reason=f"case closed: {event.outcome}",
+            )
+
+    return handlers

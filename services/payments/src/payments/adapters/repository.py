@@ -1,0 +1,122 @@
+"""Queries on the payments database, each on the caller's session (its unit of work)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from payments.adapters.tables import LIVE_PAYMENT_WHERE, Payment, Refund
+
+
+async def lock_purpose(session: AsyncSession, *, case_reference: str, service_code: str) -> None:
+    """Serialise requests for one case and purpose until the transaction ends (any instance)."""
+    await session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"payments:{case_reference}:{service_code}"},
+    )
+
+
+async def payment_by_request(session: AsyncSession, request_id: uuid.UUID) -> Payment | None:
+    result = await session.execute(
+        select(Payment)
+        .where(
+            sa.or_(
+                Payment.payment_request_id == request_id, Payment.answers_request_id == request_id
+            )
+        )
+        .with_for_update()
+    )
+    return result.scalars().first()
+
+
+async def live_payment(
+    session: AsyncSession, *, case_reference: str, service_code: str
+) -> Payment | None:
+    result = await session.execute(
+        select(Payment)
+        .where(Payment.case_reference == case_reference, Payment.service_code == service_code)
+        .where(sa.text(LIVE_PAYMENT_WHERE))
+        .with_for_update()
+    )
+    return result.scalars().first()
+
+
+async def payment_for_update(
+    session: AsyncSession,
+    *,
+    id: uuid.UUID | None = None,
+    gateway_payment_id: str | None = None,
+    return_token: str | None = None,
+    skip_locked: bool = False,
+) -> Payment | None:
+    query = select(Payment)
+    if id is not None:
+        query = query.where(Payment.id == id)
+    if gateway_payment_id is not None:
+        query = query.where(Payment.gateway_payment_id == gateway_payment_id)
+    if return_token is not None:
+        query = query.where(Payment.return_token == return_token)
+    result = await session.execute(query.with_for_update(skip_locked=skip_locked))
+    return result.scalars().first()
+
+
+async def successful_payments_of_case(
+    session: AsyncSession, case_reference: str
+) -> Sequence[Payment]:
+    result = await session.execute(
+        select(Payment)
+        .where(Payment.case_reference == case_reference, Payment.status == "success")
+        .order_by(col(Payment.created_at))
+        .with_for_update()
+    )
+    return result.scalars().all()
+
+
+async def unfinished_payments_of_case(
+    session: AsyncSession, case_reference: str
+) -> Sequence[Payment]:
+    result = await session.execute(
+        select(Payment)
+        .where(Payment.case_reference == case_reference, col(Payment.finished).is_(False))
+        .with_for_update()
+    )
+    return result.scalars().all()
+
+
+async def refunds_of(session: AsyncSession, payment_id: uuid.UUID) -> Sequence[Refund]:
+    result = await session.execute(
+        select(Refund).where(Refund.payment_id == payment_id).order_by(col(Refund.created_at))
+    )
+    return result.scalars().all()
+
+
+async def refund_by_trigger(session: AsyncSession, trigger_key: str) -> Refund | None:
+    result = await session.execute(select(Refund).where(Refund.trigger_key == trigger_key))
+    return result.scalars().first()
+
+
+async def due_payment_ids(session: AsyncSession, *, now: datetime, limit: int) -> list[uuid.UUID]:
+    result = await session.execute(
+        select(Payment.id)
+        .where(col(Payment.finished).is_(False), col(Payment.next_check_at) <= now)
+        .order_by(col(Payment.next_check_at))
+        .limit(limit)
+    )
+    return list(result.scalars().all())
+
+
+async def due_refund_payment_ids(
+    session: AsyncSession, *, now: datetime, limit: int
+) -> list[uuid.UUID]:
+    result = await session.execute(
+        select(Refund.payment_id)
+        .where(Refund.status == "submitted", col(Refund.next_check_at) <= now)
+        .distinct()
+        .limit(limit)
+    )
+    return list(result.scalars().all())

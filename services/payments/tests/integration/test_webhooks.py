@@ -1,0 +1,208 @@
+"""Gateway webhooks: signatures, replays and out-of-order deliveries, against the real stack."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from civic_events.payments import PaymentCreated, PaymentFailed, PaymentSucceeded
+from payments.domain.signatures import sign
+
+pytestmark = pytest.mark.integration
+
+SECRET = "sim-webhook-secret"
+
+
+def message(payment: dict[str, Any], event_type: str, status: str, **state: Any) -> bytes:
+    resource = dict(
+        payment,
+        state={
+            "status": status,
+            "finished": status in {"success", "failed", "cancelled", "error"},
+            **state,
+        },
+    )
+    return json.dumps(
+        {
+            "webhook_message_id": uuid.uuid4().hex[:26],
+            "created_date": "2026-11-28T18:00:00.000Z",
+            "resource_id": payment["payment_id"],
+            "api_version": 1,
+            "resource_type": "payment",
+            "event_type": event_type,
+            "resource": resource,
+        }
+    ).encode()
+
+
+async def created_payment(
+    payments_service: Any, pay_simulator: Any, payment_requested: Any, publish: Any, events_of: Any
+) -> tuple[Any, PaymentCreated, dict[str, Any]]:
+    # Webhooks in these tests are sent by the test itself, not by the simulator.
+    service = await payments_service(subscribe=False)
+    await publish(payment_requested())
+    [created] = await events_of(PaymentCreated)
+    resource = (
+        await pay_simulator.client.get(
+            f"/v1/payments/{created.payment_id}", headers={"Authorization": "Bearer sim-api-key"}
+        )
+    ).json()
+    return service, created, resource
+
+
+async def status_of(service: Any, payment_id: str) -> str:
+    [row] = await service.rows(
+        "SELECT status FROM payments_payment WHERE gateway_payment_id = :id", id=payment_id
+    )
+    return str(row[0])
+
+
+async def test_unsigned_forged_and_tampered_webhooks_are_refused_and_logged(
+    payments_service: Any, pay_simulator: Any, payment_requested: Any, publish: Any, events_of: Any
+) -> None:
+    service, created, resource = await created_payment(
+        payments_service, pay_simulator, payment_requested, publish, events_of
+    )
+    body = message(resource, "card_payment_succeeded", "success")
+    tampered = body.replace(b'"success"', b'"failed"', 1)
+    attempts = [
+        {},
+        {"Pay-Signature": ""},
+        {"Pay-Signature": sign(body, "not-the-secret")},
+        {"Pay-Signature": sign(body, SECRET)[:-1] + "0"},
+        {"Pay-Signature": sign(body, SECRET), "_body": tampered},
+    ]
+    for headers in attempts:
+        content = headers.pop("_body", body)
+        response = await service.client.post("/gateway/webhooks", content=content, headers=headers)
+        assert response.status_code == 401, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+
+    assert await status_of(service, created.payment_id) == "created"
+    logged = await service.rows("SELECT outcome, signature_valid, body FROM payments_webhook")
+    assert [tuple(r) for r in logged] == [("rejected_signature", False, None)] * len(attempts)
+
+    signed = await service.client.post(
+        "/gateway/webhooks", content=body, headers={"Pay-Signature": sign(body, SECRET)}
+    )
+    assert signed.json() == {"outcome": "applied"}
+    assert await status_of(service, created.payment_id) == "success"
+    metrics = (await service.client.get("/metrics")).text
+    assert 'civic_payments_webhooks_total{outcome="rejected_signature"} 5.0' in metrics
+    assert 'civic_payments_webhooks_total{outcome="applied"} 1.0' in metrics
+
+
+async def test_a_replayed_webhook_changes_nothing_and_the_outcome_is_announced_once(
+    payments_service: Any,
+    pay_simulator: Any,
+    payment_requested: Any,
+    publish: Any,
+    events_of: Any,
+    payment_events: Any,
+    eventually: Any,
+) -> None:
+    service = await payments_service()
+    await publish(payment_requested())
+    [created] = await events_of(PaymentCreated)
+    await pay_simulator.outcome(created.payment_id, "success")
+    await events_of(PaymentSucceeded)
+
+    async def delivered() -> list[dict[str, Any]]:
+        return [d for d in await pay_simulator.deliveries() if d["delivered"]]
+
+    [delivery] = await eventually(delivered)
+    # The same signed bytes again: from the gateway's retry, and from an attacker who kept them.
+    await pay_simulator.client.post(f"/_sim/webhooks/{delivery['webhook_message_id']}/resend")
+    replay = await service.client.post(
+        "/gateway/webhooks",
+        content=delivery["body"].encode(),
+        headers={"Pay-Signature": delivery["signature"]},
+    )
+    assert replay.json() == {"outcome": "duplicate"}
+
+    async def logged() -> list[Any]:
+        rows = await service.rows("SELECT outcome FROM payments_webhook ORDER BY id")
+        return rows if len(rows) == 3 else []
+
+    assert [r[0] for r in await eventually(logged)] == ["applied", "duplicate", "duplicate"]
+    outcomes = [e for e in await payment_events() if isinstance(e, PaymentSucceeded)]
+    assert len(outcomes) == 1
+
+
+async def test_out_of_order_webhooks_never_move_a_payment_backwards(
+    payments_service: Any,
+    pay_simulator: Any,
+    payment_requested: Any,
+    publish: Any,
+    events_of: Any,
+    payment_events: Any,
+    eventually: Any,
+) -> None:
+    service, created, resource = await created_payment(
+        payments_service, pay_simulator, payment_requested, publish, events_of
+    )
+    in_arrival_order = [
+        message(resource, "card_payment_succeeded", "success"),
+        message(resource, "card_payment_started", "started"),  # late
+        message(
+            resource, "card_payment_failed", "failed", code="P0010"
+        ),  # contradicts a final state
+    ]
+    for body in in_arrival_order:
+        response = await service.client.post(
+            "/gateway/webhooks", content=body, headers={"Pay-Signature": sign(body, SECRET)}
+        )
+        assert response.json() == {"outcome": "applied"}
+        assert await status_of(service, created.payment_id) == "success"
+
+    await events_of(PaymentSucceeded)
+
+    async def published() -> bool:
+        rows = await service.rows("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        return rows[0][0] == 0
+
+    await eventually(published)
+    events = await payment_events()
+    assert [type(e) for e in events if isinstance(e, PaymentSucceeded | PaymentFailed)] == [
+        PaymentSucceeded
+    ]
+
+
+async def test_started_then_submitted_move_forward_before_the_outcome(
+    payments_service: Any, pay_simulator: Any, payment_requested: Any, publish: Any, events_of: Any
+) -> None:
+    service, created, resource = await created_payment(
+        payments_service, pay_simulator, payment_requested, publish, events_of
+    )
+    for event_type, status in [
+        ("card_payment_started", "submitted"),
+        ("card_payment_started", "started"),
+    ]:
+        body = message(resource, event_type, status)
+        await service.client.post(
+            "/gateway/webhooks", content=body, headers={"Pay-Signature": sign(body, SECRET)}
+        )
+    assert await status_of(service, created.payment_id) == "submitted"
+    body = message(
+        resource, "card_payment_expired", "failed", code="P0020", message="Payment expired"
+    )
+    await service.client.post(
+        "/gateway/webhooks", content=body, headers={"Pay-Signature": sign(body, SECRET)}
+    )
+    [failed] = await events_of(PaymentFailed)
+    assert (failed.state, failed.failure_code) == ("failed", "P0020")
+
+
+async def test_a_malformed_signed_body_is_refused(
+    payments_service: Any, pay_simulator: Any
+) -> None:
+    service = await payments_service(subscribe=False)
+    body = b'{"not": "a pay webhook"}'
+    response = await service.client.post(
+        "/gateway/webhooks", content=body, headers={"Pay-Signature": sign(body, SECRET)}
+    )
+    assert response.status_code == 400
+    [row] = await service.rows("SELECT outcome, signature_valid FROM payments_webhook")
+    assert tuple(row) == ("malformed", True)
