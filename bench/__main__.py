@@ -7,7 +7,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import consumer_throughput, intake_submissions, outbox_latency
+from bench import cases_opened, consumer_throughput, intake_submissions, outbox_latency
 
 RESULTS = Path(__file__).parent / "results" / "latest.md"
 
@@ -17,6 +17,7 @@ async def main() -> None:
         await outbox_latency.run(),
         await consumer_throughput.run(),
         await intake_submissions.run(),
+        await cases_opened.run(),
     ]
     header = (
         f"# Benchmark results\n\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
