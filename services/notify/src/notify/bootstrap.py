@@ -2,22 +2,133 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from civic_runtime.app import create_service
+from civic_runtime.app import ServiceRuntime, create_service
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
 
+from notify.adapters.providers.base import DeliveryProvider
+from notify.adapters.providers.govuk_notify import GovukNotifyProvider
+from notify.adapters.providers.push import WebPushProvider
+from notify.adapters.providers.rate_limit import RateLimiter
+from notify.adapters.providers.smtp import SmtpProvider
+from notify.config import NotifySettings
 from notify.entrypoints.consumers import handlers
+from notify.entrypoints.http import router
+from notify.service_layer import templates
+from notify.service_layer.dispatch import Dispatcher, DispatchPolicy
+from notify.service_layer.notifications import WAKE_KEY
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: ServiceSettings) -> FastAPI:
-    return create_service(
+def build_providers(settings: NotifySettings) -> dict[str, list[DeliveryProvider]]:
+    """The providers of each channel, in failover order."""
+    notify = GovukNotifyProvider(
+        api_key=settings.govuk_notify_api_key,
+        base_url=settings.govuk_notify_base_url,
+        email_template_id=settings.govuk_notify_email_template_id,
+        sms_template_id=settings.govuk_notify_sms_template_id,
+        timeout_s=settings.govuk_notify_timeout_s,
+        threads=settings.dispatch_concurrency,
+    )
+    smtp = SmtpProvider(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_sender,
+        timeout_s=settings.smtp_timeout_s,
+    )
+    by_name: dict[str, DeliveryProvider] = {"govuk-notify": notify, "smtp": smtp}
+    providers: dict[str, list[DeliveryProvider]] = {
+        "email": [by_name[name] for name in settings.email_providers],
+        "sms": [notify],
+        "push": [],
+    }
+    if settings.vapid_private_key:
+        providers["push"] = [
+            WebPushProvider(
+                vapid_private_key=settings.vapid_private_key, vapid_subject=settings.vapid_subject
+            )
+        ]
+    return providers
+
+
+def build_dispatcher(
+    settings: NotifySettings,
+    runtime: ServiceRuntime,
+    providers: dict[str, list[DeliveryProvider]] | None = None,
+) -> Dispatcher:
+    limits = {
+        "govuk-notify": settings.rate_limit_govuk_notify_per_minute,
+        "smtp": settings.rate_limit_smtp_per_minute,
+        "push": settings.rate_limit_push_per_minute,
+    }
+    return Dispatcher(
+        unit_of_work=runtime.unit_of_work,
+        providers=providers if providers is not None else build_providers(settings),
+        limiters={name: RateLimiter(limit) for name, limit in limits.items() if limit > 0},
+        policy=DispatchPolicy(
+            batch_size=settings.dispatch_batch_size,
+            concurrency=settings.dispatch_concurrency,
+            poll_interval_s=settings.dispatch_poll_interval_ms / 1000,
+            sending_lease_s=settings.sending_lease_s,
+            temporary_failure_max_attempts=settings.temporary_failure_max_attempts,
+            temporary_failure_backoff_s=settings.temporary_failure_backoff_s,
+            reconcile_after_s=settings.reconcile_after_s,
+            status_page_base_url=settings.status_page_base_url,
+            status_link_secret=settings.status_link_secret,
+            status_link_ttl_days=settings.status_link_ttl_days,
+        ),
+    )
+
+
+def create_app(
+    settings: ServiceSettings,
+    *,
+    providers: dict[str, list[DeliveryProvider]] | None = None,
+    dispatcher_enabled: bool = True,
+) -> FastAPI:
+    assert isinstance(settings, NotifySettings), "notify needs NotifySettings"
+    if settings.environment == "production" and settings.development_secrets_in_use():
+        raise ValueError(
+            f"development values in production: {settings.development_secrets_in_use()}"
+        )
+    app = create_service(
         settings,
         title="Civic Events — notify",
         description="Templates, channel of choice, delivery to email/SMS/push, delivery receipts.",
         migrations_dir=MIGRATIONS_DIR,
         handlers=handlers,
+        routers=[router],
     )
+    runtime: ServiceRuntime = app.state.runtime
+    dispatcher = build_dispatcher(settings, runtime, providers)
+    app.state.dispatcher = dispatcher
+    # A transaction that makes a message due wakes the dispatcher as it commits.
+    runtime.session_factory.configure(info={WAKE_KEY: dispatcher.wake})
+    runtime_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime_lifespan(app):
+            if settings.load_default_templates:
+                async with runtime.unit_of_work() as uow:
+                    await templates.install_defaults(session=uow.session)
+            if dispatcher_enabled:
+                dispatcher.start()
+            try:
+                yield
+            finally:
+                await dispatcher.stop()
+                for chain in dispatcher_providers(dispatcher):
+                    await chain.close()
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+def dispatcher_providers(dispatcher: Dispatcher) -> list[DeliveryProvider]:
+    return list(dispatcher._by_name.values())

@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from civic_runtime.settings import ServiceSettings
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+# Local-stack secrets: fine on a laptop and in tests, refused in production.
+DEVELOPMENT_CALLBACK_TOKEN = "development-callback-token"  # noqa: S105
+DEVELOPMENT_LINK_SECRET = "development-only-status-link-secret"  # noqa: S105 - as cases'
+# The simulator's key: "<name>-<service id>-<secret>", as Notify issues them.
+DEVELOPMENT_NOTIFY_API_KEY = (
+    "civic_local-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0"
+)
+
+EmailProvider = Literal["smtp", "govuk-notify"]
 
 
 class NotifySettings(ServiceSettings):
@@ -12,3 +25,60 @@ class NotifySettings(ServiceSettings):
     service_name: str = "notify"
     database_url: str = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/notify"
     http_port: int = 8003
+
+    # Email goes by the first provider, then the next when one is down (failover).
+    email_providers: tuple[EmailProvider, ...] = ("govuk-notify", "smtp")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_sender: str = "Council <no-reply@council.example>"
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+    govuk_notify_base_url: str = "http://127.0.0.1:8104"
+    govuk_notify_api_key: str = DEVELOPMENT_NOTIFY_API_KEY
+    # Our templates are rendered here; Notify gets them through one template per channel whose
+    # content is `((subject))` / `((body))`.
+    govuk_notify_email_template_id: str = "8f1d6c0e-4c3a-4d37-9a55-0f5d4a8c6a01"
+    govuk_notify_sms_template_id: str = "8f1d6c0e-4c3a-4d37-9a55-0f5d4a8c6a02"
+    govuk_notify_timeout_s: float = Field(default=10.0, gt=0)
+    govuk_notify_callback_token: str = DEVELOPMENT_CALLBACK_TOKEN
+    vapid_private_key: str | None = None
+    vapid_subject: str = "mailto:digital@council.example"
+
+    # Messages a minute handed to each provider (0: no limit); Notify allows 3,000.
+    rate_limit_govuk_notify_per_minute: int = Field(default=3_000, ge=0)
+    rate_limit_smtp_per_minute: int = Field(default=0, ge=0)
+    rate_limit_push_per_minute: int = Field(default=0, ge=0)
+
+    dispatch_batch_size: int = Field(default=50, ge=1)
+    dispatch_poll_interval_ms: int = Field(default=200, ge=1)
+    dispatch_concurrency: int = Field(default=20, ge=1)
+    # A message claimed for sending and not recorded within this time is looked up at its
+    # provider by our reference before any resend (the process may have died mid-send).
+    sending_lease_s: float = Field(default=60.0, gt=0)
+    temporary_failure_max_attempts: int = Field(default=6, ge=1)
+    temporary_failure_backoff_s: float = Field(default=30.0, ge=0)
+    # A message still `sent` (no receipt) after this long is polled at the provider.
+    reconcile_after_s: float = Field(default=900.0, gt=0)
+
+    # The cases service's resident status API; the token is signed with the secret it shares.
+    status_page_base_url: str = "http://127.0.0.1:8002/v1/status"
+    status_link_secret: str = DEVELOPMENT_LINK_SECRET
+    status_link_ttl_days: int = Field(default=90, ge=1)
+    load_default_templates: bool = True
+
+    def development_secrets_in_use(self) -> list[str]:
+        """The secrets still at their local-stack values. The service refuses to start with any
+        in production (checked at start, not here, so that a deployment's ConfigMap can be
+        validated without the secrets the cluster injects)."""
+        return [
+            name
+            for name, value, development in (
+                (
+                    "govuk_notify_callback_token",
+                    self.govuk_notify_callback_token,
+                    DEVELOPMENT_CALLBACK_TOKEN,
+                ),
+                ("status_link_secret", self.status_link_secret, DEVELOPMENT_LINK_SECRET),
+                ("govuk_notify_api_key", self.govuk_notify_api_key, DEVELOPMENT_NOTIFY_API_KEY),
+            )
+            if value == development
+        ]

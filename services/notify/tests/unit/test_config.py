@@ -16,3 +16,19 @@ def test_only_notify_prefixed_variables_configure_it(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("NOTIFY_TOPIC_PREFIX", "staging.")
     monkeypatch.setenv("TOPIC_PREFIX", "wrong.")
     assert NotifySettings().topic_prefix == "staging."
+
+
+def test_production_refuses_to_start_with_the_development_secrets() -> None:
+    from notify.bootstrap import create_app
+
+    production = NotifySettings(
+        environment="production",
+        database_url="postgresql+asyncpg://notify:vault@db:5432/notify",
+    )
+    assert production.development_secrets_in_use() == [
+        "govuk_notify_callback_token",
+        "status_link_secret",
+        "govuk_notify_api_key",
+    ]
+    with pytest.raises(ValueError, match="development values in production"):
+        create_app(production)

@@ -1,7 +1,73 @@
-"""The notify service's Kafka subscribers (`on_<event>` functions registered on `handlers`)."""
+"""The notify service's Kafka subscribers (`on_<event>` functions registered on `handlers`).
+
+Each runs in the runtime's transaction with the inbox entry, so a redelivered event changes
+nothing; the unique (event, resident, purpose) key makes a second notification impossible even so.
+"""
 
 from __future__ import annotations
 
+from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
+from civic_events.payments import PaymentCreated
+from civic_events.residents import ContactPreferencesChanged, ResidentErased, ResidentUpserted
+from civic_events.waste import ServiceDisruption
 from civic_runtime.consumers import EventHandlers
+from civic_runtime.uow import UnitOfWork
+
+from notify.domain import purposes
+from notify.service_layer import broadcasts, preferences
+from notify.service_layer.notifications import request_notification
 
 handlers = EventHandlers()
+
+
+@handlers.on(ResidentUpserted)
+async def on_resident_upserted(event: ResidentUpserted, uow: UnitOfWork) -> None:
+    await preferences.record_resident(session=uow.session, event=event)
+
+
+@handlers.on(ContactPreferencesChanged)
+async def on_contact_preferences_changed(event: ContactPreferencesChanged, uow: UnitOfWork) -> None:
+    await preferences.record_preferences(session=uow.session, event=event)
+
+
+@handlers.on(ResidentErased)
+async def on_resident_erased(event: ResidentErased, uow: UnitOfWork) -> None:
+    await preferences.erase_resident(session=uow.session, event=event)
+
+
+@handlers.on(CaseOpened)
+async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
+    if event.resident_id is not None:
+        await request_notification(
+            session=uow.session, request=purposes.case_opened(event, event.resident_id)
+        )
+
+
+@handlers.on(CaseStatusChanged)
+async def on_case_status_changed(event: CaseStatusChanged, uow: UnitOfWork) -> None:
+    if event.notify_resident and event.resident_id is not None:
+        await request_notification(
+            session=uow.session, request=purposes.case_status_changed(event, event.resident_id)
+        )
+
+
+@handlers.on(CaseClosed)
+async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
+    if event.notify_resident and event.resident_id is not None:
+        await request_notification(
+            session=uow.session, request=purposes.case_closed(event, event.resident_id)
+        )
+
+
+@handlers.on(PaymentCreated)
+async def on_payment_created(event: PaymentCreated, uow: UnitOfWork) -> None:
+    if event.resident_id is not None:
+        await request_notification(
+            session=uow.session, request=purposes.payment_link(event, event.resident_id)
+        )
+
+
+@handlers.on(ServiceDisruption)
+async def on_service_disruption(event: ServiceDisruption, uow: UnitOfWork) -> None:
+    if event.status != "resolved":
+        await broadcasts.start_broadcast(session=uow.session, event=event)

@@ -1,0 +1,307 @@
+"""notify's benchmarks, printed as JSON (run from the repository root, with the local stack up):
+
+    uv run --frozen python -m bench.notify_delivery [--events 1000] [--households 40000]
+
+1. latency: `CaseStatusChanged` records produced at 100 a second; for each, the time from Kafka
+   acknowledging it to notify handing the message to the provider (the GOV.UK Notify simulator,
+   through the official client). p50/p99.
+2. broadcast: a `ServiceDisruption` for a round of N households (rate limits off); the time from
+   the event on Kafka to the last message handed to a provider that returns at once (notify's own
+   fan-out capacity), and what Notify's 3,000-a-minute limit would make of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+import uvicorn
+from civic_events.base import Event
+from civic_events.cases import CaseStatusChanged
+from civic_events.contact import Contact
+from civic_events.envelope import KafkaRecord, encode
+from civic_events.residents import ResidentUpserted
+from civic_events.waste import ServiceDisruption
+from civic_runtime.admin import ensure_topics, registry_topics
+from civic_runtime.producer import EventProducer
+from civic_simulators.govuk_notify.server import free_port, running
+from notify.adapters.providers.base import DeliveryProvider, OutgoingMessage, ProviderReceipt
+from notify.bootstrap import build_providers, create_app
+from notify.config import NotifySettings
+from sqlalchemy.ext.asyncio import create_async_engine
+
+KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+ADMIN_DATABASE = os.environ.get(
+    "DATABASE_URL", "postgresql+asyncpg://civic:civic@127.0.0.1:5432/postgres"
+)
+
+
+class Timed(DeliveryProvider):
+    """Notes when each message is handed over, then passes it on (or, with no inner, returns)."""
+
+    def __init__(self, inner: DeliveryProvider | None, name: Any = "govuk-notify") -> None:
+        self.inner = inner
+        self.name = inner.name if inner else name
+        self.channels = inner.channels if inner else frozenset({"email", "sms"})
+        self.supports_lookup = inner.supports_lookup if inner else True
+        self.handed: dict[str, float] = {}
+        self.handed_wall: dict[str, float] = {}
+
+    async def send(self, message: OutgoingMessage) -> ProviderReceipt:
+        self.handed[message.reference] = time.perf_counter()
+        self.handed_wall[message.reference] = time.time()
+        if self.inner is None:
+            return ProviderReceipt(provider_reference=message.reference)
+        return await self.inner.send(message)
+
+    async def find(self, reference: str) -> ProviderReceipt | None:
+        return await self.inner.find(reference) if self.inner else None
+
+
+@asynccontextmanager
+async def scratch() -> AsyncIterator[tuple[str, str]]:
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    prefix = f"b{uuid.uuid4().hex[:8]}."
+    admin = create_async_engine(
+        ADMIN_DATABASE, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+    )
+    async with admin.connect() as connection:
+        await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    await ensure_topics(KAFKA, registry_topics(prefix, partitions=2))
+    try:
+        yield (
+            sa.make_url(ADMIN_DATABASE).set(database=name).render_as_string(hide_password=False),
+            prefix,
+        )
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@asynccontextmanager
+async def notify(settings: NotifySettings, providers: Any) -> AsyncIterator[Any]:
+    app = create_app(settings, providers=providers)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=settings.http_port, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield app
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def produce(producer: EventProducer, prefix: str, event: Event) -> None:
+    record = encode(event)
+    await producer.send(
+        KafkaRecord(prefix + record.topic, record.key, record.value, record.headers)
+    )
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def latency(events: int, rate: float, provider: str) -> dict[str, Any]:
+    async with scratch() as (database_url, prefix), running() as simulator:
+        settings = NotifySettings(
+            environment="test",
+            database_url=database_url,
+            kafka_bootstrap_servers=KAFKA,
+            topic_prefix=prefix,
+            consumer_group=f"{prefix}notify",
+            log_level="WARNING",
+            http_port=free_port(),
+            govuk_notify_base_url=simulator.base_url,
+            govuk_notify_api_key=simulator.api_key(),
+            rate_limit_govuk_notify_per_minute=0,
+            commit_interval_ms=100,
+        )
+        providers = build_providers(settings)
+        timed = Timed(providers["email"][0] if provider == "simulator" else None)
+        providers = {"email": [timed], "sms": [timed], "push": []}
+        residents = [
+            ResidentUpserted(
+                source="bench",
+                subject=str(rid),
+                resident_id=rid,
+                contact=Contact(name="Bench Resident", email=f"{rid}@example.com"),
+                preferred_channel="email",
+            )
+            for rid in (uuid.uuid4() for _ in range(100))
+        ]
+        producer = EventProducer(bootstrap_servers=KAFKA, client_id="bench")
+        await producer.start()
+        async with notify(settings, providers) as app:
+            for resident in residents:
+                await produce(producer, prefix, resident)
+            while await _count(app, "SELECT count(*) FROM notify_resident") < len(residents):
+                await asyncio.sleep(0.1)
+            produced: dict[uuid.UUID, float] = {}
+            produced_wall: dict[uuid.UUID, float] = {}
+            started = time.perf_counter()
+            for i in range(events):
+                event = CaseStatusChanged(
+                    source="bench",
+                    subject=f"WST-2026-{i:06d}",
+                    case_id=uuid.uuid4(),
+                    case_type="missed_bin",
+                    resident_id=residents[i % 100].resident_id,
+                    old_status="received",
+                    new_status="return_visit_scheduled",
+                    reason="bench",
+                    notify_resident=True,
+                )
+                await produce(producer, prefix, event)
+                produced[event.event_id] = time.perf_counter()
+                produced_wall[event.event_id] = time.time()
+                await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.perf_counter()))
+            deadline = time.perf_counter() + 60
+            while len(timed.handed) < events and time.perf_counter() < deadline:
+                await asyncio.sleep(0.1)
+            by_reference = await _references(app)
+            created_at = await _created(app)
+            timed_wall = dict(timed.handed_wall)
+        await producer.stop()
+    recorded = [
+        (created - produced_wall[caused_by]) * 1000
+        for caused_by, created in created_at.items()
+        if caused_by in produced_wall
+    ]
+    dispatch = [
+        (timed_wall[ref] - created_at[caused_by]) * 1000
+        for ref, caused_by in by_reference.items()
+        if ref in timed_wall and caused_by in created_at
+    ]
+    samples = [
+        (timed.handed[ref] - produced[caused_by]) * 1000
+        for ref, caused_by in by_reference.items()
+        if ref in timed.handed and caused_by in produced
+    ]
+    return {
+        "events": events,
+        "provider": provider,
+        "rate_per_s": rate,
+        "handed_over": len(samples),
+        "p50_ms": round(statistics.median(samples), 1),
+        "p99_ms": round(percentile(samples, 0.99), 1),
+        "max_ms": round(max(samples), 1),
+        "goal_p99_ms": 200,
+        "consumed_p50_ms": round(statistics.median(recorded), 1),
+        "consumed_p99_ms": round(percentile(recorded, 0.99), 1),
+        "dispatch_p50_ms": round(statistics.median(dispatch), 1),
+        "dispatch_p99_ms": round(percentile(dispatch, 0.99), 1),
+    }
+
+
+async def broadcast(households: int) -> dict[str, Any]:
+    async with scratch() as (database_url, prefix):
+        settings = NotifySettings(
+            environment="test",
+            database_url=database_url,
+            kafka_bootstrap_servers=KAFKA,
+            topic_prefix=prefix,
+            consumer_group=f"{prefix}notify",
+            log_level="WARNING",
+            http_port=free_port(),
+            rate_limit_govuk_notify_per_minute=0,
+            dispatch_batch_size=500,
+            dispatch_concurrency=100,
+        )
+        timed = Timed(None)
+        providers = {"email": [timed], "sms": [timed], "push": []}
+        async with notify(settings, providers) as app:
+            async with app.state.runtime.engine.begin() as connection:
+                await connection.execute(
+                    sa.text(
+                        "INSERT INTO notify_resident (resident_id, name, email, preferred_channel, "
+                        "fallback_order, round_ids, case_updates, disruption_alerts, planning_alerts,"
+                        " erased) SELECT gen_random_uuid(), 'Resident', 'r' || g || '@example.com', "
+                        "'email', '{}', ARRAY['ROUND-1'], true, true, false, false "
+                        "FROM generate_series(1, :n) g"
+                    ),
+                    {"n": households},
+                )
+            producer = EventProducer(bootstrap_servers=KAFKA, client_id="bench")
+            await producer.start()
+            event = ServiceDisruption(
+                source="bench",
+                subject="ROUND-1",
+                disruption_id="D-1",
+                round_id="ROUND-1",
+                status="started",
+                cause="weather",
+                affected_date=date(2026, 12, 1),
+                bin_types=("refuse",),
+                public_message="Snow: please leave your bin out.",
+            )
+            await produce(producer, prefix, event)
+            started = time.perf_counter()
+            await producer.stop()
+            deadline = started + 600
+            while len(timed.handed) < households and time.perf_counter() < deadline:
+                await asyncio.sleep(0.05)
+            finished = max(timed.handed.values())
+    seconds = finished - started
+    return {
+        "households": households,
+        "handed_over": len(timed.handed),
+        "fan_out_s": round(seconds, 2),
+        "per_s": round(households / seconds),
+        "goal_s": 30,
+        "with_notify_limit_3000_per_min_s": round(households / 50, 1),
+    }
+
+
+async def _count(app: Any, query: str) -> int:
+    async with app.state.runtime.engine.connect() as connection:
+        return int(await connection.scalar(sa.text(query)) or 0)
+
+
+async def _created(app: Any) -> dict[uuid.UUID, float]:
+    async with app.state.runtime.engine.connect() as connection:
+        rows = await connection.execute(
+            sa.text(
+                "SELECT caused_by, extract(epoch from created_at) AS at FROM notify_notification"
+            )
+        )
+        return {row.caused_by: float(row.at) for row in rows}
+
+
+async def _references(app: Any) -> dict[str, uuid.UUID]:
+    async with app.state.runtime.engine.connect() as connection:
+        rows = await connection.execute(sa.text("SELECT id, caused_by FROM notify_notification"))
+        return {str(row.id): row.caused_by for row in rows}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--households", type=int, default=40_000)
+    parser.add_argument("--provider", choices=["simulator", "null"], default="simulator")
+    args = parser.parse_args()
+    results = {
+        "latency": await latency(args.events, args.rate, args.provider),
+        "broadcast": await broadcast(args.households),
+    }
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

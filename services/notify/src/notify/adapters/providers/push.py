@@ -1,0 +1,57 @@
+"""Web push (pywebpush, VAPID), run in a thread: pywebpush is synchronous."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from pywebpush import WebPushException, webpush
+
+from notify.adapters.providers.base import (
+    DeliveryProvider,
+    OutcomeUnknown,
+    OutgoingMessage,
+    PermanentFailure,
+    ProviderReceipt,
+    TemporaryFailure,
+)
+
+
+class WebPushProvider(DeliveryProvider):
+    name = "push"
+    channels = frozenset({"push"})
+    supports_lookup = False
+
+    def __init__(self, *, vapid_private_key: str, vapid_subject: str, timeout_s: float = 10.0):
+        self._key, self._subject, self._timeout_s = vapid_private_key, vapid_subject, timeout_s
+
+    async def send(self, message: OutgoingMessage) -> ProviderReceipt:
+        if not isinstance(message.recipient, dict):
+            raise PermanentFailure("no push subscription")
+        payload = json.dumps(
+            {
+                "title": message.subject,
+                "body": message.body,
+                "url": message.link,
+                "tag": message.reference,
+            }
+        )
+        try:
+            await asyncio.to_thread(
+                webpush,
+                subscription_info=message.recipient,
+                data=payload,
+                vapid_private_key=self._key,
+                vapid_claims={"sub": self._subject},
+                timeout=self._timeout_s,
+            )
+        except WebPushException as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if status in (404, 410):
+                raise PermanentFailure(f"push subscription expired ({status})") from exc
+            if status is not None and (status == 429 or status >= 500):
+                raise TemporaryFailure(f"push service answered {status}") from exc
+            if status is None:
+                raise OutcomeUnknown("push service did not answer") from exc
+            raise PermanentFailure(f"push service refused ({status})") from exc
+        return ProviderReceipt(provider_reference=None, status="sent")

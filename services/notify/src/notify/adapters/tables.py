@@ -1,0 +1,154 @@
+"""notify's tables (every name prefixed `notify_`: SQLModel's metadata is shared by the process)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+def _ts(nullable: bool = True, default_now: bool = False) -> Any:
+    return Column(
+        DateTime(timezone=True),
+        nullable=nullable,
+        server_default=text("now()") if default_now else None,
+    )
+
+
+class ResidentPreferences(SQLModel, table=True):
+    """The projection of `residents.v1`: contact details and how the resident wants to hear."""
+
+    __tablename__ = "notify_resident"
+
+    resident_id: uuid.UUID = Field(primary_key=True)
+    name: str | None = Field(default=None, sa_column=Column(String(200)))
+    email: str | None = Field(default=None, sa_column=Column(String(254)))
+    phone: str | None = Field(default=None, sa_column=Column(String(20)))
+    uprn: str | None = Field(default=None, sa_column=Column(String(12)))
+    preferred_channel: str = Field(sa_column=Column(String(10), nullable=False))
+    fallback_order: list[str] = Field(
+        default_factory=list, sa_column=Column(ARRAY(String(10)), nullable=False)
+    )
+    round_ids: list[str] = Field(
+        default_factory=list, sa_column=Column(ARRAY(String(50)), nullable=False)
+    )
+    case_updates: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    disruption_alerts: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    planning_alerts: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    push_subscription: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    erased: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    updated_at: datetime = Field(sa_column=_ts(nullable=False, default_now=True))
+
+
+class TemplateVersion(SQLModel, table=True):
+    """One version of a template on one channel; the highest version is the one in use."""
+
+    __tablename__ = "notify_template"
+
+    name: str = Field(sa_column=Column(String(120), primary_key=True))
+    channel: str = Field(sa_column=Column(String(10), primary_key=True))
+    version: int = Field(sa_column=Column(Integer, primary_key=True))
+    subject: str | None = Field(default=None, sa_column=Column(Text))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    link: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(sa_column=_ts(nullable=False, default_now=True))
+
+
+class Notification(SQLModel, table=True):
+    """One message to one resident for one purpose, whatever channels it goes through.
+
+    `(caused_by, resident_id, purpose)` is unique: however often its event is delivered, a
+    resident hears once. `status` is `pending` (waiting, perhaps for the morning) → `sending`
+    (claimed; the provider may have it) → `sent` → `delivered` | a failure; `suppressed` when
+    the resident opted out or cannot be reached.
+    """
+
+    __tablename__ = "notify_notification"
+    __table_args__ = (
+        UniqueConstraint("caused_by", "resident_id", "purpose", name="uq_notify_notification_once"),
+        Index(
+            "ix_notify_notification_due",
+            "not_before",
+            postgresql_where=text("status IN ('pending', 'sending')"),
+        ),
+        Index("ix_notify_notification_resident", "resident_id"),
+        Index("ix_notify_notification_broadcast", "broadcast_id"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    caused_by: uuid.UUID = Field(nullable=False)
+    resident_id: uuid.UUID = Field(nullable=False)
+    purpose: str = Field(sa_column=Column(String(120), nullable=False))
+    subject: str = Field(sa_column=Column(String(100), nullable=False))  # the case reference
+    template_name: str = Field(sa_column=Column(String(120), nullable=False))
+    personalisation: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    channel: str | None = Field(default=None, sa_column=Column(String(10)))
+    tried_channels: list[str] = Field(
+        default_factory=list, sa_column=Column(ARRAY(String(10)), nullable=False)
+    )
+    template_version: int | None = Field(default=None, sa_column=Column(Integer))
+    status: str = Field(sa_column=Column(String(30), nullable=False))
+    provider: str | None = Field(default=None, sa_column=Column(String(30)))
+    provider_reference: str | None = Field(default=None, sa_column=Column(String(100)))
+    urgent: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    not_before: datetime = Field(sa_column=_ts(nullable=False, default_now=True))
+    lease_until: datetime | None = Field(default=None, sa_column=_ts())
+    history: list[Any] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+    )
+    detail: str | None = Field(default=None, sa_column=Column(String(500)))
+    broadcast_id: uuid.UUID | None = Field(default=None)
+    created_at: datetime = Field(sa_column=_ts(nullable=False, default_now=True))
+    sent_at: datetime | None = Field(default=None, sa_column=_ts())
+    completed_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class RoundHousehold(SQLModel, table=True):
+    """The waste contractor's round data: which property is on which round (loaded from CSV)."""
+
+    __tablename__ = "notify_round_household"
+
+    uprn: str = Field(sa_column=Column(String(12), primary_key=True))
+    round_id: str = Field(sa_column=Column(String(50), nullable=False, index=True))
+    collection_day: str | None = Field(default=None, sa_column=Column(String(10)))
+
+
+class Broadcast(SQLModel, table=True):
+    """A service-disruption broadcast: a resumable job over the residents on a round."""
+
+    __tablename__ = "notify_broadcast"
+
+    id: uuid.UUID = Field(primary_key=True)
+    caused_by: uuid.UUID = Field(unique=True)
+    round_id: str = Field(sa_column=Column(String(50), nullable=False))
+    disruption_id: str = Field(sa_column=Column(String(100), nullable=False))
+    personalisation: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    status: str = Field(sa_column=Column(String(20), nullable=False))  # fanning_out, sending, done
+    recipients: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    created_at: datetime = Field(sa_column=_ts(nullable=False, default_now=True))
+    completed_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+NOTIFY_TABLES = [
+    ResidentPreferences.__table__,  # type: ignore[attr-defined]
+    TemplateVersion.__table__,  # type: ignore[attr-defined]
+    Notification.__table__,  # type: ignore[attr-defined]
+    RoundHousehold.__table__,  # type: ignore[attr-defined]
+    Broadcast.__table__,  # type: ignore[attr-defined]
+]

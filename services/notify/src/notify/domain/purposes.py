@@ -1,0 +1,150 @@
+"""What each event asks residents to be told: the purpose, the template and its personalisation.
+
+The personalisation holds the event's facts only; the resident's first name and the signed link to
+their status page are added when the message is rendered (so an erasure leaves nothing behind).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import quote
+from uuid import UUID
+
+from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
+from civic_events.payments import PaymentCreated
+from civic_events.waste import ServiceDisruption
+
+from notify.domain.preferences import LONDON, Category
+
+
+@dataclass(frozen=True)
+class MessageRequest:
+    caused_by: UUID
+    resident_id: UUID
+    purpose: str
+    subject: str  # the case reference (or round): the key of its delivery events
+    template_name: str
+    category: Category
+    personalisation: dict[str, str] = field(default_factory=dict)
+    urgent: bool = False
+
+
+def _words(code: str) -> str:
+    return code.replace("_", " ")
+
+
+def case_opened(event: CaseOpened, resident_id: UUID) -> MessageRequest:
+    return MessageRequest(
+        caused_by=event.event_id,
+        resident_id=resident_id,
+        purpose="case_opened",
+        subject=event.subject,
+        template_name=f"case_opened.{event.case_type}",
+        category="case_updates",
+        personalisation={
+            "reference": event.subject,
+            "case_type_name": _words(event.case_type),
+            "status_name": _words(event.status),
+        },
+    )
+
+
+def case_status_changed(event: CaseStatusChanged, resident_id: UUID) -> MessageRequest:
+    return MessageRequest(
+        caused_by=event.event_id,
+        resident_id=resident_id,
+        purpose="case_status_changed",
+        subject=event.subject,
+        template_name=f"case_status_changed.{event.case_type}.{event.new_status}",
+        category="case_updates",
+        personalisation={
+            "reference": event.subject,
+            "case_type_name": _words(event.case_type),
+            "status_name": _words(event.new_status),
+            "old_status_name": _words(event.old_status),
+        },
+    )
+
+
+def case_closed(event: CaseClosed, resident_id: UUID) -> MessageRequest:
+    return MessageRequest(
+        caused_by=event.event_id,
+        resident_id=resident_id,
+        purpose="case_closed",
+        subject=event.subject,
+        template_name=f"case_closed.{event.case_type}",
+        category="case_updates",
+        personalisation={
+            "reference": event.subject,
+            "case_type_name": _words(event.case_type),
+            "status_name": "closed",
+            "outcome_name": _words(event.outcome),
+        },
+    )
+
+
+def payment_link(event: PaymentCreated, resident_id: UUID) -> MessageRequest:
+    return MessageRequest(
+        caused_by=event.event_id,
+        resident_id=resident_id,
+        purpose="payment_link",
+        subject=event.subject,
+        template_name="payment_link",
+        category="case_updates",
+        personalisation={
+            "reference": event.subject,
+            "case_type_name": "booking",
+            "status_name": "awaiting payment",
+            "amount": pounds(event.amount),
+            "payment_url": str(event.next_url),
+            "pay_by": london_time(event.expires_at),
+        },
+        # A link that expires in 90 minutes is no use in the morning.
+        urgent=True,
+    )
+
+
+_CAUSES = {
+    "weather": "bad weather",
+    "industrial_action": "industrial action",
+    "vehicle_breakdown": "a vehicle breakdown",
+    "road_closure": "a road closure",
+    "other": "circumstances beyond our control",
+}
+
+
+def disruption_personalisation(event: ServiceDisruption) -> dict[str, str]:
+    return {
+        "round": event.round_id,
+        "affected_date": event.affected_date.strftime("%A %-d %B"),
+        "public_message": event.public_message,
+        "recovery_date": (
+            event.expected_recovery_date.strftime("%A %-d %B")
+            if event.expected_recovery_date
+            else "as soon as we can"
+        ),
+        "cause_name": _CAUSES[event.cause],
+    }
+
+
+def pounds(pence: int) -> str:
+    return f"£{pence // 100:,}.{pence % 100:02d}"
+
+
+def london_time(moment: datetime) -> str:
+    local = moment.astimezone(LONDON)
+    hour = local.strftime("%-I:%M%p").lower().replace(":00", "")
+    return f"{local.strftime('%A %-d %B %Y')}, {hour}"
+
+
+def status_page_url(*, base_url: str, reference: str, secret: str, expires_at: datetime) -> str:
+    """The resident's status page with the cases service's signed, expiring token:
+    `<expiry unix seconds>.<hex HMAC-SHA256 of "<reference>.<expiry>">`."""
+    expires = int(expires_at.timestamp())
+    signature = hmac.new(
+        secret.encode(), f"{reference}.{expires}".encode(), hashlib.sha256
+    ).hexdigest()
+    return f"{base_url.rstrip('/')}/{quote(reference)}?token={expires}.{signature}"

@@ -1,0 +1,301 @@
+"""notify's HTTP API: templates (save, list, preview), residents' preferences, notifications,
+broadcasts, and GOV.UK Notify's delivery callbacks."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from civic_runtime.app import UnitOfWorkDep
+from civic_runtime.problems import problem
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from notify.domain.preferences import first_name
+from notify.domain.purposes import status_page_url
+from notify.domain.samples import sample_personalisation
+from notify.domain.templates import (
+    Channel,
+    MissingPersonalisation,
+    TemplateContent,
+    TemplateRefused,
+    kind_of,
+    sms_length,
+)
+from notify.service_layer import broadcasts, notifications, preferences, templates
+from notify.service_layer.dispatch import apply_provider_status
+
+router = APIRouter()
+
+
+# --- templates ---------------------------------------------------------------------------------
+class TemplateIn(BaseModel):
+    subject: str | None = Field(
+        default=None, max_length=300, description="Email subject, push title."
+    )
+    body: str = Field(min_length=1, max_length=20_000)
+    link: str | None = Field(default=None, max_length=500, description="Push only.")
+
+
+class PreviewIn(BaseModel):
+    version: int | None = Field(default=None, ge=1)
+    personalisation: dict[str, str] = Field(
+        default_factory=dict, description="Overrides of the sample event's values."
+    )
+
+
+def _template_out(content: TemplateContent, version: int) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": content.name,
+        "channel": content.channel,
+        "version": version,
+        "subject": content.subject,
+        "body": content.body,
+        "link": content.link,
+    }
+    if content.channel == "sms":
+        length = content.worst_case_sms_length()
+        out["sms"] = {
+            "encoding": length.encoding,
+            "characters": length.characters,
+            "fragments": length.fragments,
+        }
+    return out
+
+
+@router.get("/templates", tags=["templates"])
+async def list_templates(uow: UnitOfWorkDep) -> list[dict[str, Any]]:
+    return [
+        {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+        for row in await templates.list_latest(session=uow.session)
+    ]
+
+
+@router.put("/templates/{name}/{channel}", status_code=201, tags=["templates"], response_model=None)
+async def save_template(
+    name: str, channel: Channel, template: TemplateIn, uow: UnitOfWorkDep
+) -> dict[str, Any] | JSONResponse:
+    content = TemplateContent(
+        name=name, channel=channel, subject=template.subject, body=template.body, link=template.link
+    )
+    try:
+        version = await templates.save_template(session=uow.session, content=content)
+    except TemplateRefused as refused:
+        return problem(422, title="Template refused", detail=str(refused), errors=refused.problems)
+    return _template_out(content, version)
+
+
+@router.get("/templates/{name}/{channel}", tags=["templates"], response_model=None)
+async def get_template(
+    name: str, channel: Channel, uow: UnitOfWorkDep, version: int | None = None
+) -> dict[str, Any] | JSONResponse:
+    found = await templates.get_version(
+        session=uow.session, name=name, channel=channel, version=version
+    )
+    if found is None:
+        return problem(404, detail="no such template version")
+    return _template_out(*found)
+
+
+@router.post("/templates/{name}/{channel}/preview", tags=["templates"], response_model=None)
+async def preview_template(
+    name: str, channel: Channel, preview: PreviewIn, request: Request, uow: UnitOfWorkDep
+) -> dict[str, Any] | JSONResponse:
+    """Render a template against a sample event of its kind (values can be overridden)."""
+    found = await templates.get_version(
+        session=uow.session, name=name, channel=channel, version=preview.version
+    )
+    if found is None:
+        return problem(404, detail="no such template version")
+    content, version = found
+    values = sample_personalisation(kind_of(name))
+    values["first_name"] = first_name("Sam Resident")
+    if "reference" in values:
+        settings = request.app.state.runtime.settings
+        values["status_page_url"] = status_page_url(
+            base_url=settings.status_page_base_url,
+            reference=values["reference"],
+            secret=settings.status_link_secret,
+            expires_at=datetime.now(UTC) + timedelta(days=settings.status_link_ttl_days),
+        )
+    values.update(preview.personalisation)
+    try:
+        rendered = content.render(values)
+    except MissingPersonalisation as exc:
+        return problem(422, detail=f"missing placeholder {exc}")
+    out: dict[str, Any] = {
+        "name": name,
+        "channel": channel,
+        "version": version,
+        "subject": rendered.subject,
+        "body": rendered.body,
+        "link": rendered.link,
+    }
+    if channel == "sms":
+        length = sms_length(rendered.body)
+        out["sms"] = {
+            "encoding": length.encoding,
+            "characters": length.characters,
+            "fragments": length.fragments,
+        }
+    return out
+
+
+# --- preferences -------------------------------------------------------------------------------
+class PreferencesIn(BaseModel):
+    preferred_channel: Literal["email", "sms", "push"] | None = None
+    fallback_order: list[Literal["email", "sms", "push"]] | None = Field(default=None, max_length=3)
+    case_updates: bool | None = None
+    disruption_alerts: bool | None = None
+    planning_alerts: bool | None = None
+    push_subscription: dict[str, Any] | None = Field(
+        default=None, description="A browser PushSubscription (endpoint, keys.p256dh, keys.auth)."
+    )
+
+
+def _preferences_out(row: Any) -> dict[str, Any]:
+    # Contact details are not echoed: only whether we hold each.
+    return {
+        "resident_id": str(row["resident_id"]),
+        "preferred_channel": row["preferred_channel"],
+        "fallback_order": list(row["fallback_order"]),
+        "channel_order": preferences.to_preferences(row).channel_order(),
+        "case_updates": row["case_updates"],
+        "disruption_alerts": row["disruption_alerts"],
+        "planning_alerts": row["planning_alerts"],
+        "has_email": bool(row["email"]),
+        "has_phone": bool(row["phone"]),
+        "has_push_subscription": bool(row["push_subscription"]),
+        "quiet_hours": {
+            "from": "21:00",
+            "to": "08:00",
+            "timezone": "Europe/London",
+            "channels": ["sms", "push"],
+        },
+    }
+
+
+@router.get("/residents/{resident_id}/preferences", tags=["preferences"], response_model=None)
+async def get_preferences(
+    resident_id: uuid.UUID, uow: UnitOfWorkDep
+) -> dict[str, Any] | JSONResponse:
+    row = await preferences.load_row(session=uow.session, resident_id=resident_id)
+    if row is None or row["erased"]:
+        return problem(404, detail="no such resident")
+    return _preferences_out(row)
+
+
+@router.patch("/residents/{resident_id}/preferences", tags=["preferences"], response_model=None)
+async def change_preferences(
+    resident_id: uuid.UUID, changes: PreferencesIn, uow: UnitOfWorkDep
+) -> dict[str, Any] | JSONResponse:
+    values = changes.model_dump(exclude_unset=True)
+    if "push_subscription" in values and values["push_subscription"] is not None:
+        subscription = values["push_subscription"]
+        keys = subscription.get("keys") or {}
+        if not str(subscription.get("endpoint", "")).startswith("https://") or not (
+            keys.get("p256dh") and keys.get("auth")
+        ):
+            return problem(422, detail="push_subscription needs an https endpoint and keys")
+    if not await preferences.change_preferences(
+        session=uow.session, resident_id=resident_id, changes=values
+    ):
+        return problem(404, detail="no such resident")
+    row = await preferences.load_row(session=uow.session, resident_id=resident_id)
+    return _preferences_out(row)
+
+
+# --- notifications and broadcasts --------------------------------------------------------------
+def _notification_out(row: Any) -> dict[str, Any]:
+    return {
+        key: (
+            str(value)
+            if isinstance(value, uuid.UUID)
+            else value.isoformat()
+            if isinstance(value, datetime)
+            else value
+        )
+        for key, value in row.items()
+        if key not in ("personalisation",)
+    }
+
+
+@router.get("/notifications/{notification_id}", tags=["notifications"], response_model=None)
+async def get_notification(
+    notification_id: uuid.UUID, uow: UnitOfWorkDep
+) -> dict[str, Any] | JSONResponse:
+    row = await notifications.get(session=uow.session, notification_id=notification_id)
+    if row is None:
+        return problem(404, detail="no such notification")
+    return _notification_out(row)
+
+
+@router.get("/residents/{resident_id}/notifications", tags=["notifications"])
+async def list_notifications(resident_id: uuid.UUID, uow: UnitOfWorkDep) -> list[dict[str, Any]]:
+    rows = await notifications.list_for_resident(session=uow.session, resident_id=resident_id)
+    return [_notification_out(row) for row in rows]
+
+
+@router.get("/broadcasts/{broadcast_id}", tags=["broadcasts"], response_model=None)
+async def get_broadcast(
+    broadcast_id: uuid.UUID, uow: UnitOfWorkDep
+) -> dict[str, Any] | JSONResponse:
+    found = await broadcasts.progress(session=uow.session, broadcast_id=broadcast_id)
+    if found is None:
+        return problem(404, detail="no such broadcast")
+    return found
+
+
+@router.get("/disruptions/{disruption_id}/broadcasts", tags=["broadcasts"])
+async def list_broadcasts(disruption_id: str, uow: UnitOfWorkDep) -> list[str]:
+    return [
+        str(b)
+        for b in await broadcasts.find_for_disruption(
+            session=uow.session, disruption_id=disruption_id
+        )
+    ]
+
+
+# --- GOV.UK Notify's delivery receipts ---------------------------------------------------------
+class NotifyCallback(BaseModel):
+    """GOV.UK Notify's delivery-receipt callback body."""
+
+    id: str
+    reference: str | None = None
+    to: str | None = None
+    status: str
+    created_at: str | None = None
+    completed_at: str | None = None
+    sent_at: str | None = None
+    notification_type: str | None = None
+    template_id: str | None = None
+    template_version: int | None = None
+
+
+@router.post("/callbacks/govuk-notify", tags=["callbacks"], response_model=None)
+async def govuk_notify_callback(
+    receipt: NotifyCallback,
+    request: Request,
+    uow: UnitOfWorkDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> dict[str, Any] | JSONResponse:
+    expected = f"Bearer {request.app.state.runtime.settings.govuk_notify_callback_token}"
+    # Notify's callbacks carry a static token, no signature: compare in constant time.
+    if not hmac.compare_digest((authorization or "").encode(), expected.encode()):
+        return problem(401, detail="bad bearer token", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        notification_id = uuid.UUID(receipt.reference or "")
+    except ValueError:
+        # Not one of ours (no reference we issue): accept, so Notify does not retry it.
+        return {"status": "ignored"}
+    changed = await apply_provider_status(
+        uow,
+        notification_id=notification_id,
+        status=receipt.status,
+        provider_reference=receipt.id,
+        now=datetime.now(UTC),
+    )
+    return {"status": changed or "unchanged"}

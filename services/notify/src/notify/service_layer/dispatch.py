@@ -1,0 +1,722 @@
+"""Handing due notifications to providers, without ever sending one twice.
+
+1. Claim: in its own committed transaction, a due row becomes `sending` with a lease, and the
+   provider it will go to is fixed. Rows are claimed with `SKIP LOCKED`, so any number of
+   instances share the work.
+2. Send, outside any transaction.
+3. Record: `sent` with the provider's id, and `NotificationSent` through the outbox.
+
+A process that dies between 2 and 3 leaves the row `sending`; when its lease runs out, the next
+claimant asks the provider by our reference (the notification id) whether it took the message,
+and records it instead of sending again. A provider that cannot be asked (SMTP) is not sent to
+again: the message is recorded as a technical failure with the reason ("no duplicates, ever").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from civic_events.notify import NotificationFailed, NotificationSent
+from civic_runtime.uow import UnitOfWork
+from sqlalchemy.dialects.postgresql import JSONB
+
+from notify.adapters.providers.base import (
+    DeliveryProvider,
+    OutcomeUnknown,
+    OutgoingMessage,
+    PermanentFailure,
+    ProviderReceipt,
+    TemporaryFailure,
+)
+from notify.adapters.providers.rate_limit import RateLimiter
+from notify.adapters.tables import Notification, ResidentPreferences
+from notify.domain.preferences import Preferences, first_name, next_channel, not_before
+from notify.domain.purposes import status_page_url
+from notify.domain.templates import MissingPersonalisation, TemplateContent
+from notify.service_layer import preferences, templates
+
+logger = logging.getLogger(__name__)
+_n = Notification.__table__
+_r = ResidentPreferences.__table__
+Outcome = tuple[Mapping[str, Any], ProviderReceipt, int | None]
+SOURCE = "notify"
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    batch_size: int = 50
+    concurrency: int = 20
+    poll_interval_s: float = 0.2
+    sending_lease_s: float = 60.0
+    temporary_failure_max_attempts: int = 6
+    temporary_failure_backoff_s: float = 30.0
+    reconcile_after_s: float = 900.0
+    status_page_base_url: str = "http://127.0.0.1:8002/v1/status"
+    status_link_secret: str = "development-only-status-link-secret"  # noqa: S105
+    status_link_ttl_days: int = 90
+
+
+@dataclass
+class Prepared:
+    residents: dict[uuid.UUID, Preferences] = field(default_factory=dict)
+    templates: dict[tuple[str, str], tuple[TemplateContent, int] | None] = field(
+        default_factory=dict
+    )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    row: Mapping[str, Any]
+    recovering: bool  # it was `sending` before: the provider may already have it
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        unit_of_work: Callable[[], AbstractAsyncContextManager[UnitOfWork]],
+        providers: Mapping[str, Sequence[DeliveryProvider]],
+        limiters: Mapping[str, RateLimiter] | None = None,
+        policy: DispatchPolicy | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._uow = unit_of_work
+        self._providers = providers  # by channel, in failover order
+        self._by_name = {p.name: p for chain in providers.values() for p in chain}
+        self._limiters = limiters or {}
+        self.policy = policy or DispatchPolicy()
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(self.policy.concurrency)
+        self._batches = asyncio.Semaphore(4)
+
+    # --- running -------------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="notify-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        # Let messages already handed over be recorded; their leases protect the rest.
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=10)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                handed = await self.dispatch_due()
+                if handed == 0:
+                    await self._reconcile()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("dispatcher pass failed; retrying")
+                handed = 0
+            if handed < self.policy.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.policy.poll_interval_s)
+                self._wake.clear()
+
+    async def dispatch_due(self) -> int:
+        """Claim a batch of due messages and start delivering it; returns how many."""
+        await self._batches.acquire()
+        try:
+            claimed = await self.claim(limit=self.policy.batch_size)
+        except BaseException:
+            self._batches.release()
+            raise
+        if not claimed:
+            self._batches.release()
+            return 0
+        task = asyncio.create_task(self._deliver_batch(claimed))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        return len(claimed)
+
+    async def drain(self) -> None:
+        """Deliver everything due now and wait for it (for tests and the broadcast command)."""
+        while await self.dispatch_due():
+            await self.wait_idle()
+        await self.wait_idle()
+
+    async def wait_idle(self) -> None:
+        if self._in_flight:
+            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
+
+    async def _deliver_batch(self, items: list[Claimed]) -> None:
+        """Send a batch concurrently; record the hand-overs in one transaction."""
+        try:
+            prepared = await self._prepare(items)
+            results = await asyncio.gather(
+                *(self._attempt(item, prepared) for item in items), return_exceptions=True
+            )
+            for result in results:
+                if isinstance(result, BaseException) and not isinstance(result, Exception):
+                    raise result  # the process is going down: record nothing more
+                if isinstance(result, Exception):
+                    logger.error("delivering a notification failed: %r", result)
+            handed = [result for result in results if isinstance(result, tuple)]
+            if handed:
+                await self._record_sent_many(handed)
+        except Exception:
+            # Rows left `sending` are looked up at their provider when their lease runs out.
+            logger.exception("a delivery batch failed")
+        finally:
+            self._batches.release()
+
+    # --- 1. claim ------------------------------------------------------------------------
+    async def claim(self, *, limit: int) -> list[Claimed]:
+        now = self._clock()
+        primaries = {ch: chain[0].name for ch, chain in self._providers.items() if chain}
+        due = (
+            sa.select(_n.c.id, _n.c.status.label("previous"))
+            .where(
+                sa.or_(
+                    sa.and_(_n.c.status == "pending", _n.c.not_before <= now),
+                    sa.and_(_n.c.status == "sending", _n.c.lease_until <= now),
+                )
+            )
+            .order_by(_n.c.not_before)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("due")
+        )
+        provider = sa.func.coalesce(
+            _n.c.provider,
+            sa.case(
+                *((_n.c.channel == ch, sa.literal(name)) for ch, name in primaries.items()),
+                else_=sa.null(),
+            )
+            if primaries
+            else sa.null(),
+        )
+        statement = (
+            sa.update(_n)
+            .where(_n.c.id == due.c.id)
+            .values(
+                status="sending",
+                lease_until=now + timedelta(seconds=self.policy.sending_lease_s),
+                attempts=_n.c.attempts + 1,
+                provider=provider,
+            )
+            .returning(*_n.c, due.c.previous)
+        )
+        async with self._uow() as uow:
+            rows = (await uow.session.execute(statement)).mappings().all()
+        return [Claimed(row=dict(row), recovering=row["previous"] == "sending") for row in rows]
+
+    # --- 2. send -------------------------------------------------------------------------
+    async def deliver(self, item: Claimed) -> None:
+        """Deliver one claimed message (the batch path, for one)."""
+        outcome = await self._attempt(item, await self._prepare([item]))
+        if outcome is not None:
+            await self._record_sent_many([outcome])
+
+    async def _prepare(self, items: list[Claimed]) -> Prepared:
+        """The residents' preferences and the templates a batch needs, in one transaction."""
+        prepared = Prepared()
+        async with self._uow() as uow:
+            rows = await uow.session.execute(
+                sa.select(_r).where(_r.c.resident_id.in_({i.row["resident_id"] for i in items}))
+            )
+            for found in rows.mappings():
+                prepared.residents[found["resident_id"]] = preferences.to_preferences(found)
+            for key in {(i.row["template_name"], i.row["channel"]) for i in items}:
+                prepared.templates[key] = await templates.resolve(
+                    session=uow.session, name=key[0], channel=key[1]
+                )
+        return prepared
+
+    async def _attempt(self, item: Claimed, prepared: Prepared) -> Outcome | None:
+        """Hand one message over; the outcome to record, or None when already dealt with."""
+        row = item.row
+        provider = self._by_name.get(row["provider"] or "")
+        if provider is None:
+            await self._permanent(row, f"no provider configured for {row['channel']}")
+            return None
+        if item.recovering:
+            if not provider.supports_lookup:
+                await self._finish_failed(
+                    row,
+                    "technical-failure",
+                    f"outcome unknown: {provider.name} cannot be asked; not resent",
+                )
+                return None
+            try:
+                found = await provider.find(str(row["id"]))
+            except Exception as exc:
+                await self._unknown(row, f"lookup failed: {exc}")
+                return None
+            if found is not None:
+                logger.info("notification %s was already taken by %s", row["id"], provider.name)
+                return (row, found, row["template_version"])
+
+        prefs = prepared.residents.get(row["resident_id"])
+        resolved = prepared.templates.get((row["template_name"], row["channel"]))
+        if prefs is None or prefs.erased:
+            await self._finish_failed(
+                row, "permanent-failure", "resident erased or unknown", cancel=True
+            )
+            return None
+        if resolved is None:
+            await self._finish_failed(
+                row, "technical-failure", f"no {row['channel']} template for {row['template_name']}"
+            )
+            return None
+        content, version = resolved
+        try:
+            message = self._message(row, prefs, content.render(self._personalise(row, prefs)))
+        except MissingPersonalisation as exc:
+            await self._finish_failed(row, "technical-failure", f"missing placeholder {exc}")
+            return None
+        if message is None:
+            await self._permanent(row, f"no {row['channel']} contact details")
+            return None
+        limiter = self._limiters.get(provider.name)
+        if limiter is not None:
+            await limiter.acquire()
+        try:
+            async with self._slots:
+                receipt = await provider.send(message)
+        except PermanentFailure as exc:
+            await self._permanent(row, str(exc))
+        except TemporaryFailure as exc:
+            await self._temporary(row, str(exc))
+        except OutcomeUnknown as exc:
+            await self._unknown(row, str(exc))
+        else:
+            return (row, receipt, version)
+        return None
+
+    def _personalise(self, row: Mapping[str, Any], prefs: Preferences) -> dict[str, str]:
+        values = dict(row["personalisation"])
+        values["first_name"] = first_name(prefs.first_name)
+        if "reference" in values:
+            values["status_page_url"] = status_page_url(
+                base_url=self.policy.status_page_base_url,
+                reference=values["reference"],
+                secret=self.policy.status_link_secret,
+                expires_at=self._clock() + timedelta(days=self.policy.status_link_ttl_days),
+            )
+        return values
+
+    @staticmethod
+    def _message(
+        row: Mapping[str, Any], prefs: Preferences, rendered: Any
+    ) -> OutgoingMessage | None:
+        channel = row["channel"]
+        recipient: Any = {
+            "email": prefs.email,
+            "sms": prefs.phone,
+            "push": prefs.push_subscription,
+        }[channel]
+        if not recipient:
+            return None
+        return OutgoingMessage(
+            reference=str(row["id"]),
+            channel=channel,
+            recipient=recipient,
+            subject=rendered.subject,
+            body=rendered.body,
+            link=rendered.link,
+        )
+
+    # --- 3. record -----------------------------------------------------------------------
+    async def _locked(self, uow: UnitOfWork, row: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The row, locked, if it is still ours (still `sending` under our claim)."""
+        current = (
+            (await uow.session.execute(sa.select(_n).where(_n.c.id == row["id"]).with_for_update()))
+            .mappings()
+            .first()
+        )
+        if current is None or current["attempts"] != row["attempts"]:
+            return None
+        return current
+
+    async def _record_sent_many(self, outcomes: list[Outcome]) -> None:
+        """Record a batch's hand-overs: one locking read, one executemany, the events."""
+        by_id = {row["id"]: (row, receipt, version) for row, receipt, version in outcomes}
+        async with self._uow() as uow:
+            current_rows = (
+                (
+                    await uow.session.execute(
+                        sa.select(_n).where(_n.c.id.in_(by_id)).order_by(_n.c.id).with_for_update()
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            now = self._clock()
+            ours = [
+                (current, *by_id[current["id"]][1:])
+                for current in current_rows
+                if current["attempts"] == by_id[current["id"]][0]["attempts"]
+                and current["status"] == "sending"
+            ]
+            if not ours:
+                return
+            await uow.session.execute(
+                sa.update(_n)
+                .where(_n.c.id == sa.bindparam("b_id"))
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    lease_until=None,
+                    provider_reference=sa.bindparam("b_reference"),
+                    template_version=sa.bindparam("b_version"),
+                ),
+                [
+                    {
+                        "b_id": current["id"],
+                        "b_reference": receipt.provider_reference,
+                        "b_version": version or current["template_version"],
+                    }
+                    for current, receipt, version in ours
+                ],
+            )
+            for current, receipt, version in ours:
+                await uow.publish(sent_event(current, receipt, version))
+
+    async def _permanent(self, row: Mapping[str, Any], detail: str) -> None:
+        async with self._uow() as uow:
+            current = await self._locked(uow, row)
+            if current is None or current["status"] != "sending":
+                return
+            await fall_back(uow, current, detail=detail, now=self._clock())
+
+    async def _temporary(self, row: Mapping[str, Any], detail: str) -> None:
+        if row["attempts"] >= self.policy.temporary_failure_max_attempts:
+            await self._finish_failed(row, "technical-failure", f"gave up: {detail}")
+            return
+        chain = [p.name for p in self._providers.get(row["channel"], [])]
+        following = (
+            chain[(chain.index(row["provider"]) + 1) % len(chain)]
+            if row["provider"] in chain
+            else None
+        )
+        delay = self.policy.temporary_failure_backoff_s * 2 ** (row["attempts"] - 1)
+        now = self._clock()
+        async with self._uow() as uow:
+            current = await self._locked(uow, row)
+            if current is None or current["status"] != "sending":
+                return
+            await uow.session.execute(
+                sa.update(_n)
+                .where(_n.c.id == row["id"])
+                .values(
+                    status="pending",
+                    provider=following,  # failover: the next provider for this channel
+                    not_before=now + timedelta(seconds=delay),
+                    lease_until=None,
+                    detail=detail[:500],
+                    history=_n.c.history + _entry(now, "temporary", row, detail),
+                )
+            )
+        self.wake()
+
+    async def _unknown(self, row: Mapping[str, Any], detail: str) -> None:
+        """Keep it `sending`: when the (shortened) lease runs out, it is looked up, not resent."""
+        now = self._clock()
+        delay = min(
+            self.policy.sending_lease_s,
+            self.policy.temporary_failure_backoff_s * 2 ** (row["attempts"] - 1),
+        )
+        async with self._uow() as uow:
+            current = await self._locked(uow, row)
+            if current is None or current["status"] != "sending":
+                return
+            await uow.session.execute(
+                sa.update(_n)
+                .where(_n.c.id == row["id"])
+                .values(
+                    lease_until=now + timedelta(seconds=delay),
+                    detail=detail[:500],
+                    history=_n.c.history + _entry(now, "unknown", row, detail),
+                )
+            )
+
+    async def _finish_failed(
+        self, row: Mapping[str, Any], failure: str, detail: str, *, cancel: bool = False
+    ) -> None:
+        async with self._uow() as uow:
+            current = await self._locked(uow, row)
+            if current is None or current["status"] != "sending":
+                return
+            await finish_failed(
+                uow, current, failure=failure, detail=detail, now=self._clock(), publish=not cancel
+            )
+
+    # --- reconciliation ------------------------------------------------------------------
+    async def _reconcile(self) -> None:
+        """Poll the provider about messages sent long ago with no receipt yet."""
+        now = self._clock()
+        cutoff = now - timedelta(seconds=self.policy.reconcile_after_s)
+        async with self._uow() as uow:
+            rows = (
+                (
+                    await uow.session.execute(
+                        sa.select(_n)
+                        .where(
+                            _n.c.status == "sent",
+                            _n.c.sent_at <= cutoff,
+                            _n.c.provider_reference.is_not(None),
+                        )
+                        .order_by(_n.c.sent_at)
+                        .limit(self.policy.batch_size)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        for row in rows:
+            provider = self._by_name.get(row["provider"] or "")
+            if provider is None or not provider.supports_lookup:
+                continue
+            try:
+                status = await provider.status(row["provider_reference"])
+            except Exception as exc:
+                logger.warning("reconciliation of %s failed: %s", row["id"], exc)
+                continue
+            async with self._uow() as uow:
+                await apply_provider_status(
+                    uow, notification_id=row["id"], status=status or "", now=self._clock()
+                )
+
+
+def _entry(now: datetime, what: str, row: Mapping[str, Any], detail: str) -> Any:
+    return sa.cast(
+        sa.func.jsonb_build_array(
+            sa.func.jsonb_build_object(
+                "at",
+                now.isoformat(),
+                "event",
+                what,
+                "channel",
+                row["channel"],
+                "provider",
+                row["provider"],
+                "detail",
+                detail[:300],
+            )
+        ),
+        JSONB,
+    )
+
+
+# --- state changes shared by the dispatcher and the delivery receipts ---------------------------
+async def record_sent(
+    uow: UnitOfWork,
+    current: Mapping[str, Any],
+    receipt: ProviderReceipt,
+    *,
+    template_version: int | None,
+    now: datetime,
+) -> None:
+    if current["status"] != "sending":
+        return
+    await uow.session.execute(
+        sa.update(_n)
+        .where(_n.c.id == current["id"])
+        .values(
+            status="sent",
+            sent_at=now,
+            lease_until=None,
+            provider_reference=receipt.provider_reference,
+            template_version=template_version or current["template_version"],
+            history=_n.c.history + _entry(now, "sent", current, ""),
+        )
+    )
+    await uow.publish(sent_event(current, receipt, template_version))
+
+
+def sent_event(
+    current: Mapping[str, Any], receipt: ProviderReceipt, template_version: int | None
+) -> NotificationSent:
+    return NotificationSent(
+        source=SOURCE,
+        subject=current["subject"],
+        notification_id=current["id"],
+        resident_id=current["resident_id"],
+        channel=current["channel"],
+        template_id=current["template_name"],
+        template_version=template_version or current["template_version"] or 1,
+        provider=current["provider"],
+        provider_reference=receipt.provider_reference,
+        broadcast_id=current["broadcast_id"],
+        caused_by=current["caused_by"],
+    )
+
+
+async def fall_back(
+    uow: UnitOfWork, current: Mapping[str, Any], *, detail: str, now: datetime
+) -> None:
+    """This channel cannot reach the resident: say so, and try their next channel, if any."""
+    await uow.publish(
+        NotificationFailed(
+            source=SOURCE,
+            subject=current["subject"],
+            notification_id=current["id"],
+            resident_id=current["resident_id"],
+            channel=current["channel"],
+            failure="permanent-failure",
+            provider_reference=current["provider_reference"],
+            detail=detail[:500],
+        )
+    )
+    prefs = await preferences.load(session=uow.session, resident_id=current["resident_id"])
+    tried = [*current["tried_channels"], current["channel"]]
+    following = next_channel(prefs, tried) if prefs is not None and not prefs.erased else None
+    values: dict[str, Any] = {
+        "tried_channels": tried,
+        "lease_until": None,
+        "detail": detail[:500],
+        "history": _n.c.history + _entry(now, "permanent", current, detail),
+    }
+    if following is None:
+        values.update(status="permanent-failure", completed_at=now)
+    else:
+        values.update(
+            status="pending",
+            channel=following,
+            provider=None,
+            provider_reference=None,
+            sent_at=None,
+            not_before=not_before(following, now, urgent=current["urgent"]),
+        )
+    await uow.session.execute(sa.update(_n).where(_n.c.id == current["id"]).values(**values))
+    if following is not None:
+        from notify.service_layer.notifications import wake_after_commit
+
+        wake_after_commit(uow.session)
+
+
+async def finish_failed(
+    uow: UnitOfWork,
+    current: Mapping[str, Any],
+    *,
+    failure: str,
+    detail: str,
+    now: datetime,
+    publish: bool = True,
+) -> None:
+    await uow.session.execute(
+        sa.update(_n)
+        .where(_n.c.id == current["id"])
+        .values(
+            status=failure if publish else "cancelled",
+            lease_until=None,
+            detail=detail[:500],
+            completed_at=now,
+            history=_n.c.history + _entry(now, failure, current, detail),
+        )
+    )
+    if publish:
+        await uow.publish(
+            NotificationFailed(
+                source=SOURCE,
+                subject=current["subject"],
+                notification_id=current["id"],
+                resident_id=current["resident_id"],
+                channel=current["channel"],
+                failure=failure,
+                provider_reference=current["provider_reference"],
+                detail=detail[:500],
+            )
+        )
+
+
+FINAL = frozenset(
+    {
+        "delivered",
+        "permanent-failure",
+        "temporary-failure",
+        "technical-failure",
+        "cancelled",
+        "suppressed",
+    }
+)
+
+
+async def apply_provider_status(
+    uow: UnitOfWork,
+    *,
+    notification_id: uuid.UUID,
+    status: str,
+    now: datetime,
+    provider_reference: str | None = None,
+) -> str | None:
+    """A provider's word on a message (a receipt or a poll): move its state, announce it.
+    Returns the new status, or None when nothing changed."""
+    from civic_events.notify import NotificationDelivered
+
+    current = (
+        (
+            await uow.session.execute(
+                sa.select(_n).where(_n.c.id == notification_id).with_for_update()
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if current is None or current["status"] in FINAL or current["status"] == "pending":
+        return None
+    if current["status"] == "sending":
+        # The receipt overtook our own record of the hand-over: the provider has it.
+        await record_sent(
+            uow,
+            current,
+            ProviderReceipt(provider_reference or current["provider_reference"]),
+            template_version=current["template_version"],
+            now=now,
+        )
+        current = (
+            (await uow.session.execute(sa.select(_n).where(_n.c.id == notification_id)))
+            .mappings()
+            .first()
+        )
+        assert current is not None
+    if status == "delivered":
+        await uow.session.execute(
+            sa.update(_n)
+            .where(_n.c.id == notification_id)
+            .values(
+                status="delivered",
+                completed_at=now,
+                history=_n.c.history + _entry(now, "delivered", current, ""),
+            )
+        )
+        await uow.publish(
+            NotificationDelivered(
+                source=SOURCE,
+                subject=current["subject"],
+                notification_id=notification_id,
+                resident_id=current["resident_id"],
+                channel=current["channel"],
+                provider_reference=current["provider_reference"],
+            )
+        )
+        return "delivered"
+    if status == "permanent-failure":
+        await fall_back(uow, current, detail="the provider reported a permanent failure", now=now)
+        return "permanent-failure"
+    if status in ("temporary-failure", "technical-failure"):
+        await finish_failed(
+            uow, current, failure=status, detail=f"the provider reported a {status}", now=now
+        )
+        return status
+    return None  # created, sending, pending, sent: nothing new

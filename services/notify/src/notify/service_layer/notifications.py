@@ -1,0 +1,131 @@
+"""Turning an event into at most one notification per (event, resident, purpose)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notify.adapters.tables import Notification
+from notify.domain.preferences import Preferences, not_before
+from notify.domain.purposes import MessageRequest
+from notify.service_layer import preferences
+
+_notifications = Notification.__table__
+
+# Set on the session factory by bootstrap: called after a commit that made a message due.
+WAKE_KEY = "notify_wake_dispatcher"
+
+
+async def request_notification(
+    *, session: AsyncSession, request: MessageRequest, now: datetime | None = None
+) -> uuid.UUID | None:
+    """Record the notification (or why it will not be sent); None when it already exists."""
+    now = now or datetime.now(UTC)
+    prefs = await preferences.load(session=session, resident_id=request.resident_id)
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "caused_by": request.caused_by,
+        "resident_id": request.resident_id,
+        "purpose": request.purpose,
+        "subject": request.subject,
+        "template_name": request.template_name,
+        "personalisation": request.personalisation,
+        "urgent": request.urgent,
+        "attempts": 0,
+        "tried_channels": [],
+        "history": [],
+        "not_before": now,
+    }
+    if prefs is None:
+        # The resident's record travels on another topic and may not be here yet: wait for it.
+        values.update(status=AWAITING_RESIDENT, detail=request.category)
+    else:
+        values.update(_routing(prefs, category=request.category, urgent=request.urgent, now=now))
+    inserted = await session.execute(
+        insert(_notifications)
+        .values(**values)
+        .on_conflict_do_nothing(constraint="uq_notify_notification_once")
+        .returning(_notifications.c.id, _notifications.c.status)
+    )
+    row = inserted.first()
+    if row is None:
+        return None
+    if row.status == "pending":
+        wake_after_commit(session)
+    return uuid.UUID(str(row.id))
+
+
+AWAITING_RESIDENT = "awaiting_resident"
+
+
+def _routing(prefs: Preferences, *, category: Any, urgent: bool, now: datetime) -> dict[str, Any]:
+    """Where a message goes for this resident: their first reachable channel, or nowhere."""
+    order = prefs.channel_order()
+    if not prefs.wants(category):
+        return {"status": "suppressed", "detail": f"opted out of {category}", "completed_at": now}
+    if not order:
+        return {"status": "suppressed", "detail": "no contact details", "completed_at": now}
+    return {
+        "status": "pending",
+        "channel": order[0],
+        "not_before": not_before(order[0], now, urgent=urgent),
+        "detail": None,
+    }
+
+
+async def release_awaiting(
+    *, session: AsyncSession, resident_id: uuid.UUID, now: datetime | None = None
+) -> int:
+    """Route the messages that were waiting for this resident's record; returns how many."""
+    now = now or datetime.now(UTC)
+    prefs = await preferences.load(session=session, resident_id=resident_id)
+    if prefs is None:
+        return 0
+    waiting = await session.execute(
+        sa.select(_notifications.c.id, _notifications.c.detail, _notifications.c.urgent)
+        .where(
+            _notifications.c.resident_id == resident_id,
+            _notifications.c.status == AWAITING_RESIDENT,
+        )
+        .with_for_update()
+    )
+    rows = waiting.all()
+    for row in rows:
+        routing = _routing(prefs, category=row.detail, urgent=row.urgent, now=now)
+        if routing.get("detail") == "no contact details":
+            continue  # preferences came first; the contact details are still on their way
+        await session.execute(
+            sa.update(_notifications).where(_notifications.c.id == row.id).values(**routing)
+        )
+        if routing["status"] == "pending":
+            wake_after_commit(session)
+    return len(rows)
+
+
+def wake_after_commit(session: AsyncSession) -> None:
+    wake = session.info.get(WAKE_KEY)
+    if wake is not None and not session.info.get("notify_wake_armed"):
+        session.info["notify_wake_armed"] = True
+        sa_event.listen(session.sync_session, "after_commit", lambda _s: wake(), once=True)
+
+
+async def get(*, session: AsyncSession, notification_id: uuid.UUID) -> Any | None:
+    result = await session.execute(
+        sa.select(_notifications).where(_notifications.c.id == notification_id)
+    )
+    return result.mappings().first()
+
+
+async def list_for_resident(*, session: AsyncSession, resident_id: uuid.UUID) -> list[Any]:
+    result = await session.execute(
+        sa.select(_notifications)
+        .where(_notifications.c.resident_id == resident_id)
+        .order_by(_notifications.c.created_at)
+    )
+    return list(result.mappings())

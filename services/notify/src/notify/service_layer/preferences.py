@@ -1,0 +1,138 @@
+"""The projection of `residents.v1`, and residents' own changes through the API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from civic_events.residents import ContactPreferencesChanged, ResidentErased, ResidentUpserted
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notify.adapters.tables import Notification, ResidentPreferences
+from notify.domain.preferences import Preferences
+
+_residents = ResidentPreferences.__table__
+_notifications = Notification.__table__
+
+
+async def record_resident(*, session: AsyncSession, event: ResidentUpserted) -> None:
+    contact = {
+        "name": event.contact.name,
+        "email": event.contact.email,
+        "phone": event.contact.phone,
+        "uprn": event.contact.uprn,
+        "preferred_channel": event.preferred_channel,
+        "round_ids": list(event.collection_round_ids),
+        "erased": False,
+        "updated_at": sa.func.now(),
+    }
+    await session.execute(
+        insert(_residents)
+        .values(
+            resident_id=event.resident_id,
+            fallback_order=[],
+            case_updates=True,
+            disruption_alerts=True,
+            planning_alerts=False,
+            **contact,
+        )
+        .on_conflict_do_update(index_elements=["resident_id"], set_=contact)
+    )
+    await _release(session, event.resident_id)
+
+
+async def record_preferences(*, session: AsyncSession, event: ContactPreferencesChanged) -> None:
+    choices = {
+        "preferred_channel": event.preferred_channel,
+        "case_updates": event.case_updates,
+        "disruption_alerts": event.disruption_alerts,
+        "planning_alerts": event.planning_alerts,
+        "updated_at": sa.func.now(),
+    }
+    await session.execute(
+        insert(_residents)
+        .values(
+            resident_id=event.resident_id, fallback_order=[], round_ids=[], erased=False, **choices
+        )
+        .on_conflict_do_update(index_elements=["resident_id"], set_=choices)
+    )
+    await _release(session, event.resident_id)
+
+
+async def _release(session: AsyncSession, resident_id: uuid.UUID) -> None:
+    from notify.service_layer.notifications import release_awaiting  # it imports this module
+
+    await release_awaiting(session=session, resident_id=resident_id)
+
+
+async def erase_resident(*, session: AsyncSession, event: ResidentErased) -> None:
+    """Forget the contact details; cancel what was still waiting to go to them."""
+    await session.execute(
+        sa.update(_residents)
+        .where(_residents.c.resident_id == event.resident_id)
+        .values(
+            name=None,
+            email=None,
+            phone=None,
+            uprn=None,
+            push_subscription=None,
+            round_ids=[],
+            erased=True,
+            updated_at=sa.func.now(),
+        )
+    )
+    await session.execute(
+        sa.update(_notifications)
+        .where(
+            _notifications.c.resident_id == event.resident_id,
+            _notifications.c.status.in_(("pending", "awaiting_resident")),
+        )
+        .values(
+            status="cancelled",
+            personalisation={},
+            detail="resident erased",
+            completed_at=sa.func.now(),
+        )
+    )
+
+
+async def change_preferences(
+    *, session: AsyncSession, resident_id: uuid.UUID, changes: dict[str, Any]
+) -> bool:
+    """A resident's own change (channel, fallback order, opt-outs, push subscription)."""
+    result = await session.execute(
+        sa.update(_residents)
+        .where(_residents.c.resident_id == resident_id, _residents.c.erased.is_(False))
+        .values(**changes, updated_at=sa.func.now())
+        .returning(_residents.c.resident_id)
+    )
+    return result.first() is not None
+
+
+async def load_row(*, session: AsyncSession, resident_id: uuid.UUID) -> Any | None:
+    result = await session.execute(
+        sa.select(_residents).where(_residents.c.resident_id == resident_id)
+    )
+    return result.mappings().first()
+
+
+def to_preferences(row: Any) -> Preferences:
+    return Preferences(
+        preferred_channel=row["preferred_channel"],
+        email=row["email"],
+        phone=row["phone"],
+        push_subscription=row["push_subscription"],
+        fallback_order=tuple(row["fallback_order"] or ()),
+        case_updates=row["case_updates"],
+        disruption_alerts=row["disruption_alerts"],
+        planning_alerts=row["planning_alerts"],
+        erased=row["erased"],
+        first_name=row["name"],
+    )
+
+
+async def load(*, session: AsyncSession, resident_id: uuid.UUID) -> Preferences | None:
+    row = await load_row(session=session, resident_id=resident_id)
+    return to_preferences(row) if row is not None else None
