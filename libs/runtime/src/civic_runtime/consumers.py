@@ -171,18 +171,27 @@ class EventProcessor:
     def subscribe(
         self, broker: KafkaBroker, *, auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     ) -> None:
-        for topic in self._handlers.topics:
-            names = ", ".join(t.__name__ for t in self._handlers.event_types(topic.name))
-            subscriber = broker.subscriber(
-                self._topic_prefix + topic.name,
-                group_id=self._group_id,
-                ack_policy=AckPolicy.MANUAL,
-                auto_offset_reset=auto_offset_reset,
-                decoder=_raw_body,
-                title=f"{topic.name}:{self._group_id}",
-                description=f"Handles {names}; poison and exhausted records go to {topic.dlq}.",
-            )
-            subscriber(self._faststream_handler)
+        """One subscriber, so one consumer and one group member, for all the service's topics.
+
+        A consumer per topic in the same group would make every start a series of rebalances.
+        """
+        topics = self._handlers.topics
+        if not topics:
+            return
+        handled = "; ".join(
+            f"{topic.name}: " + ", ".join(t.__name__ for t in self._handlers.event_types(topic.name))
+            for topic in topics
+        )
+        subscriber = broker.subscriber(
+            *(self._topic_prefix + topic.name for topic in topics),
+            group_id=self._group_id,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset=auto_offset_reset,
+            decoder=_raw_body,
+            title=f"{self._group_id}",
+            description=f"Handles {handled}. Poison and exhausted records go to <topic>.dlq.",
+        )
+        subscriber(self._faststream_handler)
 
     async def _faststream_handler(self, message: KafkaMessage) -> None:
         record = message.raw_message
