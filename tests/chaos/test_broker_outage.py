@@ -43,10 +43,16 @@ class PrivateBroker:
 
     def _run(self, action: str) -> None:
         script = ROOT / "scripts" / "infra" / "kafka.sh"
-        subprocess.run([str(script), action], env=self._env, check=True, capture_output=True)
+        done = subprocess.run([str(script), action], env=self._env, capture_output=True, text=True)
+        assert done.returncode == 0, f"kafka.sh {action} failed:\n{done.stdout}\n{done.stderr}"
 
     def up(self) -> None:
-        self._run("up")
+        try:
+            self._run("up")
+        except AssertionError:
+            # A broker left half-stopped by an interrupted earlier run: stop it cleanly, once.
+            self._run("down")
+            self._run("up")
 
     def down(self) -> None:
         self._run("down")
