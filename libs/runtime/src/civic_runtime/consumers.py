@@ -179,7 +179,8 @@ class EventProcessor:
         if not topics:
             return
         handled = "; ".join(
-            f"{topic.name}: " + ", ".join(t.__name__ for t in self._handlers.event_types(topic.name))
+            f"{topic.name}: "
+            + ", ".join(t.__name__ for t in self._handlers.event_types(topic.name))
             for topic in topics
         )
         subscriber = broker.subscriber(
