@@ -228,6 +228,8 @@ cmd_up() {
   deadline=$((SECONDS + KAFKA_START_TIMEOUT))
   while :; do
     kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; fail_start "broker exited during startup"; }
+    # log4j rolls server.log at 50 MB: a file shorter than before holds only the new run's lines.
+    if [ -f "$LOGS/server.log" ] && [ "$(stat -c %s "$LOGS/server.log")" -lt "$offset" ]; then offset=0; fi
     if port_open "$HOST" "$KAFKA_PORT" &&
         tail -c +"$((offset + 1))" "$LOGS/server.log" 2>/dev/null | grep -q "$STARTED_LINE" &&
         answers_kafka; then
