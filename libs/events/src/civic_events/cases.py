@@ -22,6 +22,10 @@ class CaseOpened(Event):
     resident_id: UUID | None = None
     sla_due_at: AwareDatetime | None = None
     opened_from: UUID | None = Field(default=None, description="The event that opened it.")
+    triggered_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the submission or back-office event behind this occurred (time to tell).",
+    )
 
 
 class CaseStatusChanged(Event):
@@ -42,6 +46,10 @@ class CaseStatusChanged(Event):
     )
     notify_resident: bool
     changed_by: Reference | None = Field(default=None, description='Officer id, or "system".')
+    triggered_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the submission or back-office event behind this occurred (time to tell).",
+    )
 
     @model_validator(mode="after")
     def _changed(self) -> Self:
@@ -62,6 +70,10 @@ class CaseClosed(Event):
     outcome: Code = Field(description='e.g. "resolved", "cancelled", "not_council_responsibility".')
     refund_requested: bool = False
     notify_resident: bool
+    triggered_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the submission or back-office event behind this occurred (time to tell).",
+    )
 
 
 class CaseSlaBreached(Event):

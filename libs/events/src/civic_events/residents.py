@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import Field
 
 from civic_events.base import Event
-from civic_events.contact import Contact
+from civic_events.contact import Contact, Coordinates
 from civic_events.fields import Channel, Language, RoundId
 from civic_events.topics import RESIDENTS
 
@@ -27,6 +27,10 @@ class ResidentUpserted(Event):
     language: Language = "en"
     collection_round_ids: tuple[RoundId, ...] = Field(
         default=(), description="The rounds serving the resident's property."
+    )
+    home_coordinates: Coordinates | None = Field(
+        default=None,
+        description="Where the resident lives, so they can hear of planning applications nearby.",
     )
 
 

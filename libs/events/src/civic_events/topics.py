@@ -36,7 +36,8 @@ BACKOFFICE_WASTE = Topic(
 BACKOFFICE_PLANNING = Topic(
     name="backoffice.planning.v1",
     producers=frozenset({"intake"}),
-    consumers=frozenset({"cases"}),
+    # notify: ConsultationStarted, to tell residents subscribed to applications near their home
+    consumers=frozenset({"cases", "notify"}),
 )
 PAYMENTS = Topic(
     name="payments.v1",
