@@ -26,6 +26,11 @@ class CaseOpened(Event):
         default=None,
         description="When the submission or back-office event behind this occurred (time to tell).",
     )
+    other_resident_ids: tuple[UUID, ...] = Field(
+        default=(),
+        max_length=10,
+        description="Others to tell of this change besides the resident, e.g. a planning agent.",
+    )
 
 
 class CaseStatusChanged(Event):
@@ -50,6 +55,11 @@ class CaseStatusChanged(Event):
         default=None,
         description="When the submission or back-office event behind this occurred (time to tell).",
     )
+    other_resident_ids: tuple[UUID, ...] = Field(
+        default=(),
+        max_length=10,
+        description="Others to tell of this change besides the resident, e.g. a planning agent.",
+    )
 
     @model_validator(mode="after")
     def _changed(self) -> Self:
@@ -73,6 +83,11 @@ class CaseClosed(Event):
     triggered_at: AwareDatetime | None = Field(
         default=None,
         description="When the submission or back-office event behind this occurred (time to tell).",
+    )
+    other_resident_ids: tuple[UUID, ...] = Field(
+        default=(),
+        max_length=10,
+        description="Others to tell of this change besides the resident, e.g. a planning agent.",
     )
 
 
