@@ -57,7 +57,12 @@ class ServiceSettings(BaseSettings):
 
     @property
     def group_id(self) -> str:
-        return self.consumer_group or self.service_name
+        """The consumer group: the service's name, under the topic prefix.
+
+        Instances of one environment share a group; two environments sharing a broker (each
+        with its own prefix) never join each other's group and rebalance it.
+        """
+        return self.consumer_group or f"{self.topic_prefix}{self.service_name}"
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> ServiceSettings:

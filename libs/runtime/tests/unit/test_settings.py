@@ -11,6 +11,14 @@ def test_development_defaults_are_the_local_stack() -> None:
     assert settings.group_id == "cases"
 
 
+def test_the_consumer_group_lives_under_the_topic_prefix() -> None:
+    # Two environments on one broker must not share (and keep rebalancing) one group.
+    assert (
+        ServiceSettings(service_name="cases", topic_prefix="staging.").group_id == "staging.cases"
+    )
+    assert ServiceSettings(service_name="cases", consumer_group="x").group_id == "x"
+
+
 def test_production_refuses_the_development_database_password() -> None:
     with pytest.raises(ValidationError, match="development password"):
         ServiceSettings(service_name="cases", environment="production")
