@@ -1,21 +1,27 @@
-"""`python -m civic_simulators.waste_contractor [--host 127.0.0.1] [--port 8101] [--api-key …]`."""
+"""`python -m civic_simulators.waste_contractor [--host …] [--port …] [--api-key …]`; everything
+else from `WASTE_SIM_*` environment variables (tools/simulators/README.md)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 
 import uvicorn
 
 from civic_simulators.waste_contractor.app import create_app
+from civic_simulators.waste_contractor.settings import WasteSimulatorSettings
 
 
 def main() -> None:
+    settings = WasteSimulatorSettings.from_env()
     parser = argparse.ArgumentParser(prog="civic_simulators.waste_contractor")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8101)
-    parser.add_argument("--api-key", default="sim-key")
+    parser.add_argument("--host", default=settings.host)
+    parser.add_argument("--port", type=int, default=settings.port)
+    parser.add_argument("--api-key", default=settings.api_key)
     args = parser.parse_args()
-    uvicorn.run(create_app(api_key=args.api_key), host=args.host, port=args.port)
+    settings.host, settings.port, settings.api_key = args.host, args.port, args.api_key
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False)
 
 
 if __name__ == "__main__":
