@@ -1,0 +1,4 @@
+from civic_runtime.ops.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""What a command prints: rich tables and progress bars for people, JSON on stdout for scripts.
+
+Bars go to stderr and only on a terminal; with `--json` stdout carries exactly one JSON document
+(the result, or `{"error": …}`), so a script can always parse it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Protocol
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+
+class ProgressSink(Protocol):
+    """Told how much work there is, then of each unit done (after it is durably done)."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, count: int = 1) -> None: ...
+
+
+class NoProgress:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, count: int = 1) -> None:
+        pass
+
+
+class _Bar:
+    def __init__(self, progress: Progress, description: str) -> None:
+        self._progress = progress
+        self._task = progress.add_task(description, total=None)
+
+    def start(self, total: int) -> None:
+        self._progress.update(self._task, total=total)
+
+    def advance(self, count: int = 1) -> None:
+        self._progress.advance(self._task, count)
+
+
+class Output:
+    def __init__(self, *, json_mode: bool) -> None:
+        self.json_mode = json_mode
+        # Bound now, not at import, so that tests capturing sys.stdout see what is printed.
+        # Piped to a file or another program, a table keeps its rows whole rather than 80 wide.
+        width = None if sys.stdout.isatty() else 200
+        self.console = Console(file=sys.stdout, highlight=False, width=width)
+        self.errors = Console(file=sys.stderr, highlight=False)
+
+    @property
+    def interactive(self) -> bool:
+        return not self.json_mode and sys.stdin.isatty() and sys.stderr.isatty()
+
+    def result(self, payload: Any, render: Callable[[Console], None]) -> None:
+        if self.json_mode:
+            sys.stdout.write(json.dumps(payload, indent=2, default=_json_default) + "\n")
+        else:
+            render(self.console)
+
+    def note(self, message: str) -> None:
+        """A remark for the person at the terminal; never on stdout in JSON mode."""
+        if not self.json_mode:
+            self.errors.print(message)
+
+    def error(self, message: str) -> None:
+        self.errors.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+        if self.json_mode:
+            sys.stdout.write(json.dumps({"error": message}) + "\n")
+
+    @contextmanager
+    def progress(self, description: str) -> Iterator[ProgressSink]:
+        if self.json_mode or not self.errors.is_terminal:
+            yield NoProgress()
+            return
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.errors,
+        ) as progress:
+            yield _Bar(progress, description)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
+    rendered = Table(title=title, title_justify="left")
+    for column in columns:
+        rendered.add_column(column, overflow="fold")
+    for row in rows:
+        rendered.add_row(*("-" if cell is None else str(cell) for cell in row))
+    return rendered
