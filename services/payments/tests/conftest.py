@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,12 +24,20 @@ import uvicorn
 from civic_events.base import Event
 from civic_events.envelope import KafkaRecord, decode, encode
 from civic_events.payments import PaymentRequested
+from civic_runtime.migrations import upgrade_async
 from civic_runtime.producer import EventProducer
+from civic_runtime.uow import UnitOfWork, unit_of_work
 from civic_simulators.govuk_pay import PaySimulatorSettings
 from civic_simulators.govuk_pay import create_app as create_simulator
 from fastapi import FastAPI
-from payments.bootstrap import create_app
+from payments.bootstrap import MIGRATIONS_DIR, create_app
 from payments.config import PaymentsSettings
+from payments.service_layer.context import PaymentsContext
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from payments_doubles import InMemoryPayGateway
 
 OFFICER = {"Authorization": "Bearer dev-officer-token"}
 
@@ -267,3 +278,59 @@ def events_of(
         return found
 
     return wait
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class UseCases:
+    """The use cases wired to a real, migrated database and the in-memory gateway; no Kafka, no HTTP."""
+
+    context: PaymentsContext
+    gateway: InMemoryPayGateway
+    clock: Clock
+    session_factory: Any
+    events: list[Event] = field(default_factory=list)  # published by committed units of work
+
+    @contextlib.asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        async with unit_of_work(self.session_factory) as uow:
+            yield uow
+        self.events.extend(uow.published)
+
+    def published(self, event_type: type[Event]) -> list[Any]:
+        return [e for e in self.events if isinstance(e, event_type)]
+
+    async def rows(self, query: str, **params: Any) -> list[Any]:
+        async with self.session_factory() as session:
+            return list(await session.execute(sa.text(query), params))
+
+
+@pytest.fixture
+async def use_cases(database_url: str) -> AsyncIterator[UseCases]:
+    await upgrade_async(MIGRATIONS_DIR, database_url)
+    engine = create_async_engine(database_url, poolclass=sa.pool.NullPool)
+    clock = Clock()
+    gateway = InMemoryPayGateway(clock=clock)
+    settings = PaymentsSettings(environment="test", database_url=database_url, log_json=False)
+    context = PaymentsContext(settings=settings, gateway=gateway, clock=clock)
+    try:
+        yield UseCases(
+            context=context,
+            gateway=gateway,
+            clock=clock,
+            session_factory=async_sessionmaker(engine, expire_on_commit=False),
+        )
+    finally:
+        await engine.dispose()

@@ -17,6 +17,7 @@ from payments.entrypoints.consumers import build_handlers
 from payments.entrypoints.http import gateway_router, officer_router, resident_router
 from payments.service_layer.context import PaymentsContext
 from payments.service_layer.reconciliation import Reconciler
+from payments.service_layer.retention import RetentionJob
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -30,7 +31,9 @@ def create_app(settings: ServiceSettings, *, gateway: PaymentGateway | None = No
         api_key=settings.secret("pay_api_key"),
         timeout_s=settings.pay_timeout_s,
     )
-    context = PaymentsContext(settings=settings, gateway=gateway)
+    # Made before the runtime (the handlers count outcomes), registered on its registry below.
+    metrics = PaymentsMetrics()
+    context = PaymentsContext(settings=settings, gateway=gateway, metrics=metrics)
     app = create_service(
         settings,
         title="Civic Events — payments",
@@ -41,9 +44,10 @@ def create_app(settings: ServiceSettings, *, gateway: PaymentGateway | None = No
     )
     app.state.payments_context = context
     runtime: ServiceRuntime = app.state.runtime
-    metrics = PaymentsMetrics(runtime.metrics.registry)
+    metrics.register(runtime.metrics.registry)
     app.state.payments_metrics = metrics
     reconciler = Reconciler(unit_of_work=runtime.unit_of_work, context=context, metrics=metrics)
+    retention = RetentionJob(unit_of_work=runtime.unit_of_work, context=context)
     service_lifespan = app.router.lifespan_context
 
     @asynccontextmanager
@@ -52,9 +56,12 @@ def create_app(settings: ServiceSettings, *, gateway: PaymentGateway | None = No
             async with service_lifespan(app):
                 if settings.reconcile_enabled:
                     reconciler.start()
+                if settings.retention_enabled:
+                    retention.start()
                 try:
                     yield
                 finally:
+                    await retention.stop()
                     await reconciler.stop()
         finally:
             # After the consumers have stopped: an in-flight handler may still call the gateway.

@@ -50,6 +50,15 @@ class PaymentsSettings(ServiceSettings):
     reconcile_interval_s: float = Field(default=60.0, gt=0)
     reconcile_batch_size: int = Field(default=50, ge=1)
 
+    # Retention: webhook log rows, and this database's processed-event (inbox) records, older
+    # than this many days are deleted every `retention_interval_s`, `retention_batch_size` rows
+    # per transaction. Payments and refunds are the council's financial records and are kept.
+    webhook_log_retention_days: int = Field(default=90, ge=1)
+    inbox_retention_days: int = Field(default=90, ge=1)
+    retention_enabled: bool = True
+    retention_interval_s: float = Field(default=3600.0, gt=0)
+    retention_batch_size: int = Field(default=5000, ge=1)
+
     # A case moving to this status refunds what remains of its successful payments.
     refund_on_case_status: str | None = "cancelled"
 

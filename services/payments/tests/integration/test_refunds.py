@@ -128,16 +128,28 @@ async def test_a_case_cancelled_before_payment_stops_the_payment(
     request = payment_requested()
     await publish(request)
     [created] = await events_of(PaymentCreated)
+    case_id = uuid.uuid4()
+    # What cases emits for a booking cancelled while awaiting payment (not paid: no refund asked).
     await publish(
+        CaseStatusChanged(
+            source="cases",
+            subject=request.subject,
+            case_id=case_id,
+            case_type="bulky_waste",
+            old_status="awaiting_payment",
+            new_status="cancelled",
+            reason="resident cancelled the booking",
+            notify_resident=True,
+        ),
         CaseClosed(
             source="cases",
             subject=request.subject,
-            case_id=uuid.uuid4(),
+            case_id=case_id,
             case_type="bulky_waste",
             outcome="cancelled",
-            refund_requested=True,
+            refund_requested=False,
             notify_resident=False,
-        )
+        ),
     )
     [failed] = await events_of(PaymentFailed)
     assert (failed.payment_id, failed.state, failed.failure_code) == (
@@ -145,3 +157,4 @@ async def test_a_case_cancelled_before_payment_stops_the_payment(
         "cancelled",
         "P0040",
     )
+    assert pay_simulator.state.ledger.payments[created.payment_id].refunds == []

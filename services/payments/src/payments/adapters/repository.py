@@ -7,10 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from civic_runtime.tables import InboxEntry
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from payments.adapters.tables import LIVE_PAYMENT_WHERE, Payment, Refund
+from payments.adapters.tables import LIVE_PAYMENT_WHERE, Payment, Refund, WebhookDelivery
+
+_webhooks = WebhookDelivery.__table__
+_inbox = InboxEntry.__table__
 
 
 async def lock_purpose(session: AsyncSession, *, case_reference: str, service_code: str) -> None:
@@ -120,3 +124,32 @@ async def due_refund_payment_ids(
         .limit(limit)
     )
     return list(result.scalars().all())
+
+
+async def delete_webhook_log_before(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """Delete up to `limit` webhook log rows received before `before`; rows another instance is
+    deleting are skipped, not waited for."""
+    doomed = (
+        select(WebhookDelivery.id)
+        .where(col(WebhookDelivery.received_at) < before)
+        .order_by(col(WebhookDelivery.received_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(sa.delete(_webhooks).where(_webhooks.c.id.in_(doomed)))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def delete_inbox_before(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """Delete up to `limit` processed-event records (the runtime's inbox) older than `before`."""
+    doomed = (
+        sa.select(_inbox.c.handler, _inbox.c.event_id)
+        .where(_inbox.c.processed_at < before)
+        .order_by(_inbox.c.processed_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        sa.delete(_inbox).where(sa.tuple_(_inbox.c.handler, _inbox.c.event_id).in_(doomed))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -140,6 +140,7 @@ async def apply_gateway_state(
         payment.finished = True
         payment.finished_at = now
         if reported.status == "success":
+            context.count_outcome(uow, "succeeded")
             await uow.publish(
                 PaymentSucceeded(
                     source=SOURCE,
@@ -153,6 +154,7 @@ async def apply_gateway_state(
         else:
             payment.failure_code = failure_code(reported)
             payment.failure_message = (reported.message or "")[:255] or None
+            context.count_outcome(uow, "failed")
             await uow.publish(
                 PaymentFailed(
                     source=SOURCE,

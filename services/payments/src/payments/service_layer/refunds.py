@@ -109,6 +109,7 @@ async def _settle(
         refund.next_check_at = now + timedelta(seconds=context.settings.reconcile_interval_s)
     elif status == "success":
         refund.status, refund.confirmed_at = "success", now
+        context.count_outcome(uow, "refunded")
         await uow.publish(
             PaymentRefunded(
                 source=SOURCE,

@@ -1,0 +1,93 @@
+"""What operations see: outcomes on /metrics, and the retention job running in the service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from civic_events.payments import PaymentCreated, PaymentFailed, PaymentRefunded, PaymentSucceeded
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
+
+pytestmark = pytest.mark.integration
+
+OFFICER = {"Authorization": "Bearer dev-officer-token"}
+
+
+async def samples(service: Any, name: str) -> dict[str, float]:
+    """The samples of counter `name` on /metrics, by their labels' values."""
+    response = await service.client.get("/metrics")
+    assert response.status_code == 200
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            if sample.name == name:
+                found[",".join(sample.labels.values())] = sample.value
+    return found
+
+
+async def test_payment_outcomes_are_counted_on_metrics(
+    payments_service: Any, pay_simulator: Any, payment_requested: Any, publish: Any, events_of: Any
+) -> None:
+    service = await payments_service()
+    assert await samples(service, "civic_payments_outcomes_total") == {}
+    paid, unpaid = payment_requested(amount=1500), payment_requested()
+    await publish(paid, unpaid)
+    created = {e.payment_request_id: e for e in await events_of(PaymentCreated, 2)}
+    await pay_simulator.outcome(created[paid.payment_request_id].payment_id, "success")
+    await pay_simulator.outcome(created[unpaid.payment_request_id].payment_id, "failed")
+    await events_of(PaymentSucceeded)
+    await events_of(PaymentFailed)
+
+    refund = await service.client.post(
+        f"/payments/{created[paid.payment_request_id].payment_id}/refunds",
+        json={"officer": "o1"},
+        headers=OFFICER,
+    )
+    assert refund.status_code == 201
+    await events_of(PaymentRefunded)
+
+    assert await samples(service, "civic_payments_outcomes_total") == {
+        "succeeded": 1.0,
+        "failed": 1.0,
+        "refunded": 1.0,
+    }
+
+
+async def test_the_retention_job_prunes_the_webhook_log_in_the_running_service(
+    payments_service: Any,
+    pay_simulator: Any,
+    payment_requested: Any,
+    publish: Any,
+    events_of: Any,
+    eventually: Any,
+) -> None:
+    service = await payments_service(retention_interval_s=0.2, webhook_log_retention_days=1)
+    request = payment_requested()
+    await publish(request)
+    [created] = await events_of(PaymentCreated)
+    await pay_simulator.outcome(created.payment_id, "success")
+    await events_of(PaymentSucceeded)
+    async with service.runtime.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO payments_webhook (received_at, signature_valid, outcome)"
+                " VALUES (now() - interval '2 days', true, 'applied'),"
+                " (now() - interval '23 hours', true, 'applied')"
+            )
+        )
+        await connection.execute(text("UPDATE inbox SET processed_at = now() - interval '91 days'"))
+
+    async def pruned() -> bool:
+        old = await service.rows(
+            "SELECT count(*) FROM payments_webhook WHERE received_at < now() - interval '1 day'"
+        )
+        inbox = await service.rows("SELECT count(*) FROM inbox")
+        return old[0][0] == 0 and inbox[0][0] == 0
+
+    await eventually(pruned, timeout=15)
+    recent = await service.rows("SELECT count(*) FROM payments_webhook")
+    assert recent[0][0] >= 2  # the day-old row and the webhooks just received are kept
+    counted = await samples(service, "civic_payments_pruned_rows_total")
+    assert counted["payments_webhook"] >= 1 and counted["inbox"] >= 1
+    assert await service.rows("SELECT count(*) FROM payments_payment") == [(1,)]
