@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from civic_events.base import Event
 from civic_events.envelope import decode, encode
 from civic_runtime.producer import EventProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -43,6 +44,8 @@ class CasesKit:
             "retry_max_backoff_ms": 200,
             "sla_checker_enabled": False,
             "officers": officers_setting(),
+            # No contractor unless a test brings its fake one.
+            "waste_contractor_url": "",
         }
         values.update(overrides)
         return CasesSettings(**values)
@@ -92,6 +95,27 @@ class CasesKit:
                 {"reference": reference},
             )
             return list(rows)
+
+    @staticmethod
+    async def metric(client: httpx.AsyncClient, name: str, **labels: str) -> float:
+        """A sample's value on the service's /metrics (0 when absent)."""
+        text = (await client.get("/metrics")).text
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == name and all(
+                    sample.labels.get(k) == v for k, v in labels.items()
+                ):
+                    return float(sample.value)
+        return 0.0
+
+    @staticmethod
+    async def work_order(app: Any, reference: str) -> Any:
+        async with app.state.runtime.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text("SELECT * FROM cases_work_orders WHERE council_reference = :reference"),
+                {"reference": reference},
+            )
+            return rows.first()
 
     @staticmethod
     async def case_row(app: Any, reference: str) -> Any:

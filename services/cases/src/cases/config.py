@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from civic_runtime.settings import ServiceSettings
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 DEVELOPMENT_STATUS_LINK_SECRET = "development-only-status-link-secret"  # noqa: S105
+# The waste contractor simulator's key: fine on a laptop, refused in production.
+DEVELOPMENT_WASTE_CONTRACTOR_API_KEY = "sim-key"
+
+
+class MissingSecret(RuntimeError):
+    """A production instance started without one of its secrets."""
 
 
 class OfficerCredential(BaseModel):
@@ -49,6 +57,30 @@ class CasesSettings(ServiceSettings):
     sla_checker_enabled: bool = True
     sla_check_interval_s: float = Field(default=60.0, gt=0)
 
+    # A contractor's update for a case not open yet is held this long for its submission
+    # (they travel on different topics); 0: such updates are ignored.
+    early_update_hold_s: float = Field(default=3600.0, ge=0)
+
+    # Officers' JWTs (issue 4): verified against a PEM public key or a JWKS URL; when neither is
+    # set, only the hashed tokens of `officers` are accepted.
+    officer_jwt_public_key: SecretStr | None = None
+    officer_jwt_jwks_url: str | None = None
+    officer_jwt_algorithms: tuple[Literal["RS256", "ES256"], ...] = ("RS256", "ES256")
+    officer_jwt_audience: str = "civic-cases"
+    officer_jwt_issuer: str = "https://login.council.example/officers"
+    officer_jwt_roles_claim: str = "roles"
+    officer_jwt_teams_claim: str = "teams"
+    officer_jwt_leeway_s: int = Field(default=30, ge=0, le=300)
+
+    # The waste contractor's work-order API (its simulator on 8101); empty: no work orders.
+    waste_contractor_url: str = "http://127.0.0.1:8101"
+    # Unset: the simulator's key outside production; in production the service refuses to start.
+    waste_contractor_api_key: SecretStr | None = None
+    waste_contractor_timeout_s: float = Field(default=5.0, gt=0)
+    work_order_poll_interval_s: float = Field(default=1.0, gt=0)
+    work_order_retry_initial_s: float = Field(default=1.0, gt=0)
+    work_order_retry_max_s: float = Field(default=300.0, gt=0)
+
     @property
     def link_secret(self) -> str | None:
         """The key that signs status links, or None when links are switched off."""
@@ -60,4 +92,24 @@ class CasesSettings(ServiceSettings):
     def _refuse_development_secret(self) -> CasesSettings:
         if self.environment == "production" and self.link_secret == DEVELOPMENT_STATUS_LINK_SECRET:
             raise ValueError("status_link_secret is the development one; set a real secret")
+        if (
+            self.environment == "production"
+            and self.waste_contractor_api_key is not None
+            and self.waste_contractor_api_key.get_secret_value()
+            == DEVELOPMENT_WASTE_CONTRACTOR_API_KEY
+        ):
+            raise ValueError("waste_contractor_api_key is the simulator's; set a real key")
         return self
+
+    @property
+    def contractor_api_key(self) -> str:
+        """The work-order API's key; the simulator's outside production when unset."""
+        if self.waste_contractor_api_key is not None:
+            return self.waste_contractor_api_key.get_secret_value()
+        if self.environment == "production":
+            raise MissingSecret("CASES_WASTE_CONTRACTOR_API_KEY is not set")
+        return DEVELOPMENT_WASTE_CONTRACTOR_API_KEY
+
+    @property
+    def work_orders_enabled(self) -> bool:
+        return bool(self.waste_contractor_url)

@@ -30,6 +30,7 @@ async def test_a_missed_bin_goes_from_submission_through_the_contractor_to_closu
         assert isinstance(opened[0], CaseOpened)
         assert (opened[0].case_type, opened[0].status) == ("missed_bin", "received")
         assert opened[0].sla_due_at is not None
+        assert opened[0].triggered_at == submitted.occurred_at
         resident_events = await kit.events("residents.v1", 1)
         assert isinstance(resident_events[0], ResidentUpserted)
         resident_id = resident_events[0].resident_id
@@ -58,6 +59,14 @@ async def test_a_missed_bin_goes_from_submission_through_the_contractor_to_closu
         ]
         closed = events[-1]
         assert isinstance(closed, CaseClosed) and closed.outcome == "collected"
+        # Time to tell is measured from the back-office event behind each change.
+        assert [e.triggered_at for e in events] == [
+            submitted.occurred_at,
+            visit.occurred_at,
+            completed.occurred_at,
+            completed.occurred_at,
+            completed.occurred_at,
+        ]
         assert all(e.subject == reference and e.key == reference for e in events)
 
         sent = notification_sent(reference, resident_id, at=visit.occurred_at)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -96,12 +96,14 @@ async def test_cancelling_a_paid_booking_asks_for_a_refund(kit: Any, eventually:
             e for e in await kit.events("payments.v1", 1) if isinstance(e, PaymentRequested)
         ]
         assert requested[0].amount == 4_000
-        await kit.produce(payment_succeeded(reference, requested[0].payment_request_id, 4_000))
+        paid = payment_succeeded(reference, requested[0].payment_request_id, 4_000)
+        await kit.produce(paid)
 
         async def booked() -> Any:
             return (await kit.case_row(app, reference)).status == "booked"
 
         await eventually(booked)
+        before_cancelling = datetime.now(UTC)
         cancel = await client.post(
             f"/v1/cases/{reference}/status",
             headers=bearer("waste-officer"),
@@ -111,8 +113,15 @@ async def test_cancelling_a_paid_booking_asks_for_a_refund(kit: Any, eventually:
         events = await kit.events("cases.lifecycle.v1", 5)
         closed = [e for e in events if isinstance(e, CaseClosed)]
         assert len(closed) == 1 and closed[0].refund_requested and closed[0].outcome == "cancelled"
-        last_change = [e for e in events if isinstance(e, CaseStatusChanged)][-1]
+        changes = [e for e in events if isinstance(e, CaseStatusChanged)]
+        last_change = changes[-1]
         assert (last_change.new_status, last_change.changed_by) == ("cancelled", "waste-officer")
+        # Time to tell: from the payment for the booking, from the officer's action for the rest.
+        assert changes[-2].new_status == "booked"
+        assert changes[-2].triggered_at == paid.occurred_at
+        assert last_change.triggered_at is not None
+        assert before_cancelling <= last_change.triggered_at <= datetime.now(UTC)
+        assert closed[0].triggered_at == last_change.triggered_at
 
 
 async def test_a_payment_after_cancellation_asks_for_a_refund(kit: Any, eventually: Any) -> None:

@@ -100,3 +100,42 @@ async def test_erasure_forgets_the_person_and_keeps_the_anonymised_case(
             f"/v1/status/{reference}", params={"email": submitted.contact.email}
         )
         assert status.status_code == 404
+
+
+async def test_an_officer_subscribes_a_resident_to_planning_applications_near_home(
+    kit: Any,
+) -> None:
+    submitted = form_submitted()
+    async with kit.running() as (app, client):
+        resident_id = (await kit.open_case(app, submitted)).resident_id
+        home = {"latitude": 51.33, "longitude": -0.27}
+        chosen = await client.put(
+            f"/v1/residents/{resident_id}/preferences",
+            headers=bearer("planning-officer"),
+            json={
+                "preferred_channel": "email",
+                "planning_alerts": True,
+                "planning_alert_radius_metres": 800,
+                "home_coordinates": home,
+            },
+        )
+        assert chosen.status_code == 200, chosen.text
+        body = chosen.json()
+        assert (body["planning_alert_radius_metres"], body["home_latitude"]) == (800, 51.33)
+        events = await kit.events("residents.v1", 3)
+        assert [type(e).__name__ for e in events] == [
+            "ResidentUpserted",
+            "ResidentUpserted",
+            "ContactPreferencesChanged",
+        ]
+        assert events[1].home_coordinates is not None
+        assert events[1].home_coordinates.model_dump() == home
+        assert (events[2].planning_alerts, events[2].planning_alert_radius_metres) == (True, 800)
+
+        too_far = await client.put(
+            f"/v1/residents/{resident_id}/preferences",
+            headers=bearer("planning-officer"),
+            json={"preferred_channel": "email", "planning_alert_radius_metres": 50_000},
+        )
+        assert too_far.status_code == 422
+        assert too_far.headers["content-type"].startswith("application/problem+json")

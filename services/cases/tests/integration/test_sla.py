@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from cases.bootstrap import check_slas
@@ -60,6 +61,18 @@ async def test_a_breach_is_raised_once_with_two_instances_checking(
                 check_slas(second.state.runtime),
             )
         assert (await kit.outbox_types(first, overdue.subject)).count("CaseSlaBreached") == 1
+        breaches_counted = 0.0
+        for app in (first, second):
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://test"
+            ) as instance:
+                breaches_counted += await kit.metric(
+                    instance,
+                    "civic_cases_sla_breaches_total",
+                    case_type="missed_bin",
+                    sla="missed_bin_return_2_working_days",
+                )
+        assert breaches_counted == 1
         assert "CaseSlaBreached" not in await kit.outbox_types(first, paused.subject)
         found = await client.get(
             "/v1/cases", params={"sla_breached": "true"}, headers=bearer("waste-officer")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from cases.bootstrap import check_slas
 from cases_factories import (
     T0,
     bin_not_presented,
@@ -98,14 +101,70 @@ async def test_an_update_for_a_closed_case_changes_nothing_and_never_stops_the_c
         assert (await eventually(opened)).status == "received"
 
 
-async def test_an_update_for_an_unknown_case_is_ignored(kit: Any, eventually: Any) -> None:
+async def _held(app: Any) -> list[Any]:
+    async with app.state.runtime.engine.connect() as connection:
+        rows = await connection.execute(
+            sa.text("SELECT reference, event_type FROM cases_held_updates ORDER BY occurred_at")
+        )
+        return list(rows)
+
+
+async def test_a_routine_job_for_no_case_is_ignored(kit: Any, eventually: Any) -> None:
     async with kit.running() as (app, _):
-        stray = collection_completed("WST-2026-999999")
+        routine = collection_completed("JOB-2026-77")
         submitted = form_submitted()
-        await kit.produce(stray, submitted)
+        await kit.produce(routine, submitted)
 
         async def opened() -> Any:
             return await kit.case_row(app, submitted.subject)
 
         await eventually(opened)
+        assert await kit.case_row(app, "JOB-2026-77") is None
+        assert await _held(app) == []
+
+
+async def test_updates_that_overtake_their_submission_apply_when_the_case_opens(
+    kit: Any, eventually: Any
+) -> None:
+    submitted = form_submitted()
+    reference = submitted.subject
+    async with kit.running() as (app, _):
+        # The contractor's events arrive first (another topic: Kafka does not order them).
+        await kit.produce(collection_completed(reference), return_visit_scheduled(reference))
+
+        async def both_held() -> bool:
+            return len(await _held(app)) == 2
+
+        await eventually(both_held)
+        await kit.produce(submitted)
+
+        async def closed() -> Any:
+            row = await kit.case_row(app, reference)
+            return row if row is not None and row.status == "closed" else None
+
+        row = await eventually(closed)
+        assert row.outcome == "collected"
+        assert await _held(app) == []
+        assert await kit.outbox_types(app, reference) == [
+            "CaseOpened",
+            "CaseStatusChanged",  # return visit scheduled (it happened first)
+            "CaseStatusChanged",  # collected
+            "CaseStatusChanged",
+            "CaseClosed",  # closed
+        ]
+
+
+async def test_a_held_update_whose_case_never_opens_is_dropped_in_time(
+    kit: Any, eventually: Any
+) -> None:
+    async with kit.running(early_update_hold_s=0.2) as (app, _):
+        await kit.produce(collection_completed("WST-2026-999999"))
+
+        async def held() -> bool:
+            return len(await _held(app)) == 1
+
+        await eventually(held)
+        await asyncio.sleep(0.3)
+        await check_slas(app.state.runtime)
+        assert await _held(app) == []
         assert await kit.case_row(app, "WST-2026-999999") is None

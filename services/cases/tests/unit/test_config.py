@@ -45,3 +45,32 @@ def test_officers_are_read_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     officers = CasesSettings().officers
     assert [(o.officer_id, o.role, o.teams) for o in officers] == [("o1", "team_lead", ("waste",))]
+
+
+def test_the_contractor_key_is_the_simulators_only_outside_production() -> None:
+    from cases.config import MissingSecret
+
+    assert CasesSettings(environment="test").contractor_api_key == "sim-key"
+    production_url = "postgresql+asyncpg://cases:real@db:5432/cases"
+    with pytest.raises(ValueError, match="simulator"):
+        CasesSettings(
+            environment="production",
+            database_url=production_url,
+            waste_contractor_api_key="sim-key",
+        )
+    unset = CasesSettings(environment="production", database_url=production_url)
+    with pytest.raises(MissingSecret):
+        _ = unset.contractor_api_key
+    switched_off = CasesSettings(
+        environment="production", database_url=production_url, waste_contractor_url=""
+    )
+    assert not switched_off.work_orders_enabled
+
+
+def test_work_orders_back_off_exponentially_up_to_a_ceiling() -> None:
+    from cases.service_layer.work_orders import Backoff
+
+    backoff = Backoff(initial_s=1.0, max_s=60.0)
+    for attempts, ceiling in ((1, 1.0), (2, 2.0), (5, 16.0), (20, 60.0)):
+        delay = backoff.delay(attempts).total_seconds()
+        assert ceiling / 2 <= delay <= ceiling

@@ -106,3 +106,15 @@ async def timeline(
 async def has_timeline_event(session: AsyncSession, *, event_id: uuid.UUID) -> bool:
     query = sa.select(sa.literal(1)).where(TimelineEntry.event_id == event_id).limit(1)
     return (await session.execute(query)).first() is not None
+
+
+async def lock_reference(session: AsyncSession, *, reference: str) -> None:
+    """Serialise, until this transaction ends, whoever opens or holds updates for `reference`.
+
+    A case that does not exist yet has no row to lock: this lock stands in for it, so that an
+    update held for a case and the case's opening cannot pass each other unseen.
+    """
+    await session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"cases-reference:{reference}"},
+    )

@@ -6,7 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -41,6 +54,13 @@ class Resident(SQLModel, table=True):
     case_updates: bool = True
     disruption_alerts: bool = False
     planning_alerts: bool = False
+    planning_alert_radius_metres: int | None = None
+    # Where the resident lives and the rounds serving it (from the district's households).
+    home_latitude: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    home_longitude: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    collection_round_ids: list[str] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+    )
     consent_at: datetime | None = _when()
     consent_source: str | None = Field(default=None, max_length=100)
     erased_at: datetime | None = _when()
@@ -126,9 +146,65 @@ class StatusLookup(SQLModel, table=True):
     attempts: int = 0
 
 
+class WorkOrder(SQLModel, table=True):
+    """A return visit asked of the waste contractor, written with the case, sent by the sender.
+
+    `council_reference` (the case reference) makes the contractor's API idempotent: a resend
+    after a lost answer finds the same job.
+    """
+
+    __tablename__ = "cases_work_orders"
+    __table_args__ = (
+        Index(
+            "ix_cases_work_orders_due",
+            "next_attempt_at",
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(sa_column=Column(Uuid, ForeignKey("cases_case.id"), nullable=False))
+    council_reference: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
+    uprn: str = Field(max_length=12)
+    bin_type: str = Field(max_length=30)
+    reported_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # pending → sent, or rejected (the contractor refused it: retrying cannot help).
+    state: str = Field(default="pending", max_length=10)
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    next_attempt_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_error: str | None = Field(default=None, max_length=500)
+    job_reference: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sent_at: datetime | None = _when()
+
+
+class HeldUpdate(SQLModel, table=True):
+    """A contractor's update for a case not open yet (its submission is on another topic).
+
+    Kept until the case opens (then applied, in time order) or until `expires_at`.
+    """
+
+    __tablename__ = "cases_held_updates"
+    __table_args__ = (
+        Index("ix_cases_held_updates_reference", "reference", "occurred_at"),
+        Index("ix_cases_held_updates_expiry", "expires_at"),
+    )
+
+    event_id: uuid.UUID = Field(primary_key=True)
+    reference: str = Field(sa_column=Column(String(100), nullable=False))
+    system: str = Field(max_length=50)
+    event_type: str = Field(max_length=200)
+    payload: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    held_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 CASES_TABLES = [
     Resident.__table__,  # type: ignore[attr-defined]
     Case.__table__,  # type: ignore[attr-defined]
     TimelineEntry.__table__,  # type: ignore[attr-defined]
     StatusLookup.__table__,  # type: ignore[attr-defined]
+    WorkOrder.__table__,  # type: ignore[attr-defined]
+    HeldUpdate.__table__,  # type: ignore[attr-defined]
 ]

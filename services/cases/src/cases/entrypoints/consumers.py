@@ -1,10 +1,15 @@
-"""The cases service's Kafka subscribers (`on_<event>` functions registered on `handlers`).
+"""The cases service's Kafka subscribers (`on_<event>` handlers registered by `build_handlers`).
 
 Each runs in the runtime's transaction with the inbox row, so a redelivered event has no
-second effect; one case's events share a key, so they arrive (and apply) in order.
+second effect; one case's events share a key, so they arrive (and apply) in order. The
+metrics count what a handler published once its transaction has committed.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
 
 from civic_events.intake import FormSubmitted
 from civic_events.notify import NotificationDelivered, NotificationFailed, NotificationSent
@@ -23,90 +28,75 @@ from civic_runtime.uow import UnitOfWork
 
 from cases.domain.backoffice import PLANNING_BACK_OFFICE, WASTE_CONTRACTOR
 from cases.service_layer import backoffice, notifications, payments, submissions
+from cases.service_layer.context import CasesContext
 
-handlers = EventHandlers()
-
-
-@handlers.on(FormSubmitted)
-async def on_form_submitted(event: FormSubmitted, uow: UnitOfWork) -> None:
-    await submissions.form_submitted(uow, event=event)
+Apply = Callable[[UnitOfWork, Any], Awaitable[None]]
 
 
-@handlers.on(ReturnVisitScheduled)
-async def on_return_visit_scheduled(event: ReturnVisitScheduled, uow: UnitOfWork) -> None:
-    await backoffice.backoffice_update(uow, event=event, system=WASTE_CONTRACTOR)
+def build_handlers(context: CasesContext) -> EventHandlers:
+    handlers = EventHandlers()
+    metrics = context.metrics
 
+    def handler(name: str, apply: Apply) -> Callable[[Any, UnitOfWork], Awaitable[None]]:
+        async def handle(event: Any, uow: UnitOfWork) -> None:
+            metrics.count_when_committed(uow)
+            await apply(uow, event)
 
-@handlers.on(CollectionCompleted)
-async def on_collection_completed(event: CollectionCompleted, uow: UnitOfWork) -> None:
-    await backoffice.backoffice_update(uow, event=event, system=WASTE_CONTRACTOR)
+        # The runtime's inbox knows a handler by module and name: keep them stable, so that an
+        # event applied before a deployment is still recognised as applied after it.
+        handle.__name__ = handle.__qualname__ = name
+        return handle
 
+    hold_for = timedelta(seconds=context.settings.early_update_hold_s)
 
-@handlers.on(BinNotPresented)
-async def on_bin_not_presented(event: BinNotPresented, uow: UnitOfWork) -> None:
-    await backoffice.backoffice_update(uow, event=event, system=WASTE_CONTRACTOR)
+    def waste(uow: UnitOfWork, event: Any) -> Awaitable[None]:
+        return backoffice.backoffice_update(
+            uow, event=event, system=WASTE_CONTRACTOR, hold_for=hold_for
+        )
 
+    def planning(uow: UnitOfWork, event: Any) -> Awaitable[None]:
+        return backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
 
-@handlers.on(ApplicationReceived)
-async def on_application_received(event: ApplicationReceived, uow: UnitOfWork) -> None:
-    await submissions.application_received(uow, event=event)
+    def form_submitted(uow: UnitOfWork, event: Any) -> Awaitable[None]:
+        return submissions.form_submitted(uow, event=event, work_orders=context.work_orders_enabled)
 
+    def application_received(uow: UnitOfWork, event: Any) -> Awaitable[None]:
+        return submissions.application_received(uow, event=event)
 
-@handlers.on(ApplicationValidated)
-async def on_application_validated(event: ApplicationValidated, uow: UnitOfWork) -> None:
-    await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
+    def payment_created(uow: UnitOfWork, event: Any) -> Awaitable[None]:
+        return payments.payment_created(uow, event=event)
 
+    def payment_succeeded(uow: UnitOfWork, event: Any) -> Awaitable[None]:
+        return payments.payment_succeeded(uow, event=event)
 
-@handlers.on(ApplicationInvalid)
-async def on_application_invalid(event: ApplicationInvalid, uow: UnitOfWork) -> None:
-    await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
+    def payment_failed(uow: UnitOfWork, event: Any) -> Awaitable[None]:
+        return payments.payment_failed(uow, event=event)
 
+    def payment_refunded(uow: UnitOfWork, event: Any) -> Awaitable[None]:
+        return payments.payment_refunded(uow, event=event)
 
-@handlers.on(ConsultationStarted)
-async def on_consultation_started(event: ConsultationStarted, uow: UnitOfWork) -> None:
-    await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
+    def delivery_reported(uow: UnitOfWork, event: Any) -> Awaitable[None]:
+        return notifications.delivery_reported(uow, event=event)
 
-
-@handlers.on(DecisionIssued)
-async def on_decision_issued(event: DecisionIssued, uow: UnitOfWork) -> None:
-    await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
-
-
-@handlers.on(ApplicationWithdrawn)
-async def on_application_withdrawn(event: ApplicationWithdrawn, uow: UnitOfWork) -> None:
-    await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
-
-
-@handlers.on(PaymentCreated)
-async def on_payment_created(event: PaymentCreated, uow: UnitOfWork) -> None:
-    await payments.payment_created(uow, event=event)
-
-
-@handlers.on(PaymentSucceeded)
-async def on_payment_succeeded(event: PaymentSucceeded, uow: UnitOfWork) -> None:
-    await payments.payment_succeeded(uow, event=event)
-
-
-@handlers.on(PaymentFailed)
-async def on_payment_failed(event: PaymentFailed, uow: UnitOfWork) -> None:
-    await payments.payment_failed(uow, event=event)
-
-
-@handlers.on(PaymentRefunded)
-async def on_payment_refunded(event: PaymentRefunded, uow: UnitOfWork) -> None:
-    await payments.payment_refunded(uow, event=event)
-
-
-@handlers.on(NotificationSent)
-async def on_notification_sent(event: NotificationSent, uow: UnitOfWork) -> None:
-    await notifications.delivery_reported(uow, event=event)
-
-
-@handlers.on(NotificationDelivered)
-async def on_notification_delivered(event: NotificationDelivered, uow: UnitOfWork) -> None:
-    await notifications.delivery_reported(uow, event=event)
-
-
-@handlers.on(NotificationFailed)
-async def on_notification_failed(event: NotificationFailed, uow: UnitOfWork) -> None:
-    await notifications.delivery_reported(uow, event=event)
+    registrations: list[tuple[type[Any], str, Apply]] = [
+        (FormSubmitted, "on_form_submitted", form_submitted),
+        (ReturnVisitScheduled, "on_return_visit_scheduled", waste),
+        (CollectionCompleted, "on_collection_completed", waste),
+        (BinNotPresented, "on_bin_not_presented", waste),
+        (ApplicationReceived, "on_application_received", application_received),
+        (ApplicationValidated, "on_application_validated", planning),
+        (ApplicationInvalid, "on_application_invalid", planning),
+        (ConsultationStarted, "on_consultation_started", planning),
+        (DecisionIssued, "on_decision_issued", planning),
+        (ApplicationWithdrawn, "on_application_withdrawn", planning),
+        (PaymentCreated, "on_payment_created", payment_created),
+        (PaymentSucceeded, "on_payment_succeeded", payment_succeeded),
+        (PaymentFailed, "on_payment_failed", payment_failed),
+        (PaymentRefunded, "on_payment_refunded", payment_refunded),
+        (NotificationSent, "on_notification_sent", delivery_reported),
+        (NotificationDelivered, "on_notification_delivered", delivery_reported),
+        (NotificationFailed, "on_notification_failed", delivery_reported),
+    ]
+    for event_type, name, apply in registrations:
+        handlers.on(event_type)(handler(name, apply))
+    return handlers

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import sqlalchemy as sa
+from civic_events.contact import Coordinates
 from civic_runtime.app import UnitOfWorkDep
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
@@ -17,6 +18,7 @@ from cases.adapters.tables import Case
 from cases.domain.machines import TransitionRefused, machine_for
 from cases.domain.proof import normalise_postcode, sign_status_token
 from cases.entrypoints.auth import Officer, OfficerDep, SettingsDep
+from cases.entrypoints.dependencies import ContextDep
 from cases.entrypoints.status_api import status_router
 from cases.entrypoints.views import (
     CaseDetail,
@@ -137,8 +139,13 @@ class StatusChange(BaseModel):
 
 @officer_router.post("/cases/{reference}/status", response_model=CaseView)
 async def change_status(
-    reference: str, body: StatusChange, uow: UnitOfWorkDep, officer: OfficerDep
+    reference: str,
+    body: StatusChange,
+    uow: UnitOfWorkDep,
+    officer: OfficerDep,
+    context: ContextDep,
 ) -> CaseView:
+    context.metrics.count_when_committed(uow)
     case = await _visible_case(uow, officer, reference)
     now = datetime.now(UTC)
     try:
@@ -247,6 +254,12 @@ class Preferences(BaseModel):
     case_updates: bool = True
     disruption_alerts: bool = False
     planning_alerts: bool = False
+    planning_alert_radius_metres: int | None = Field(
+        default=None, ge=50, le=5000, description="How near a new planning application must be."
+    )
+    home_coordinates: Coordinates | None = Field(
+        default=None, description="Where the resident lives, for planning alerts nearby."
+    )
     source: str = Field(default="officer, by phone", min_length=1, max_length=100)
 
 
@@ -264,6 +277,8 @@ async def set_preferences(
         case_updates=body.case_updates,
         disruption_alerts=body.disruption_alerts,
         planning_alerts=body.planning_alerts,
+        planning_alert_radius_metres=body.planning_alert_radius_metres,
+        home=body.home_coordinates,
         consent_source=body.source,
     )
     return await _resident_view(uow, officer, resident_id)

@@ -71,6 +71,10 @@ class ResidentView(BaseModel):
     case_updates: bool
     disruption_alerts: bool
     planning_alerts: bool
+    planning_alert_radius_metres: int | None
+    home_latitude: float | None
+    home_longitude: float | None
+    collection_round_ids: list[str]
     consent_at: datetime | None
     consent_source: str | None
     erased: bool

@@ -26,6 +26,9 @@ async def erase_resident(
     resident.name = resident.email = resident.phone = None
     resident.address = resident.uprn = resident.postcode = None
     resident.consent_source = None
+    resident.home_latitude = resident.home_longitude = None
+    resident.collection_round_ids = []
+    resident.planning_alert_radius_metres = None
     resident.case_updates = resident.disruption_alerts = resident.planning_alerts = False
     resident.erased_at = resident.updated_at = now
     # Case type, statuses, dates and outcomes stay for statistics; what they said and where goes.

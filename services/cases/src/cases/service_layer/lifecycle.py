@@ -57,6 +57,7 @@ async def open_case(
             resident_id=resident_id,
             sla_due_at=case.sla_due_at,
             opened_from=opened_from,
+            triggered_at=opened_at,
         )
     )
     if machine.chargeable:
@@ -130,6 +131,8 @@ async def _apply(
             reason=step_reason[:500],
             notify_resident=notify,
             changed_by=changed_by,
+            # What caused the move happened then: notify measures time to tell from it.
+            triggered_at=occurred_at,
         )
     )
     await repository.add_timeline(
@@ -167,6 +170,7 @@ async def _apply(
                 refund_requested=refund,
                 # The resident was told of the status that led here.
                 notify_resident=False,
+                triggered_at=occurred_at,
             )
         )
 

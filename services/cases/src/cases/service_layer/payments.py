@@ -80,6 +80,7 @@ async def payment_succeeded(uow: UnitOfWork, *, event: PaymentSucceeded) -> None
                 outcome=case.outcome or "cancelled",
                 refund_requested=True,
                 notify_resident=False,
+                triggered_at=event.occurred_at,
             )
         )
         await record_ignored(

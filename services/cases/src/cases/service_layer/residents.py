@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from civic_events.contact import Contact
+from civic_events.contact import Contact, Coordinates
 from civic_events.residents import ContactPreferencesChanged, ResidentUpserted
 from civic_runtime.uow import UnitOfWork
 
@@ -97,7 +97,14 @@ def _snapshot(resident: Resident) -> tuple[object, ...]:
     )
 
 
+def home_of(resident: Resident) -> Coordinates | None:
+    if resident.home_latitude is None or resident.home_longitude is None:
+        return None
+    return Coordinates(latitude=resident.home_latitude, longitude=resident.home_longitude)
+
+
 def resident_upserted(resident: Resident) -> ResidentUpserted:
+    """The whole current record, as notify's projection keeps it."""
     return ResidentUpserted(
         source=SOURCE,
         subject=str(resident.id),
@@ -111,6 +118,21 @@ def resident_upserted(resident: Resident) -> ResidentUpserted:
         ),
         preferred_channel=resident.preferred_channel,
         language=resident.language,
+        collection_round_ids=tuple(resident.collection_round_ids),
+        home_coordinates=home_of(resident),
+    )
+
+
+def preferences_changed(resident: Resident) -> ContactPreferencesChanged:
+    return ContactPreferencesChanged(
+        source=SOURCE,
+        subject=str(resident.id),
+        resident_id=resident.id,
+        preferred_channel=resident.preferred_channel,
+        case_updates=resident.case_updates,
+        disruption_alerts=resident.disruption_alerts,
+        planning_alerts=resident.planning_alerts,
+        planning_alert_radius_metres=resident.planning_alert_radius_metres,
     )
 
 
@@ -123,12 +145,16 @@ async def change_preferences(
     disruption_alerts: bool,
     planning_alerts: bool,
     consent_source: str,
+    planning_alert_radius_metres: int | None = None,
+    home: Coordinates | None = None,
 ) -> None:
+    """Set how and about what the resident hears from us; a new home is announced too."""
     now = datetime.now(UTC)
     resident.preferred_channel = preferred_channel
     resident.case_updates = case_updates
     resident.disruption_alerts = disruption_alerts
     resident.planning_alerts = planning_alerts
+    resident.planning_alert_radius_metres = planning_alert_radius_metres
     resident.consent_at = now
     resident.consent_source = consent_source
     resident.updated_at = now
@@ -142,17 +168,11 @@ async def change_preferences(
             "case_updates": case_updates,
             "disruption_alerts": disruption_alerts,
             "planning_alerts": planning_alerts,
+            "planning_alert_radius_metres": planning_alert_radius_metres,
             "source": consent_source,
         },
     )
-    await uow.publish(
-        ContactPreferencesChanged(
-            source=SOURCE,
-            subject=str(resident.id),
-            resident_id=resident.id,
-            preferred_channel=preferred_channel,
-            case_updates=case_updates,
-            disruption_alerts=disruption_alerts,
-            planning_alerts=planning_alerts,
-        )
-    )
+    if home is not None and home != home_of(resident):
+        resident.home_latitude, resident.home_longitude = home.latitude, home.longitude
+        await uow.publish(resident_upserted(resident))
+    await uow.publish(preferences_changed(resident))

@@ -9,11 +9,21 @@ from civic_runtime.uow import UnitOfWork
 from cases.adapters import repository
 from cases.domain.machines import case_type_for_form
 from cases.domain.proof import postcode_of
+from cases.service_layer.backoffice import apply_held_updates
 from cases.service_layer.lifecycle import open_case
 from cases.service_layer.residents import upsert_from_contact
+from cases.service_layer.work_orders import order_return_visit
+
+# Case types for which the waste contractor is asked to come back.
+RETURN_VISIT_CASE_TYPES = frozenset({"missed_bin"})
 
 
-async def form_submitted(uow: UnitOfWork, *, event: FormSubmitted) -> None:
+async def form_submitted(
+    uow: UnitOfWork, *, event: FormSubmitted, work_orders: bool = False
+) -> None:
+    """Open the submission's case; a missed bin also asks the contractor for a return visit."""
+    # Taken before looking: a contractor's update held meanwhile is then seen below.
+    await repository.lock_reference(uow.session, reference=event.subject)
     existing = await repository.case_by_reference(uow.session, reference=event.subject)
     if existing is not None:
         # Intake issues one reference per submission: a second event with it is a replay.
@@ -74,6 +84,9 @@ async def form_submitted(uow: UnitOfWork, *, event: FormSubmitted) -> None:
         },
         event_id=event.event_id,
     )
+    if work_orders and case_type in RETURN_VISIT_CASE_TYPES:
+        await order_return_visit(uow, case=case, reported_at=event.occurred_at)
+    await apply_held_updates(uow, case=case)
 
 
 async def application_received(uow: UnitOfWork, *, event: ApplicationReceived) -> None:

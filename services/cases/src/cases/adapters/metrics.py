@@ -1,0 +1,57 @@
+"""The cases service's business metrics, counted from the events a unit of work published.
+
+They are counted only once the unit of work's transaction has committed: an attempt that rolls
+back (and is retried) counts nothing, so each case opened or moved is counted once.
+"""
+
+from __future__ import annotations
+
+from civic_events.base import Event
+from civic_events.cases import CaseOpened, CaseSlaBreached, CaseStatusChanged
+from civic_runtime.uow import UnitOfWork
+from prometheus_client import CollectorRegistry, Counter
+from sqlalchemy import event as orm_event
+
+
+class CasesMetrics:
+    def __init__(self) -> None:
+        # Created unregistered: the runtime's registry exists only once the app is built.
+        self.opened = Counter(
+            "civic_cases_opened_total",
+            "Cases opened, by case type.",
+            ["case_type"],
+            registry=None,
+        )
+        self.status_changes = Counter(
+            "civic_cases_status_changes_total",
+            "Status changes applied, by case type and the status entered.",
+            ["case_type", "new_status"],
+            registry=None,
+        )
+        self.sla_breaches = Counter(
+            "civic_cases_sla_breaches_total",
+            "Service levels breached, by case type and SLA.",
+            ["case_type", "sla"],
+            registry=None,
+        )
+
+    def register(self, registry: CollectorRegistry) -> None:
+        for collector in (self.opened, self.status_changes, self.sla_breaches):
+            registry.register(collector)
+
+    def count(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, CaseOpened):
+                self.opened.labels(event.case_type).inc()
+            elif isinstance(event, CaseStatusChanged):
+                self.status_changes.labels(event.case_type, event.new_status).inc()
+            elif isinstance(event, CaseSlaBreached):
+                self.sla_breaches.labels(event.case_type, event.sla).inc()
+
+    def count_when_committed(self, uow: UnitOfWork) -> None:
+        """Count what `uow` publishes, after (and only if) its transaction commits."""
+
+        def committed(_session: object) -> None:
+            self.count(uow.published)
+
+        orm_event.listen(uow.session.sync_session, "after_commit", committed, once=True)
