@@ -82,6 +82,7 @@ async def _service_rate(
         log_json=False,
         log_level="WARNING",
         sla_checker_enabled=False,
+        waste_contractor_url="",  # the benchmark measures cases, not the contractor
     )
     engine = create_async_engine(database_url)
     first: tuple[float, int] | None = None
