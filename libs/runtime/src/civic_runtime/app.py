@@ -155,12 +155,14 @@ def create_service(
             relay.start()
         processor.offsets.start()
         await broker.start()
+        processor.lag.start()
         logger.info("%s started", settings.service_name)
         try:
             yield
         finally:
             # Commit finished records' offsets; stop taking records and let in-flight ones finish
             # (each commits as it finishes); publish what the outbox holds; flush the producer.
+            await processor.lag.stop()
             await processor.offsets.close()
             await broker.stop()
             if settings.outbox_enabled:

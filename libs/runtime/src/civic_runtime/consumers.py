@@ -34,6 +34,7 @@ from faststream.middlewares import AckPolicy
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from civic_runtime.lag import ConsumerLagMonitor
 from civic_runtime.metrics import RuntimeMetrics
 from civic_runtime.offsets import OffsetCommitter
 from civic_runtime.producer import EventProducer
@@ -157,9 +158,18 @@ class EventProcessor:
         on_commit: Callable[[], None] | None = None,
         topic_prefix: str = "",
         commit_interval_s: float = 0.1,
+        lag_interval_s: float = 5.0,
     ) -> None:
         self._topic_prefix = topic_prefix
         self.offsets = OffsetCommitter(interval_s=commit_interval_s)
+        self._subscriber: Any = None
+        self._subscribed: list[str] = []
+        self.lag = ConsumerLagMonitor(
+            metrics=metrics,
+            topics=lambda: self._subscribed,
+            consumer=lambda: getattr(self._subscriber, "consumer", None),
+            interval_s=lag_interval_s,
+        )
         self._handlers = handlers
         self._session_factory = session_factory
         self._producer = producer
@@ -183,8 +193,9 @@ class EventProcessor:
             + ", ".join(t.__name__ for t in self._handlers.event_types(topic.name))
             for topic in topics
         )
+        self._subscribed = [self._topic_prefix + topic.name for topic in topics]
         subscriber = broker.subscriber(
-            *(self._topic_prefix + topic.name for topic in topics),
+            *self._subscribed,
             group_id=self._group_id,
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset=auto_offset_reset,
@@ -193,6 +204,7 @@ class EventProcessor:
             description=f"Handles {handled}. Poison and exhausted records go to <topic>.dlq.",
         )
         subscriber(self._faststream_handler)
+        self._subscriber = subscriber
 
     async def _faststream_handler(self, message: KafkaMessage) -> None:
         record = message.raw_message

@@ -43,6 +43,17 @@ class RuntimeMetrics:
             "Unpublished events seen by the relay at its last poll.",
             registry=self.registry,
         )
+        self.outbox_oldest_age = Gauge(
+            "civic_outbox_oldest_age_seconds",
+            "Age of the oldest unpublished event at the relay's last poll (0 when none waits).",
+            registry=self.registry,
+        )
+        self.consumer_lag = Gauge(
+            "civic_consumer_lag",
+            "Records behind the end of the partitions assigned to this instance, per topic.",
+            ["topic"],
+            registry=self.registry,
+        )
         self.outbox_leader = Gauge(
             "civic_outbox_relay_leader",
             "1 when this instance holds the relay's lock and publishes.",

@@ -120,6 +120,9 @@ class OutboxRelay:
             )
             await connection.commit()
         self._set_leader(bool(got))
+        if not got:
+            # Another instance publishes and reports the age; a stale figure here would mislead.
+            self._metrics.outbox_oldest_age.set(0)
         return bool(got)
 
     async def _lead(self, connection: AsyncConnection) -> None:
@@ -161,7 +164,11 @@ class OutboxRelay:
             await connection.commit()
         self._metrics.outbox_pending.set(len(rows))
         if not rows:
+            self._metrics.outbox_oldest_age.set(0)
             return 0
+        # Set before publishing: while Kafka refuses, every retry of this poll shows the age grow.
+        oldest = min(row.created_at for row in rows)
+        self._metrics.outbox_oldest_age.set(max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
         records = [self._record(row) for row in rows]
         await self._producer.send_many(records)
         now = datetime.now(UTC)

@@ -11,6 +11,7 @@ from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
 
 from intake.adapters.form_files import load_published_forms, publish_forms, read_form_files
+from intake.adapters.metrics import IntakeMetrics
 from intake.adapters.waste_contractor import HttpWasteContractor, WasteContractor
 from intake.config import IntakeSettings
 from intake.domain.catalogue import Catalogue
@@ -44,9 +45,13 @@ def create_app(
         api_key=intake_settings.waste_contractor_api_key,
         timeout_s=intake_settings.waste_contractor_timeout_s,
     )
-    state = IntakeState(settings=intake_settings, waste_contractor=contractor)
-    app.state.intake = state
     runtime: ServiceRuntime = app.state.runtime
+    state = IntakeState(
+        settings=intake_settings,
+        waste_contractor=contractor,
+        metrics=IntakeMetrics(runtime.metrics.registry),
+    )
+    app.state.intake = state
     runtime_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

@@ -82,6 +82,11 @@ async def receive_reports(
         result = await accept_reports(
             uow=uow, system=system, api_client_id=client.client_id, events=events
         )
+    accepted = set(result.accepted)
+    state.metrics.backoffice_events_accepted(
+        system=system,
+        event_types=(event.ce_type for event in events if str(event.event_id) in accepted),
+    )
     return {
         "accepted": len(result.accepted),
         "duplicates": len(result.duplicates),

@@ -195,6 +195,8 @@ async def _submit(
         )
     if not isinstance(outcome, Accepted):
         raise _key_reused()
+    if not outcome.replayed:
+        state.metrics.submission_accepted(form_id=form.form_id, channel=details.preferred_channel)
     return _accepted(outcome)
 
 

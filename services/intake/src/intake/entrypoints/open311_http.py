@@ -279,6 +279,7 @@ async def create_request(
                 exc.headers,
             ) from exc
         assert isinstance(outcome, Accepted)
+        state.metrics.submission_accepted(form_id=form.form_id, channel=details.preferred_channel)
         item = {
             "service_request_id": outcome.body["reference"],
             "service_notice": f"Your reference is {outcome.body['reference']}",

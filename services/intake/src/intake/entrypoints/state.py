@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from intake.adapters.metrics import IntakeMetrics
 from intake.adapters.waste_contractor import WasteContractor
 from intake.config import IntakeSettings
 from intake.domain.catalogue import Catalogue
@@ -23,6 +24,7 @@ class IntakeState:
     settings: IntakeSettings
     waste_contractor: WasteContractor
     catalogue: Catalogue = field(default_factory=Catalogue)
+    metrics: IntakeMetrics = field(default_factory=IntakeMetrics)
     in_flight: int = 0
 
     @contextmanager
