@@ -8,13 +8,21 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from civic_runtime.tables import InboxEntry
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from payments.adapters.tables import LIVE_PAYMENT_WHERE, Payment, Refund, WebhookDelivery
+from payments.adapters.tables import (
+    LIVE_PAYMENT_WHERE,
+    ClosedCase,
+    Payment,
+    Refund,
+    WebhookDelivery,
+)
 
 _webhooks = WebhookDelivery.__table__
 _inbox = InboxEntry.__table__
+_closed_cases = ClosedCase.__table__
 
 
 async def lock_purpose(session: AsyncSession, *, case_reference: str, service_code: str) -> None:
@@ -22,6 +30,18 @@ async def lock_purpose(session: AsyncSession, *, case_reference: str, service_co
     await session.execute(
         sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
         {"key": f"payments:{case_reference}:{service_code}"},
+    )
+
+
+async def lock_case(session: AsyncSession, *, case_reference: str) -> None:
+    """Serialise a retry with the case's closure until the transaction ends (any instance).
+
+    Taken before `lock_purpose` by whoever takes both, so the two never wait on each other in
+    opposite orders.
+    """
+    await session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"payments-case:{case_reference}"},
     )
 
 
@@ -33,6 +53,9 @@ async def payment_by_request(session: AsyncSession, request_id: uuid.UUID) -> Pa
                 Payment.payment_request_id == request_id, Payment.answers_request_id == request_id
             )
         )
+        # A retry answers the request its failed payment answered: the latest one speaks for it.
+        .order_by(col(Payment.seq).desc())
+        .limit(1)
         .with_for_update()
     )
     return result.scalars().first()
@@ -48,6 +71,41 @@ async def live_payment(
         .with_for_update()
     )
     return result.scalars().first()
+
+
+async def payments_for_purpose(
+    session: AsyncSession, *, case_reference: str, service_code: str
+) -> Sequence[Payment]:
+    """Every payment made for one case and purpose, the latest first."""
+    result = await session.execute(
+        select(Payment)
+        .where(Payment.case_reference == case_reference, Payment.service_code == service_code)
+        .order_by(col(Payment.seq).desc())
+    )
+    return result.scalars().all()
+
+
+async def payment_by_token(session: AsyncSession, return_token: str) -> Payment | None:
+    """Read without a lock (a retry locks its case and purpose before any payment row)."""
+    result = await session.execute(select(Payment).where(Payment.return_token == return_token))
+    return result.scalars().first()
+
+
+async def case_closed(session: AsyncSession, case_reference: str) -> bool:
+    result = await session.execute(
+        select(ClosedCase.case_reference).where(ClosedCase.case_reference == case_reference)
+    )
+    return result.first() is not None
+
+
+async def record_case_closed(
+    session: AsyncSession, *, case_reference: str, outcome: str, closed_at: datetime
+) -> None:
+    await session.execute(
+        pg_insert(_closed_cases)
+        .values(case_reference=case_reference, outcome=outcome, closed_at=closed_at)
+        .on_conflict_do_nothing(index_elements=["case_reference"])
+    )
 
 
 async def payment_for_update(

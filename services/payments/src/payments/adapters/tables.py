@@ -65,6 +65,16 @@ class Payment(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     next_check_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # Insertion order: rows of one case and purpose are made one at a time (under its lock), so
+    # this orders them even when the clock gives two the same created_at.
+    seq: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(always=True), nullable=False)
+    )
+    # The failed payment this one replaces (the resident chose "Try again"); one retry each.
+    retry_of: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("payments_payment.id"), nullable=True, unique=True),
+    )
 
 
 class Refund(SQLModel, table=True):
@@ -121,3 +131,13 @@ class WebhookDelivery(SQLModel, table=True):
     resource_id: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
     outcome: str = Field(sa_column=Column(String(30), nullable=False))
     body: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+
+
+class ClosedCase(SQLModel, table=True):
+    """A case cases has closed (any outcome): its payment requests are over, no retry."""
+
+    __tablename__ = "payments_closed_case"
+
+    case_reference: str = Field(sa_column=Column(String(100), primary_key=True))
+    outcome: str = Field(sa_column=Column(String(50), nullable=False))
+    closed_at: datetime = Field(sa_column=_timestamp())

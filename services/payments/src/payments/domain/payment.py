@@ -8,6 +8,7 @@ is applied only when it is further along than the one held: a late "started" nev
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -79,3 +80,18 @@ def failure_code(state: GatewayState) -> str:
 def is_live(status: str) -> bool:
     """A live payment blocks a new one for the same case and purpose (it may still be paid, or was)."""
     return status not in UNSUCCESSFUL
+
+
+CANCELLED_BY_SERVICE = "P0040"
+
+
+def may_pay_again(*, history: Iterable[tuple[str, str | None]], case_closed: bool) -> bool:
+    """Whether a resident may start a new payment for one case and purpose.
+
+    `history` is every payment made for it, as (status, failure code). Not once paid (a refund
+    implies that too), nor once the council has stopped it: the case closed, or a payment
+    cancelled by the service (which payments does only for a cancelled case).
+    """
+    if case_closed:
+        return False
+    return not any(status == "success" or code == CANCELLED_BY_SERVICE for status, code in history)

@@ -12,7 +12,7 @@ from civic_runtime.uow import UnitOfWork
 
 from payments.adapters.gateway import GatewayRejected
 from payments.domain.payment import InvalidAmount
-from payments.service_layer import payments, refunds
+from payments.service_layer import payments, refunds, retries
 from payments.service_layer.context import PaymentsContext
 
 
@@ -32,12 +32,24 @@ def build_handlers(context: PaymentsContext) -> EventHandlers:
     async def on_case_status_changed(event: CaseStatusChanged, uow: UnitOfWork) -> None:
         status = context.settings.refund_on_case_status
         if status is not None and event.new_status == status:
+            await retries.note_case_closed(
+                uow=uow,
+                case_reference=event.subject,
+                outcome=event.new_status,
+                closed_at=event.occurred_at,
+            )
             await refunds.refund_case(
                 uow=uow, context=context, case_reference=event.subject, reason=event.reason
             )
 
     @handlers.on(CaseClosed)
     async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
+        await retries.note_case_closed(
+            uow=uow,
+            case_reference=event.subject,
+            outcome=event.outcome,
+            closed_at=event.occurred_at,
+        )
         if event.refund_requested:
             await refunds.refund_case(
                 uow=uow,

@@ -12,17 +12,17 @@ from civic_events.fields import Pence
 from civic_runtime.app import RuntimeDep
 from civic_runtime.problems import problem
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from payments.adapters import repository
 from payments.adapters.gateway import GatewayError
 from payments.adapters.tables import Payment, Refund
 from payments.domain.refunds import RefundRefused
-from payments.entrypoints.pages import outcome_page
+from payments.entrypoints.pages import not_found_page, outcome_page, unavailable_page
 from payments.service_layer import payments as payment_cases
 from payments.service_layer import refunds as refund_cases
-from payments.service_layer import webhooks
+from payments.service_layer import retries, webhooks
 from payments.service_layer.context import PaymentsContext
 
 logger = logging.getLogger(__name__)
@@ -154,13 +154,24 @@ def gateway_router() -> APIRouter:
 
 def resident_router() -> APIRouter:
     router = APIRouter(tags=["residents"])
+    no_store = {"Cache-Control": "no-store"}
 
-    @router.get("/payments/return/{token}", response_class=HTMLResponse)
+    def retry_action(token: str) -> str:
+        return f"/payments/return/{token}/retry"
+
+    def return_page_url(payment: Payment) -> str:
+        return f"/payments/return/{payment.return_token}"
+
+    @router.get(
+        "/payments/return/{token}",
+        response_class=HTMLResponse,
+        responses={404: {"description": "no such payment (an HTML page)"}},
+    )
     async def return_page(token: str, runtime: RuntimeDep, context: ContextDep) -> HTMLResponse:
         async with runtime.unit_of_work() as uow:
             payment = await repository.payment_for_update(uow.session, return_token=token)
             if payment is None:
-                raise HTTPException(404, "no such payment")
+                return HTMLResponse(not_found_page(), status_code=404, headers=no_store)
             if not payment.finished:
                 # The resident may be back before the webhook: ask the gateway itself.
                 try:
@@ -169,10 +180,37 @@ def resident_router() -> APIRouter:
                     )
                 except GatewayError as exc:
                     logger.warning("return page could not ask the gateway: %s", exc)
-            outcome, page = outcome_page(payment)
-        return HTMLResponse(
-            page, headers={"X-Payment-Outcome": outcome, "Cache-Control": "no-store"}
-        )
+            retry = await retries.may_retry(uow.session, payment=payment)
+            outcome, page = outcome_page(
+                payment, retry_action=retry_action(token) if retry else None
+            )
+        return HTMLResponse(page, headers={"X-Payment-Outcome": outcome, **no_store})
+
+    @router.post(
+        "/payments/return/{token}/retry",
+        response_class=RedirectResponse,
+        status_code=303,
+        summary="Try again: a new payment for the request, or where the resident stands",
+        responses={
+            303: {"description": "to the new (or live) payment's page, or to the outcome page"},
+            404: {"description": "no such payment (an HTML page)"},
+            503: {"description": "the gateway did not answer (an HTML page with the button)"},
+        },
+    )
+    async def retry(token: str, runtime: RuntimeDep, context: ContextDep) -> Response:
+        try:
+            async with runtime.unit_of_work() as uow:
+                answer = await retries.retry_payment(uow=uow, context=context, return_token=token)
+        except GatewayError as exc:
+            logger.warning("retry not made, the gateway did not answer: %s", exc)
+            return HTMLResponse(unavailable_page(retry_action(token)), 503, headers=no_store)
+        if answer is None:
+            return HTMLResponse(not_found_page(), status_code=404, headers=no_store)
+        if answer.action == "pay" and answer.payment.next_url is not None:
+            target = answer.payment.next_url
+        else:
+            target = return_page_url(answer.payment)
+        return RedirectResponse(target, status_code=303, headers=no_store)
 
     return router
 

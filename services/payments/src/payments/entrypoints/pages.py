@@ -18,7 +18,22 @@ _PAGE = """<!doctype html>
 <h1>{title}</h1>
 <p>{message}</p>
 <dl><dt>For</dt><dd>{description}</dd><dt>Amount</dt><dd>£{pounds}</dd>
-<dt>Payment reference</dt><dd>{payment_id}</dd>{when}</dl>
+<dt>Payment reference</dt><dd>{payment_id}</dd>{when}</dl>{retry}
+</main></body></html>"""
+
+# A plain form: works without JavaScript; the unguessable token in the action is the only key.
+_RETRY_FORM = """
+<form method="post" action="{action}">
+<button type="submit">Try again</button>
+</form>"""
+
+_PLAIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title></head>
+<body><main>
+<h1>{title}</h1>
+<p>{message}</p>{extra}
 </main></body></html>"""
 
 
@@ -35,20 +50,30 @@ def london_time(moment: datetime) -> str:
     )
 
 
-def outcome_page(payment: Payment) -> tuple[str, str]:
-    """The page's (outcome, HTML) for a payment as it now stands."""
+def outcome_page(payment: Payment, *, retry_action: str | None = None) -> tuple[str, str]:
+    """The page's (outcome, HTML) for a payment as it now stands.
+
+    `retry_action`: where "Try again" posts, when the payment ended without success and its
+    request is still open (None: no button).
+    """
+    retry = retry_action is not None and payment.finished and payment.status != "success"
+    not_charged = (
+        "You have not been charged. You can try again now."
+        if retry
+        else "You have not been charged. We will send you a new link to pay if you need one."
+    )
     if payment.status == "success":
         outcome, title = "paid", "Payment received"
         message = "Thank you. Your payment has been received and your booking will be confirmed."
     elif payment.failure_code == "P0030":
         outcome, title = "cancelled", "You cancelled your payment"
-        message = "You have not been charged. We will send you a new link to pay if you need one."
+        message = not_charged
     elif payment.failure_code == "P0020":
         outcome, title = "expired", "Your payment link has expired"
-        message = "You have not been charged. We will send you a new link to pay if you need one."
+        message = not_charged
     elif payment.finished:
         outcome, title = "failed", "Your payment was not successful"
-        message = "You have not been charged. We will send you a new link to pay if you need one."
+        message = not_charged
     else:
         outcome, title = "pending", "We are checking your payment"
         message = "We have not yet heard from the payment provider. Refresh this page in a minute."
@@ -65,4 +90,21 @@ def outcome_page(payment: Payment) -> tuple[str, str]:
         pounds=pounds(payment.amount),
         payment_id=html.escape(payment.gateway_payment_id),
         when=when,
+        retry=_RETRY_FORM.format(action=html.escape(retry_action or "")) if retry else "",
+    )
+
+
+def not_found_page() -> str:
+    return _PLAIN_PAGE.format(
+        title="Payment not found",
+        message="We cannot find this payment. Check the link in the message we sent you.",
+        extra="",
+    )
+
+
+def unavailable_page(retry_action: str) -> str:
+    return _PLAIN_PAGE.format(
+        title="Sorry, there is a problem with the service",
+        message="We could not start a new payment. You have not been charged. Try again later.",
+        extra=_RETRY_FORM.format(action=html.escape(retry_action)),
     )

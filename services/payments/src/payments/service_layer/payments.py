@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 
 from civic_events.payments import (
@@ -52,24 +53,9 @@ async def request_payment(
             uow.session.add(live)
         return await _offer_again(uow=uow, context=context, payment=live)
 
-    token = context.return_token(request.payment_request_id)
-    created = await context.gateway.create_payment(
-        NewPayment(
-            amount=request.amount,
-            reference=request.reference,
-            description=request.description,
-            return_url=context.return_url(token),
-            language=request.language,
-            metadata={
-                "case_reference": request.subject,
-                "service_code": request.service_code,
-                "payment_request_id": str(request.payment_request_id),
-            },
-            idempotency_key=str(request.payment_request_id),
-        )
-    )
-    now = context.clock()
-    payment = Payment(
+    return await create_payment(
+        uow=uow,
+        context=context,
         payment_request_id=request.payment_request_id,
         answers_request_id=request.payment_request_id,
         case_reference=request.subject,
@@ -79,6 +65,62 @@ async def request_payment(
         description=request.description,
         reference=request.reference,
         language=request.language,
+        idempotency_key=str(request.payment_request_id),
+    )
+
+
+async def create_payment(
+    *,
+    uow: UnitOfWork,
+    context: PaymentsContext,
+    payment_request_id: uuid.UUID,
+    answers_request_id: uuid.UUID,
+    case_reference: str,
+    service_code: str,
+    resident_id: uuid.UUID | None,
+    amount: int,
+    description: str,
+    reference: str,
+    language: str,
+    idempotency_key: str,
+    retry_of: Payment | None = None,
+) -> Payment:
+    """Create a payment with the gateway, store it and announce its link (the caller holds the
+    case-and-purpose lock and has checked that no live payment stands in the way).
+
+    Everything sent is derived from the arguments, so a create retried with the same
+    idempotency key sends the same body and the gateway answers with the same payment.
+    """
+    token = context.return_token(payment_request_id)
+    metadata = {
+        "case_reference": case_reference,
+        "service_code": service_code,
+        "payment_request_id": str(answers_request_id),
+    }
+    if retry_of is not None:
+        metadata["retry_of"] = retry_of.gateway_payment_id
+    created = await context.gateway.create_payment(
+        NewPayment(
+            amount=amount,
+            reference=reference,
+            description=description,
+            return_url=context.return_url(token),
+            language=language,
+            metadata=metadata,
+            idempotency_key=idempotency_key,
+        )
+    )
+    now = context.clock()
+    payment = Payment(
+        payment_request_id=payment_request_id,
+        answers_request_id=answers_request_id,
+        case_reference=case_reference,
+        service_code=service_code,
+        resident_id=resident_id,
+        amount=amount,
+        description=description,
+        reference=reference,
+        language=language,
         return_token=token,
         gateway_payment_id=created.payment_id,
         next_url=created.next_url,
@@ -88,7 +130,9 @@ async def request_payment(
         updated_at=now,
         expires_at=created.created_date + timedelta(seconds=context.settings.payment_expiry_s),
         next_check_at=now + timedelta(seconds=context.settings.reconcile_after_s),
+        retry_of=retry_of.id if retry_of is not None else None,
     )
+    session = uow.session
     session.add(payment)
     await session.flush()
     await apply_gateway_state(
