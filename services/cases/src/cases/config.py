@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from civic_runtime.settings import ServiceSettings
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
+
+from cases.domain.sla import SERVICE_LEVELS
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 DEVELOPMENT_STATUS_LINK_SECRET = "development-only-status-link-secret"  # noqa: S105
@@ -56,6 +58,9 @@ class CasesSettings(ServiceSettings):
 
     sla_checker_enabled: bool = True
     sla_check_interval_s: float = Field(default=60.0, gt=0)
+    # Demos and tests only (refused in production): case type → seconds after opening at which
+    # its SLA falls due, instead of working days, e.g. {"missed_bin": 12}.
+    sla_overrides_s: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
 
     # A contractor's update for a case not open yet is held this long for its submission
     # (they travel on different topics); 0: such updates are ignored.
@@ -99,6 +104,17 @@ class CasesSettings(ServiceSettings):
             == DEVELOPMENT_WASTE_CONTRACTOR_API_KEY
         ):
             raise ValueError("waste_contractor_api_key is the simulator's; set a real key")
+        if self.sla_overrides_s and self.environment == "production":
+            raise ValueError(
+                "sla_overrides_s (CASES_SLA_OVERRIDES_S) shortens SLA clocks for demos and tests;"
+                " it is refused in production"
+            )
+        unknown = sorted(set(self.sla_overrides_s) - set(SERVICE_LEVELS))
+        if unknown:
+            raise ValueError(
+                f"sla_overrides_s (CASES_SLA_OVERRIDES_S) names case types without a working-day"
+                f" SLA: {', '.join(unknown)} (known: {', '.join(sorted(SERVICE_LEVELS))})"
+            )
         return self
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from cases.bootstrap import check_slas
 from cases_factories import T0, bearer, form_submitted
-from civic_events.cases import CaseSlaBreached
+from civic_events.cases import CaseOpened, CaseSlaBreached
 
 pytestmark = pytest.mark.integration
 
@@ -78,3 +78,28 @@ async def test_a_breach_is_raised_once_with_two_instances_checking(
             "/v1/cases", params={"sla_breached": "true"}, headers=bearer("waste-officer")
         )
         assert [c["reference"] for c in found.json()["items"]] == [overdue.subject]
+
+
+async def test_an_overridden_clock_breaches_seconds_after_opening_and_only_once(
+    kit: Any, eventually: Any
+) -> None:
+    # Reported now: in working days it would be due days from now; overridden, in 3 seconds.
+    submitted = form_submitted(at=datetime.now(UTC))
+    async with kit.running(
+        sla_checker_enabled=True, sla_check_interval_s=0.2, sla_overrides_s={"missed_bin": 3}
+    ) as (app, _):
+        row = await kit.open_case(app, submitted)
+        assert row.sla_name == "missed_bin_return_2_working_days"
+        assert row.sla_due_at == submitted.occurred_at + timedelta(seconds=3)
+        opened, breached = await kit.events("cases.lifecycle.v1", 2, timeout=30)
+        assert isinstance(opened, CaseOpened) and opened.sla_due_at == row.sla_due_at
+        assert isinstance(breached, CaseSlaBreached) and breached.subject == submitted.subject
+        assert breached.sla == "missed_bin_return_2_working_days"
+        assert breached.due_at == row.sla_due_at
+        row = await kit.case_row(app, submitted.subject)
+        assert row.sla_breached_at >= row.sla_due_at, "raised before the clock ran out"
+        # The checker keeps running (every 0.2 s), and is run again by hand: still one breach.
+        await asyncio.sleep(1.0)
+        for _ in range(3):
+            await check_slas(app.state.runtime)
+        assert (await kit.outbox_types(app, submitted.subject)).count("CaseSlaBreached") == 1

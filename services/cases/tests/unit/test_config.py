@@ -74,3 +74,28 @@ def test_work_orders_back_off_exponentially_up_to_a_ceiling() -> None:
     for attempts, ceiling in ((1, 1.0), (2, 2.0), (5, 16.0), (20, 60.0)):
         delay = backoff.delay(attempts).total_seconds()
         assert ceiling / 2 <= delay <= ceiling
+
+
+def test_sla_overrides_are_read_as_json_and_refused_in_production(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("CASES_SLA_OVERRIDES_S", '{"missed_bin": 12}')
+    assert CasesSettings(environment="test").sla_overrides_s == {"missed_bin": 12.0}
+    production_url = "postgresql+asyncpg://cases:real@db:5432/cases"
+    with pytest.raises(ValidationError, match="CASES_SLA_OVERRIDES_S"):
+        CasesSettings(environment="production", database_url=production_url)
+    monkeypatch.delenv("CASES_SLA_OVERRIDES_S")
+    assert (
+        CasesSettings(environment="production", database_url=production_url).sla_overrides_s == {}
+    )
+
+
+def test_sla_overrides_name_case_types_with_a_clock_and_positive_seconds() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="missed-bin"):
+        CasesSettings(environment="test", sla_overrides_s={"missed-bin": 12})
+    with pytest.raises(ValidationError, match="greater than 0"):
+        CasesSettings(environment="test", sla_overrides_s={"missed_bin": 0})

@@ -54,6 +54,19 @@ def test_only_missed_bins_and_foi_requests_have_an_sla() -> None:
     assert sla_due("report", opened) is None
 
 
+def test_an_override_makes_the_clock_seconds_after_opening_under_the_same_name() -> None:
+    opened = datetime(2026, 11, 27, 23, 30, tzinfo=UTC)  # a Friday night: days would be Tuesday
+    overrides = {"missed_bin": 12.0}
+    assert sla_due("missed_bin", opened, overrides=overrides) == (
+        "missed_bin_return_2_working_days",
+        opened + timedelta(seconds=12),
+    )
+    # Only the case types named are shortened; one without an SLA still has none.
+    foi = sla_due("foi_request", opened, overrides=overrides)
+    assert foi is not None and foi[1] == due_at(opened, 20)
+    assert sla_due("report", opened, overrides={"report": 5.0}) is None
+
+
 def test_a_pause_pushes_the_deadline_back_by_its_length() -> None:
     due = datetime(2026, 12, 22, tzinfo=UTC)
     paused = datetime(2026, 12, 1, tzinfo=UTC)

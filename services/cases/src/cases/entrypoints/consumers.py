@@ -58,7 +58,12 @@ def build_handlers(context: CasesContext) -> EventHandlers:
         return backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
 
     def form_submitted(uow: UnitOfWork, event: Any) -> Awaitable[None]:
-        return submissions.form_submitted(uow, event=event, work_orders=context.work_orders_enabled)
+        return submissions.form_submitted(
+            uow,
+            event=event,
+            work_orders=context.work_orders_enabled,
+            sla_overrides=context.settings.sla_overrides_s,
+        )
 
     def application_received(uow: UnitOfWork, event: Any) -> Awaitable[None]:
         return submissions.application_received(uow, event=event)

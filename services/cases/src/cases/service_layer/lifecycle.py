@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from civic_events.payments import PaymentRequested
 from civic_runtime.uow import UnitOfWork
 
 from cases.adapters import repository
-from cases.adapters.tables import Case
+from cases.adapters.tables import Case, Resident
 from cases.domain.machines import TransitionRefused, machine_for
 from cases.domain.prices import charge_for
 from cases.domain.sla import resumed_due, sla_due
@@ -29,6 +30,7 @@ async def open_case(
     opened_at: datetime,
     opened_from: uuid.UUID | None,
     fields: dict[str, Any],
+    sla_overrides: Mapping[str, float] | None = None,
 ) -> Case:
     machine = machine_for(case_type)
     now = datetime.now(UTC)
@@ -42,11 +44,12 @@ async def open_case(
         updated_at=now,
         **fields,
     )
-    due = sla_due(case_type, opened_at)
+    due = sla_due(case_type, opened_at, overrides=sla_overrides)
     if due is not None:
         case.sla_name, case.sla_due_at = due
     uow.session.add(case)
     await uow.session.flush()
+    others = await others_to_tell(uow, case=case)
     await uow.publish(
         CaseOpened(
             source=SOURCE,
@@ -58,6 +61,7 @@ async def open_case(
             sla_due_at=case.sla_due_at,
             opened_from=opened_from,
             triggered_at=opened_at,
+            other_resident_ids=others,
         )
     )
     if machine.chargeable:
@@ -70,6 +74,22 @@ async def open_case(
             occurred_at=opened_at,
         )
     return case
+
+
+async def others_to_tell(uow: UnitOfWork, *, case: Case) -> tuple[uuid.UUID, ...]:
+    """Who hears of the case's changes besides its resident: a planning application's agent.
+
+    An erased agent is no longer told (notify forgets them too); an agent who is also the
+    applicant hears once, as the resident.
+    """
+    agent_id = case.agent_resident_id
+    if agent_id is None or agent_id == case.resident_id:
+        return ()
+    # Already in the session when just upserted; otherwise one lookup by primary key.
+    agent = await uow.session.get(Resident, agent_id)
+    if agent is None or agent.erased_at is not None:
+        return ()
+    return (agent_id,)
 
 
 async def move_case(
@@ -117,8 +137,11 @@ async def _apply(
 ) -> None:
     machine = machine_for(case.case_type)
     case.status = step.new_status
-    notify = notify_resident and step.notify_resident and case.resident_id is not None
     step_reason = f"follows {step.old_status}" if step.automatic else reason
+    others = await others_to_tell(uow, case=case)
+    # Worth telling: a move that is not silent, with someone to tell (the agent, if no applicant).
+    has_audience = case.resident_id is not None or bool(others)
+    notify = notify_resident and step.notify_resident and has_audience
     await uow.publish(
         CaseStatusChanged(
             source=SOURCE,
@@ -133,6 +156,7 @@ async def _apply(
             changed_by=changed_by,
             # What caused the move happened then: notify measures time to tell from it.
             triggered_at=occurred_at,
+            other_resident_ids=others,
         )
     )
     await repository.add_timeline(
@@ -171,6 +195,7 @@ async def _apply(
                 # The resident was told of the status that led here.
                 notify_resident=False,
                 triggered_at=occurred_at,
+                other_resident_ids=others,
             )
         )
 

@@ -11,7 +11,7 @@ from civic_runtime.uow import UnitOfWork
 from cases.adapters import repository
 from cases.adapters.tables import Case
 from cases.domain.machines import TransitionRefused
-from cases.service_layer.lifecycle import SOURCE, move_case, record_ignored
+from cases.service_layer.lifecycle import SOURCE, move_case, others_to_tell, record_ignored
 
 PaymentEvent: TypeAlias = PaymentCreated | PaymentSucceeded | PaymentFailed | PaymentRefunded
 
@@ -81,6 +81,7 @@ async def payment_succeeded(uow: UnitOfWork, *, event: PaymentSucceeded) -> None
                 refund_requested=True,
                 notify_resident=False,
                 triggered_at=event.occurred_at,
+                other_resident_ids=await others_to_tell(uow, case=case),
             )
         )
         await record_ignored(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from civic_events.intake import FormSubmitted
 from civic_events.planning import ApplicationReceived
 from civic_runtime.uow import UnitOfWork
@@ -19,7 +21,11 @@ RETURN_VISIT_CASE_TYPES = frozenset({"missed_bin"})
 
 
 async def form_submitted(
-    uow: UnitOfWork, *, event: FormSubmitted, work_orders: bool = False
+    uow: UnitOfWork,
+    *,
+    event: FormSubmitted,
+    work_orders: bool = False,
+    sla_overrides: Mapping[str, float] | None = None,
 ) -> None:
     """Open the submission's case; a missed bin also asks the contractor for a return visit."""
     # Taken before looking: a contractor's update held meanwhile is then seen below.
@@ -70,6 +76,7 @@ async def form_submitted(
             "description": event.description,
             "answers": dict(event.answers),
         },
+        sla_overrides=sla_overrides,
     )
     await repository.add_timeline(
         uow.session,
