@@ -61,6 +61,15 @@ async def test_a_planning_application_goes_from_receipt_to_decision(
         ).json()
         assert agent["name"] == "Agent Architects"
         assert [c["reference"] for c in agent["cases"]] == [reference]
+        # Planning references carry slashes; officers still open the case by its reference.
+        case = await client.get(f"/v1/cases/{reference}", headers=bearer("planning-officer"))
+        assert case.status_code == 200 and case.json()["reference"] == reference
+        noted = await client.post(
+            f"/v1/cases/{reference}/notes",
+            headers=bearer("planning-officer"),
+            json={"text": "Site visit booked"},
+        )
+        assert noted.status_code == 201, noted.text
 
 
 async def test_without_an_agent_or_once_erased_no_one_else_is_told_and_an_agent_alone_is(

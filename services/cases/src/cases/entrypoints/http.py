@@ -94,7 +94,7 @@ async def search_cases(
     return CasePage(items=items, page=page, page_size=page_size, total=total)
 
 
-@officer_router.get("/cases/{reference}", response_model=CaseDetail)
+@officer_router.get("/cases/{reference:path}", response_model=CaseDetail)
 async def get_case(reference: str, uow: UnitOfWorkDep, officer: OfficerDep) -> CaseDetail:
     case = await _visible_case(uow, officer, reference)
     entries = await repository.timeline(uow.session, case_id=case.id)
@@ -108,7 +108,7 @@ class Assignment(BaseModel):
     officer_id: str = Field(min_length=1, max_length=100)
 
 
-@officer_router.post("/cases/{reference}/assignment", response_model=CaseView)
+@officer_router.post("/cases/{reference:path}/assignment", response_model=CaseView)
 async def assign_case(
     reference: str, body: Assignment, uow: UnitOfWorkDep, officer: OfficerDep
 ) -> CaseView:
@@ -137,7 +137,7 @@ class StatusChange(BaseModel):
     notify_resident: bool = True
 
 
-@officer_router.post("/cases/{reference}/status", response_model=CaseView)
+@officer_router.post("/cases/{reference:path}/status", response_model=CaseView)
 async def change_status(
     reference: str,
     body: StatusChange,
@@ -178,7 +178,7 @@ class Note(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
 
 
-@officer_router.post("/cases/{reference}/notes", status_code=201)
+@officer_router.post("/cases/{reference:path}/notes", status_code=201)
 async def add_note(
     reference: str, body: Note, uow: UnitOfWorkDep, officer: OfficerDep
 ) -> dict[str, str]:
@@ -201,7 +201,7 @@ class StatusLink(BaseModel):
     expires_at: datetime
 
 
-@officer_router.post("/cases/{reference}/status-link", response_model=StatusLink)
+@officer_router.post("/cases/{reference:path}/status-link", response_model=StatusLink)
 async def issue_status_link(
     reference: str, uow: UnitOfWorkDep, officer: OfficerDep, settings: SettingsDep
 ) -> StatusLink:

@@ -102,7 +102,7 @@ async def _proven(
     return False
 
 
-@status_router.get("/{reference}", response_model=CaseStatus, responses={404: {}, 429: {}})
+@status_router.get("/{reference:path}", response_model=CaseStatus, responses={404: {}, 429: {}})
 async def case_status(
     reference: str,
     request: Request,
