@@ -11,7 +11,7 @@ from typing import Any
 from civic_events.contact import Contact, Location
 from civic_events.intake import FormSubmitted
 from civic_events.notify import NotificationDelivered, NotificationSent
-from civic_events.payments import PaymentFailed, PaymentSucceeded
+from civic_events.payments import PaymentCreated, PaymentFailed, PaymentSucceeded
 from civic_events.planning import (
     ApplicationReceived,
     ApplicationValidated,
@@ -138,6 +138,21 @@ def payment_succeeded(
         payment_request_id=request_id,
         payment_id=f"pay{next(_numbers)}",
         amount=amount,
+    )
+
+
+def payment_created(
+    reference: str, request_id: uuid.UUID, amount: int, *, at: datetime = T0 + timedelta(minutes=6)
+) -> PaymentCreated:
+    return PaymentCreated(
+        source="payments",
+        subject=reference,
+        occurred_at=at,
+        payment_request_id=request_id,
+        payment_id=f"pay{next(_numbers)}",
+        amount=amount,
+        next_url="http://127.0.0.1:8103/secure/retry",
+        expires_at=at + timedelta(minutes=90),
     )
 
 

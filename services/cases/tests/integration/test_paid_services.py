@@ -11,6 +11,7 @@ from cases_factories import (
     bearer,
     collection_completed,
     form_submitted,
+    payment_created,
     payment_failed,
     payment_succeeded,
 )
@@ -85,6 +86,47 @@ async def test_a_bulky_waste_booking_waits_for_payment_then_is_booked_and_collec
         timeline = await kit.timeline(app, reference)
         assert sum(1 for e in timeline if e.kind == "payment") >= 4
         assert any("earlier request" in e.summary for e in timeline if e.kind == "update_ignored")
+
+
+async def test_a_resident_paying_again_puts_the_booking_back_to_awaiting_payment(
+    kit: Any, eventually: Any
+) -> None:
+    submitted = form_submitted(form_id="bulky-waste", answers={"item_count": 4})
+    reference = submitted.subject
+    async with kit.running() as (app, _):
+        await kit.open_case(app, submitted)
+        first = next(
+            e for e in await kit.events("payments.v1", 1) if isinstance(e, PaymentRequested)
+        )
+        request, amount = first.payment_request_id, first.amount
+
+        async def status_is(expected: str) -> Any:
+            return (await kit.case_row(app, reference)).status == expected
+
+        await kit.produce(payment_failed(reference, request, amount))
+        await eventually(lambda: status_is("payment_failed"))
+        # payments made a new payment for the same request (the resident pressed "Try again").
+        await kit.produce(payment_created(reference, request, amount))
+        await eventually(lambda: status_is("awaiting_payment"))
+        # A second decline is a change the resident hears of, like the first.
+        await kit.produce(payment_failed(reference, request, amount, at=T0 + timedelta(minutes=20)))
+        await eventually(lambda: status_is("payment_failed"))
+        assert await kit.outbox_types(app, reference) == [
+            "CaseOpened",
+            "CaseStatusChanged",
+            "PaymentRequested",  # the only request: paying again reuses it
+            "CaseStatusChanged",  # payment_failed
+            "CaseStatusChanged",  # awaiting_payment (silent)
+            "CaseStatusChanged",  # payment_failed again
+        ]
+        changes = [
+            e for e in await kit.events("cases.lifecycle.v1", 5) if isinstance(e, CaseStatusChanged)
+        ]
+        assert [(c.new_status, c.notify_resident) for c in changes[-3:]] == [
+            ("payment_failed", True),
+            ("awaiting_payment", False),
+            ("payment_failed", True),
+        ]
 
 
 async def test_cancelling_a_paid_booking_asks_for_a_refund(kit: Any, eventually: Any) -> None:

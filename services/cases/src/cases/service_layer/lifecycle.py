@@ -103,8 +103,13 @@ async def move_case(
     event_id: uuid.UUID | None = None,
     outcome: str | None = None,
     notify_resident: bool = True,
+    request_payment: bool = True,
 ) -> list[Step]:
-    """Apply the move (and any automatic follow-on) or raise `TransitionRefused`, changing nothing."""
+    """Apply the move (and any automatic follow-on) or raise `TransitionRefused`, changing nothing.
+
+    `request_payment=False` enters `awaiting_payment` for a payment already made (the resident
+    trying again from payments' return page), so no new PaymentRequested is issued.
+    """
     machine = machine_for(case.case_type)
     steps = plan(machine, case.status, target)
     if outcome:
@@ -119,6 +124,7 @@ async def move_case(
             occurred_at=occurred_at,
             event_id=event_id,
             notify_resident=notify_resident,
+            request_payment=request_payment,
         )
     case.updated_at = datetime.now(UTC)
     return steps
@@ -134,6 +140,7 @@ async def _apply(
     occurred_at: datetime,
     event_id: uuid.UUID | None,
     notify_resident: bool,
+    request_payment: bool = True,
 ) -> None:
     machine = machine_for(case.case_type)
     case.status = step.new_status
@@ -174,7 +181,7 @@ async def _apply(
         actor=changed_by,
     )
     _run_sla_clock(case, old=step.old_status, new=step.new_status, at=occurred_at)
-    if step.new_status == "awaiting_payment":
+    if step.new_status == "awaiting_payment" and request_payment:
         await _request_payment(uow, case=case, occurred_at=occurred_at)
     if machine.is_final(step.new_status):
         case.closed_at = occurred_at

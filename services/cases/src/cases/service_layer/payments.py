@@ -43,8 +43,27 @@ async def _record(uow: UnitOfWork, case: Case, event: PaymentEvent, summary: str
 
 async def payment_created(uow: UnitOfWork, *, event: PaymentCreated) -> None:
     case = await _case_for(uow, event)
-    if case is not None:
-        await _record(uow, case, event, f"Payment link created (£{event.amount / 100:.2f})")
+    if case is None:
+        return
+    await _record(uow, case, event, f"Payment link created (£{event.amount / 100:.2f})")
+    retrying = (
+        case.status == "payment_failed"
+        and case.payment_request_id == event.payment_request_id
+        and not case.paid
+    )
+    if retrying:
+        # The resident is trying again (a new payment for the same request): the booking waits
+        # for that payment, so a second decline is told like the first.
+        await move_case(
+            uow,
+            case=case,
+            target="awaiting_payment",
+            reason="the resident is paying again",
+            changed_by="payments",
+            occurred_at=event.occurred_at,
+            event_id=event.event_id,
+            request_payment=False,
+        )
 
 
 async def payment_refunded(uow: UnitOfWork, *, event: PaymentRefunded) -> None:
