@@ -7,7 +7,13 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import cases_opened, consumer_throughput, intake_submissions, outbox_latency
+from bench import (
+    cases_opened,
+    consumer_throughput,
+    intake_submissions,
+    notify_delivery,
+    outbox_latency,
+)
 
 RESULTS = Path(__file__).parent / "results" / "latest.md"
 
@@ -18,6 +24,7 @@ async def main() -> None:
         await consumer_throughput.run(),
         await intake_submissions.run(),
         await cases_opened.run(),
+        await notify_delivery.run(),
     ]
     header = (
         f"# Benchmark results\n\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "

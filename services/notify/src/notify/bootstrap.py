@@ -10,6 +10,7 @@ from civic_runtime.app import ServiceRuntime, create_service
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
 
+from notify.adapters.metrics import METRICS_KEY, NotifyMetrics
 from notify.adapters.providers.base import DeliveryProvider
 from notify.adapters.providers.govuk_notify import GovukNotifyProvider
 from notify.adapters.providers.push import WebPushProvider
@@ -50,7 +51,9 @@ def build_providers(settings: NotifySettings) -> dict[str, list[DeliveryProvider
     if settings.vapid_private_key:
         providers["push"] = [
             WebPushProvider(
-                vapid_private_key=settings.vapid_private_key, vapid_subject=settings.vapid_subject
+                vapid_private_key=settings.vapid_private_key,
+                vapid_subject=settings.vapid_subject,
+                ttl_s=settings.push_ttl_s,
             )
         ]
     return providers
@@ -107,8 +110,11 @@ def create_app(
     runtime: ServiceRuntime = app.state.runtime
     dispatcher = build_dispatcher(settings, runtime, providers)
     app.state.dispatcher = dispatcher
-    # A transaction that makes a message due wakes the dispatcher as it commits.
-    runtime.session_factory.configure(info={WAKE_KEY: dispatcher.wake})
+    metrics = NotifyMetrics(runtime.metrics.registry)
+    app.state.notify_metrics = metrics
+    # A transaction that makes a message due wakes the dispatcher as it commits; the outcomes it
+    # records are counted as it commits.
+    runtime.session_factory.configure(info={WAKE_KEY: dispatcher.wake, METRICS_KEY: metrics})
     runtime_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

@@ -42,6 +42,8 @@ class NotifySettings(ServiceSettings):
     govuk_notify_callback_token: str = DEVELOPMENT_CALLBACK_TOKEN
     vapid_private_key: str | None = None
     vapid_subject: str = "mailto:digital@council.example"
+    # How long a push service holds a message for an offline browser (RFC 8030 TTL).
+    push_ttl_s: int = Field(default=172_800, ge=0, le=2_419_200)
 
     # Messages a minute handed to each provider (0: no limit); Notify allows 3,000.
     rate_limit_govuk_notify_per_minute: int = Field(default=3_000, ge=0)

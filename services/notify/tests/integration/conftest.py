@@ -239,3 +239,10 @@ def crash_after_send() -> type[CrashAfterSend]:
 @pytest.fixture
 def http() -> Callable[[str], httpx.AsyncClient]:
     return lambda base_url: httpx.AsyncClient(base_url=base_url, timeout=10)
+
+
+@pytest.fixture
+def quiet_hours_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests about something other than quiet hours: SMS and push are not held overnight,
+    so the test gives the same answer at any hour (quiet hours have their own tests)."""
+    monkeypatch.setattr("notify.domain.preferences.QUIET_CHANNELS", frozenset())

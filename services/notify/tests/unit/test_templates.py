@@ -22,7 +22,7 @@ def test_every_shipped_template_passes_its_own_checks_on_every_channel() -> None
 
 def test_every_case_template_carries_the_reference_and_the_status_link() -> None:
     for content in DEFAULT_TEMPLATES:
-        if content.name.startswith("service_disruption"):
+        if content.name.startswith(("service_disruption", "planning_nearby")):
             continue
         text = f"{content.subject or ''} {content.body} {content.link or ''}"
         assert "((reference))" in text, content
@@ -96,3 +96,19 @@ def test_rendering_fills_placeholders_and_refuses_a_missing_value() -> None:
     assert (rendered.subject, rendered.body) == ("Ref R-1", "Hello Sam, see u")
     with pytest.raises(MissingPersonalisation):
         content.render({"reference": "R-1"})
+
+
+def test_a_neighbours_alert_names_the_application_and_its_end_date_but_links_to_no_case() -> None:
+    # A neighbour is not the applicant: no signed link to the applicant's status page.
+    for content in (t for t in DEFAULT_TEMPLATES if t.name == "planning_nearby"):
+        text = f"{content.subject or ''} {content.body} {content.link or ''}"
+        assert "((application_reference))" in text
+        assert "((consultation_ends_on))" in text
+        assert "status_page_url" not in text and content.link is None
+
+
+def test_the_payment_reminder_says_the_booking_is_not_confirmed_and_how_to_pay_again() -> None:
+    for content in (t for t in DEFAULT_TEMPLATES if t.name == "payment_failed"):
+        text = f"{content.subject or ''} {content.body}"
+        assert "not confirmed" in text and "pay again" in text
+        assert "((failure_reason))" in content.body and "((status_page_url))" in content.body

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     String,
@@ -50,6 +51,12 @@ class ResidentPreferences(SQLModel, table=True):
     case_updates: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
     disruption_alerts: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
     planning_alerts: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    # None: the default radius (DEFAULT_PLANNING_ALERT_RADIUS_METRES).
+    planning_alert_radius_metres: int | None = Field(default=None, sa_column=Column(Integer))
+    home_latitude: float | None = Field(default=None, sa_column=Column(Float))
+    home_longitude: float | None = Field(default=None, sa_column=Column(Float))
+    # When the resident last changed their choices through notify's API (see the README).
+    choices_changed_at: datetime | None = Field(default=None, sa_column=_ts())
     push_subscription: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
     erased: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     updated_at: datetime = Field(sa_column=_ts(nullable=False, default_now=True))
@@ -114,6 +121,9 @@ class Notification(SQLModel, table=True):
     )
     detail: str | None = Field(default=None, sa_column=Column(String(500)))
     broadcast_id: uuid.UUID | None = Field(default=None)
+    # When what the resident is told about happened (the event's `triggered_at`, else its
+    # `occurred_at`): the start of the time to tell.
+    triggered_at: datetime | None = Field(default=None, sa_column=_ts())
     created_at: datetime = Field(sa_column=_ts(nullable=False, default_now=True))
     sent_at: datetime | None = Field(default=None, sa_column=_ts())
     completed_at: datetime | None = Field(default=None, sa_column=_ts())

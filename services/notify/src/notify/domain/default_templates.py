@@ -102,6 +102,30 @@ DEFAULT_TEMPLATES: list[TemplateContent] = [
         "To confirm your booking ((reference)), pay ((amount)) by ((pay_by)): ((payment_url))",
     ),
     *_three(
+        "payment_failed",
+        "Your booking ((reference)) is not confirmed",
+        "Hello ((first_name)),\n\nWe could not take your payment of ((amount)) for booking "
+        "((reference)): ((failure_reason)). No money has been taken and your booking is not "
+        "confirmed yet.\n\nTo pay again, open your booking and choose to pay:\n\n"
+        "((status_page_url))\n\nIf you no longer want the collection, you do not need to do "
+        "anything.",
+        "Your booking ((reference)) is not confirmed: ((failure_reason)). No money was taken. "
+        "To pay again, open your booking: ((status_page_url))",
+    ),
+    *_three(
+        "planning_nearby",
+        "Planning application near you: ((application_reference))",
+        "Hello ((first_name)),\n\nA planning application has been made for a site "
+        "((distance)) from your home. Its reference is ((application_reference)).\n\n"
+        "You can look at the plans and comment on them until ((consultation_ends_on)) on the "
+        "council's planning register: search for ((application_reference)).\n\nYou are "
+        "getting this because you asked to hear about planning applications near you. You can "
+        "turn these alerts off in your contact preferences.",
+        "Planning application ((application_reference)) is for a site ((distance)) from your "
+        "home. Comment on it until ((consultation_ends_on)) on the council's planning register.",
+        link=False,
+    ),
+    *_three(
         "service_disruption",
         "Bin collections disrupted on ((affected_date))",
         "Hello ((first_name)),\n\nCollections on your round on ((affected_date)) are disrupted "

@@ -14,7 +14,8 @@ from urllib.parse import quote
 from uuid import UUID
 
 from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
-from civic_events.payments import PaymentCreated
+from civic_events.payments import PaymentCreated, PaymentFailed
+from civic_events.planning import ConsultationStarted
 from civic_events.waste import ServiceDisruption
 
 from notify.domain.preferences import LONDON, Category
@@ -30,6 +31,8 @@ class MessageRequest:
     category: Category
     personalisation: dict[str, str] = field(default_factory=dict)
     urgent: bool = False
+    # When what the resident hears about happened: the start of the time to tell.
+    triggered_at: datetime | None = None
 
 
 def _words(code: str) -> str:
@@ -49,6 +52,7 @@ def case_opened(event: CaseOpened, resident_id: UUID) -> MessageRequest:
             "case_type_name": _words(event.case_type),
             "status_name": _words(event.status),
         },
+        triggered_at=event.triggered_at or event.occurred_at,
     )
 
 
@@ -66,6 +70,7 @@ def case_status_changed(event: CaseStatusChanged, resident_id: UUID) -> MessageR
             "status_name": _words(event.new_status),
             "old_status_name": _words(event.old_status),
         },
+        triggered_at=event.triggered_at or event.occurred_at,
     )
 
 
@@ -83,6 +88,7 @@ def case_closed(event: CaseClosed, resident_id: UUID) -> MessageRequest:
             "status_name": "closed",
             "outcome_name": _words(event.outcome),
         },
+        triggered_at=event.triggered_at or event.occurred_at,
     )
 
 
@@ -104,7 +110,69 @@ def payment_link(event: PaymentCreated, resident_id: UUID) -> MessageRequest:
         },
         # A link that expires in 90 minutes is no use in the morning.
         urgent=True,
+        triggered_at=event.occurred_at,
     )
+
+
+# Why a payment did not go through, in the resident's words (GOV.UK Pay's error codes).
+PAYMENT_FAILURE_REASONS = {
+    "P0010": "your card payment was declined",
+    "P0020": "the time allowed to pay ran out",
+    "P0030": "the payment was cancelled",
+    "P0050": "there was a problem with the payment service",
+}
+
+
+def payment_failed(event: PaymentFailed, resident_id: UUID) -> MessageRequest | None:
+    """A reminder that the booking is not confirmed; None when the council itself cancelled
+    the payment (P0040: e.g. the booking was cancelled, so there is nothing to pay again)."""
+    reason = PAYMENT_FAILURE_REASONS.get(event.failure_code)
+    if reason is None:
+        return None
+    return MessageRequest(
+        caused_by=event.event_id,
+        resident_id=resident_id,
+        purpose="payment_failed",
+        subject=event.subject,
+        template_name="payment_failed",
+        category="case_updates",
+        personalisation={
+            "reference": event.subject,
+            "case_type_name": "booking",
+            "status_name": "awaiting payment",
+            "amount": pounds(event.amount),
+            "failure_reason": reason,
+        },
+        triggered_at=event.occurred_at,
+    )
+
+
+def planning_nearby(
+    event: ConsultationStarted, resident_id: UUID, *, distance_metres: float
+) -> MessageRequest:
+    """A neighbour's alert of an application near their home. Its placeholder is
+    `application_reference`, not `reference`, so no signed link to the applicant's own status
+    page is ever made for a neighbour."""
+    return MessageRequest(
+        caused_by=event.event_id,
+        resident_id=resident_id,
+        purpose="planning_nearby",
+        subject=event.subject,
+        template_name="planning_nearby",
+        category="planning_alerts",
+        personalisation={
+            "application_reference": event.subject,
+            "distance": distance_words(distance_metres),
+            "consultation_ends_on": event.ends_on.strftime("%A %-d %B %Y"),
+        },
+        triggered_at=event.occurred_at,
+    )
+
+
+def distance_words(metres: float) -> str:
+    if metres < 100:
+        return "less than 100 metres"
+    return f"about {int(round(metres, -1)):,} metres"
 
 
 _CAUSES = {

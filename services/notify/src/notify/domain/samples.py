@@ -6,7 +6,9 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
-from civic_events.payments import PaymentCreated
+from civic_events.contact import Coordinates
+from civic_events.payments import PaymentCreated, PaymentFailed
+from civic_events.planning import ConsultationStarted
 from civic_events.waste import ServiceDisruption
 
 from notify.domain import purposes
@@ -66,6 +68,33 @@ def sample_personalisation(kind: str) -> dict[str, str]:
                 expires_at=datetime.now(UTC) + timedelta(minutes=90),
             ),
             _RESIDENT,
+        ).personalisation
+    if kind == "payment_failed":
+        request = purposes.payment_failed(
+            PaymentFailed(
+                source="sample",
+                subject="BLK-2026-000123",
+                payment_request_id=uuid.uuid4(),
+                payment_id="hu20sqlact5260q2nanm0q8u93",
+                amount=3500,
+                state="failed",
+                failure_code="P0020",
+            ),
+            _RESIDENT,
+        )
+        assert request is not None
+        return request.personalisation
+    if kind == "planning_nearby":
+        return purposes.planning_nearby(
+            ConsultationStarted(
+                source="sample",
+                subject="26/00123/FUL",
+                starts_on=date(2026, 11, 30),
+                ends_on=date(2026, 12, 21),
+                site_coordinates=Coordinates(latitude=51.2362, longitude=-0.5704),
+            ),
+            _RESIDENT,
+            distance_metres=350,
         ).personalisation
     if kind == "service_disruption":
         return purposes.disruption_personalisation(

@@ -25,6 +25,10 @@ PLACEHOLDERS_BY_KIND: Mapping[str, frozenset[str]] = {
     "case_status_changed": _CASE | {"old_status_name"},
     "case_closed": _CASE | {"outcome_name"},
     "payment_link": _CASE | {"amount", "payment_url", "pay_by"},
+    "payment_failed": _CASE | {"amount", "failure_reason"},
+    "planning_nearby": frozenset(
+        {"application_reference", "distance", "consultation_ends_on", "first_name"}
+    ),
     "service_disruption": frozenset(
         {"round", "affected_date", "public_message", "recovery_date", "cause_name", "first_name"}
     ),
@@ -180,4 +184,8 @@ _TYPICAL_VALUES: Mapping[str, str] = {
     "public_message": "x" * 160,
     "recovery_date": "Thursday 3 December",
     "cause_name": "bad weather",
+    "failure_reason": "the time allowed to pay ran out",
+    "application_reference": "26/00123/FUL",
+    "distance": "about 350 metres",
+    "consultation_ends_on": "Monday 21 December 2026",
 }

@@ -7,14 +7,15 @@ nothing; the unique (event, resident, purpose) key makes a second notification i
 from __future__ import annotations
 
 from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
-from civic_events.payments import PaymentCreated
+from civic_events.payments import PaymentCreated, PaymentFailed
+from civic_events.planning import ConsultationStarted
 from civic_events.residents import ContactPreferencesChanged, ResidentErased, ResidentUpserted
 from civic_events.waste import ServiceDisruption
 from civic_runtime.consumers import EventHandlers
 from civic_runtime.uow import UnitOfWork
 
 from notify.domain import purposes
-from notify.service_layer import broadcasts, preferences
+from notify.service_layer import broadcasts, planning_alerts, preferences
 from notify.service_layer.notifications import request_notification
 
 handlers = EventHandlers()
@@ -43,8 +44,15 @@ async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
         )
 
 
+# A failed payment is told by the reminder on PaymentFailed, which says why and how to pay again;
+# the case's move to `payment_failed` that the same failure causes would be a second message.
+TOLD_BY_PAYMENT_REMINDER = "payment_failed"
+
+
 @handlers.on(CaseStatusChanged)
 async def on_case_status_changed(event: CaseStatusChanged, uow: UnitOfWork) -> None:
+    if event.new_status == TOLD_BY_PAYMENT_REMINDER:
+        return
     if event.notify_resident and event.resident_id is not None:
         await request_notification(
             session=uow.session, request=purposes.case_status_changed(event, event.resident_id)
@@ -65,6 +73,20 @@ async def on_payment_created(event: PaymentCreated, uow: UnitOfWork) -> None:
         await request_notification(
             session=uow.session, request=purposes.payment_link(event, event.resident_id)
         )
+
+
+@handlers.on(PaymentFailed)
+async def on_payment_failed(event: PaymentFailed, uow: UnitOfWork) -> None:
+    if event.resident_id is None:
+        return
+    request = purposes.payment_failed(event, event.resident_id)
+    if request is not None:
+        await request_notification(session=uow.session, request=request)
+
+
+@handlers.on(ConsultationStarted)
+async def on_consultation_started(event: ConsultationStarted, uow: UnitOfWork) -> None:
+    await planning_alerts.alert_neighbours(session=uow.session, event=event)
 
 
 @handlers.on(ServiceDisruption)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from notify.domain.neighbourhood import DEFAULT_PLANNING_ALERT_RADIUS_METRES
 from notify.domain.preferences import first_name
 from notify.domain.purposes import status_page_url
 from notify.domain.samples import sample_personalisation
@@ -151,6 +152,9 @@ class PreferencesIn(BaseModel):
     case_updates: bool | None = None
     disruption_alerts: bool | None = None
     planning_alerts: bool | None = None
+    planning_alert_radius_metres: int | None = Field(
+        default=None, ge=50, le=5000, description="Null: the default, 500 m."
+    )
     push_subscription: dict[str, Any] | None = Field(
         default=None, description="A browser PushSubscription (endpoint, keys.p256dh, keys.auth)."
     )
@@ -166,6 +170,9 @@ def _preferences_out(row: Any) -> dict[str, Any]:
         "case_updates": row["case_updates"],
         "disruption_alerts": row["disruption_alerts"],
         "planning_alerts": row["planning_alerts"],
+        "planning_alert_radius_metres": row["planning_alert_radius_metres"]
+        or DEFAULT_PLANNING_ALERT_RADIUS_METRES,
+        "has_home_location": row["home_latitude"] is not None,
         "has_email": bool(row["email"]),
         "has_phone": bool(row["phone"]),
         "has_push_subscription": bool(row["push_subscription"]),
@@ -190,13 +197,14 @@ async def get_preferences(
 
 @router.patch("/residents/{resident_id}/preferences", tags=["preferences"], response_model=None)
 async def change_preferences(
-    resident_id: uuid.UUID, changes: PreferencesIn, uow: UnitOfWorkDep
+    resident_id: uuid.UUID, changes: PreferencesIn, request: Request, uow: UnitOfWorkDep
 ) -> dict[str, Any] | JSONResponse:
     values = changes.model_dump(exclude_unset=True)
     if "push_subscription" in values and values["push_subscription"] is not None:
         subscription = values["push_subscription"]
         keys = subscription.get("keys") or {}
-        if not str(subscription.get("endpoint", "")).startswith("https://") or not (
+        production = request.app.state.runtime.settings.environment == "production"
+        if not _push_endpoint_allowed(str(subscription.get("endpoint", "")), production) or not (
             keys.get("p256dh") and keys.get("auth")
         ):
             return problem(422, detail="push_subscription needs an https endpoint and keys")
@@ -206,6 +214,15 @@ async def change_preferences(
         return problem(404, detail="no such resident")
     row = await preferences.load_row(session=uow.session, resident_id=resident_id)
     return _preferences_out(row)
+
+
+def _push_endpoint_allowed(endpoint: str, production: bool) -> bool:
+    """Browsers' push services are all https; outside production a loopback http endpoint (the
+    push-service fake in tests and the demo) is accepted too."""
+    if endpoint.startswith("https://"):
+        return True
+    loopback = endpoint.startswith(("http://127.0.0.1:", "http://localhost:"))
+    return loopback and not production
 
 
 # --- notifications and broadcasts --------------------------------------------------------------

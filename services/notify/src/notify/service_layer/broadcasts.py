@@ -85,6 +85,7 @@ async def start_broadcast(
             sa.case((channel.in_(["sms", "push"]), sa.literal(quiet)), else_=sa.literal(now)),
             sa.cast(sa.literal("[]"), JSONB),
             sa.literal(broadcast_id, sa.Uuid),
+            sa.literal(event.occurred_at, sa.DateTime(timezone=True)),
         )
         .where(on_round, _r.c.disruption_alerts.is_(True), _r.c.erased.is_(False))
         .where(channel.is_not(None))
@@ -108,6 +109,7 @@ async def start_broadcast(
                 "not_before",
                 "history",
                 "broadcast_id",
+                "triggered_at",
             ],
             recipients,
         )

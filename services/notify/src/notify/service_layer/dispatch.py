@@ -29,6 +29,7 @@ from civic_events.notify import NotificationFailed, NotificationSent
 from civic_runtime.uow import UnitOfWork
 from sqlalchemy.dialects.postgresql import JSONB
 
+from notify.adapters.metrics import count_after_commit
 from notify.adapters.providers.base import (
     DeliveryProvider,
     OutcomeUnknown,
@@ -47,7 +48,9 @@ from notify.service_layer import preferences, templates
 logger = logging.getLogger(__name__)
 _n = Notification.__table__
 _r = ResidentPreferences.__table__
-Outcome = tuple[Mapping[str, Any], ProviderReceipt, int | None]
+# The row, the provider's receipt, the template version, when the provider accepted it (None:
+# found on recovery, the moment unknown).
+Outcome = tuple[Mapping[str, Any], ProviderReceipt, int | None, datetime | None]
 SOURCE = "notify"
 
 
@@ -264,7 +267,7 @@ class Dispatcher:
                 return None
             if found is not None:
                 logger.info("notification %s was already taken by %s", row["id"], provider.name)
-                return (row, found, row["template_version"])
+                return (row, found, row["template_version"], None)
 
         prefs = prepared.residents.get(row["resident_id"])
         resolved = prepared.templates.get((row["template_name"], row["channel"]))
@@ -300,7 +303,7 @@ class Dispatcher:
         except OutcomeUnknown as exc:
             await self._unknown(row, str(exc))
         else:
-            return (row, receipt, version)
+            return (row, receipt, version, self._clock())
         return None
 
     def _personalise(self, row: Mapping[str, Any], prefs: Preferences) -> dict[str, str]:
@@ -350,7 +353,7 @@ class Dispatcher:
 
     async def _record_sent_many(self, outcomes: list[Outcome]) -> None:
         """Record a batch's hand-overs: one locking read, one executemany, the events."""
-        by_id = {row["id"]: (row, receipt, version) for row, receipt, version in outcomes}
+        by_id = {outcome[0]["id"]: outcome for outcome in outcomes}
         async with self._uow() as uow:
             current_rows = (
                 (
@@ -386,11 +389,12 @@ class Dispatcher:
                         "b_reference": receipt.provider_reference,
                         "b_version": version or current["template_version"],
                     }
-                    for current, receipt, version in ours
+                    for current, receipt, version, _ in ours
                 ],
             )
-            for current, receipt, version in ours:
+            for current, receipt, version, accepted_at in ours:
                 await uow.publish(sent_event(current, receipt, version))
+                count_sent(uow, current, accepted_at=accepted_at or now)
 
     async def _permanent(self, row: Mapping[str, Any], detail: str) -> None:
         async with self._uow() as uow:
@@ -542,6 +546,17 @@ async def record_sent(
         )
     )
     await uow.publish(sent_event(current, receipt, template_version))
+    count_sent(uow, current, accepted_at=now)
+
+
+def count_sent(uow: UnitOfWork, current: Mapping[str, Any], *, accepted_at: datetime) -> None:
+    count_after_commit(
+        uow.session,
+        channel=current["channel"],
+        outcome="sent",
+        triggered_at=current["triggered_at"] or current["created_at"],
+        accepted_at=accepted_at,
+    )
 
 
 def sent_event(
@@ -599,6 +614,11 @@ async def fall_back(
             not_before=not_before(following, now, urgent=current["urgent"]),
         )
     await uow.session.execute(sa.update(_n).where(_n.c.id == current["id"]).values(**values))
+    count_after_commit(
+        uow.session,
+        channel=current["channel"],
+        outcome="failed" if following is None else "fallback",
+    )
     if following is not None:
         from notify.service_layer.notifications import wake_after_commit
 
@@ -626,6 +646,7 @@ async def finish_failed(
         )
     )
     if publish:
+        count_after_commit(uow.session, channel=current["channel"], outcome="failed")
         await uow.publish(
             NotificationFailed(
                 source=SOURCE,
@@ -710,6 +731,7 @@ async def apply_provider_status(
                 provider_reference=current["provider_reference"],
             )
         )
+        count_after_commit(uow.session, channel=current["channel"], outcome="delivered")
         return "delivered"
     if status == "permanent-failure":
         await fall_back(uow, current, detail="the provider reported a permanent failure", now=now)

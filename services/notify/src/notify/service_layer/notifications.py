@@ -11,6 +11,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notify.adapters.metrics import count_after_commit
 from notify.adapters.tables import Notification
 from notify.domain.preferences import Preferences, not_before
 from notify.domain.purposes import MessageRequest
@@ -41,6 +42,7 @@ async def request_notification(
         "tried_channels": [],
         "history": [],
         "not_before": now,
+        "triggered_at": request.triggered_at,
     }
     if prefs is None:
         # The resident's record travels on another topic and may not be here yet: wait for it.
@@ -58,6 +60,8 @@ async def request_notification(
         return None
     if row.status == "pending":
         wake_after_commit(session)
+    elif row.status == "suppressed":
+        count_after_commit(session, channel=None, outcome="suppressed")
     return uuid.UUID(str(row.id))
 
 
@@ -105,6 +109,8 @@ async def release_awaiting(
         )
         if routing["status"] == "pending":
             wake_after_commit(session)
+        else:
+            count_after_commit(session, channel=None, outcome="suppressed")
     return len(rows)
 
 

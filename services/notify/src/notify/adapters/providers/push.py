@@ -22,8 +22,18 @@ class WebPushProvider(DeliveryProvider):
     channels = frozenset({"push"})
     supports_lookup = False
 
-    def __init__(self, *, vapid_private_key: str, vapid_subject: str, timeout_s: float = 10.0):
+    def __init__(
+        self,
+        *,
+        vapid_private_key: str,
+        vapid_subject: str,
+        timeout_s: float = 10.0,
+        ttl_s: int = 172_800,
+    ):
         self._key, self._subject, self._timeout_s = vapid_private_key, vapid_subject, timeout_s
+        # How long the push service keeps a message for a browser that is offline; pywebpush's
+        # default, 0, lets the service drop it at once unless the browser is connected.
+        self._ttl_s = ttl_s
 
     async def send(self, message: OutgoingMessage) -> ProviderReceipt:
         if not isinstance(message.recipient, dict):
@@ -43,6 +53,7 @@ class WebPushProvider(DeliveryProvider):
                 data=payload,
                 vapid_private_key=self._key,
                 vapid_claims={"sub": self._subject},
+                ttl=self._ttl_s,
                 timeout=self._timeout_s,
             )
         except WebPushException as exc:
