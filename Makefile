@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(CURDIR)/.local/tools/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: api-client help bootstrap infra-up infra-down infra-status run up down status test test-unit lint migrate bench chaos schemas
+.PHONY: api-client demo ops help bootstrap infra-up infra-down infra-status run up down status test test-unit lint migrate bench chaos schemas
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -21,21 +21,31 @@ infra-down: ## stop Kafka and PostgreSQL
 infra-status: ## are Kafka and PostgreSQL running?
 	@scripts/infra/status.sh
 
-run: infra-up ## start the whole platform in the foreground; Ctrl-C stops it
-	@scripts/services.sh run
+run: infra-up ## start the whole platform in the foreground, with the demo district; Ctrl-C stops it
+	@scripts/infra/prometheus.sh start
+	@trap 'scripts/infra/prometheus.sh stop' EXIT; scripts/services.sh run
 
 up: infra-up ## start the whole platform in the background
 	@scripts/services.sh start
+	@scripts/infra/prometheus.sh start
 
 down: ## stop the platform and its infrastructure
 	@scripts/services.sh stop
+	@scripts/infra/prometheus.sh stop
 	@scripts/infra/down.sh
+
+demo: ## play every flow live against the running platform (after make up, or beside make run)
+	uv run --frozen python -m demo $(FLOWS)
+
+ops: bootstrap ## operating commands: make ops ARGS="lag" (also: dlq list|redrive, replay, outbox, api-client)
+	uv run --frozen python -m civic_runtime.ops $(ARGS)
 
 status: ## what is running
 	@scripts/services.sh status
 	@scripts/infra/status.sh
 
-test: infra-up ## every test, against real Kafka and PostgreSQL
+test: infra-up ## every test, against real Kafka and PostgreSQL (and promtool for the alert rules)
+	@scripts/infra/prometheus.sh install
 	uv run --frozen pytest $(PYTEST_ARGS)
 
 test-unit: bootstrap ## the fast tests only (no I/O)
@@ -44,7 +54,7 @@ test-unit: bootstrap ## the fast tests only (no I/O)
 lint: bootstrap ## ruff and mypy
 	uv run --frozen ruff check .
 	uv run --frozen ruff format --check .
-	uv run --frozen mypy libs/events/src libs/runtime/src services/intake/src services/cases/src services/notify/src services/payments/src tools/simulators/src
+	uv run --frozen mypy libs/events/src libs/runtime/src services/intake/src services/cases/src services/notify/src services/payments/src tools/simulators/src demo
 
 migrate: infra-up ## apply every service's migrations
 	@for s in intake cases notify payments; do uv run --frozen python -m $$s migrate || exit 1; done

@@ -9,14 +9,17 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="$ROOT/.local/services"
 SERVICES=(intake cases notify payments)
 # Stand-ins for the parties we cannot run here, on the ports the services expect (DESIGN.md).
-SIMULATORS=(waste_contractor govuk_pay govuk_notify smtp_sink)
+SIMULATORS=(waste_contractor planning_backoffice govuk_pay govuk_notify smtp_sink)
+DISTRICT="$ROOT/.local/demo/district.json"
+# A development officer for the CRM (the demo and the docs use this token; never in production).
+DEV_OFFICER_TOKEN="dev-officer-token"
 PY="$ROOT/.venv/bin/python"
 mkdir -p "$STATE"
 
 port_of() {
   case "$1" in
     intake) echo 8001;; cases) echo 8002;; notify) echo 8003;; payments) echo 8004;;
-    waste_contractor) echo 8101;; govuk_pay) echo 8103;; govuk_notify) echo 8104;; smtp_sink) echo 1025;;
+    waste_contractor) echo 8101;; planning_backoffice) echo 8102;; govuk_pay) echo 8103;; govuk_notify) echo 8104;; smtp_sink) echo 1025;;
   esac
 }
 
@@ -47,7 +50,36 @@ PY
   return 1
 }
 
+# The demo district (households, rounds, residents, planning applications), made once.
+district() {
+  [ -s "$DISTRICT" ] && return 0
+  echo "demo district: generating $DISTRICT"
+  "$PY" -m civic_simulators.district --out "$DISTRICT"
+}
+
+# Intake API clients for the two simulated back offices; their keys are new on every start.
+back_office_clients() {
+  local name scope prefix json
+  : >"$STATE/credentials.env"
+  chmod 600 "$STATE/credentials.env"
+  for pair in "waste-contractor:waste:WASTE_SIM" "planning-back-office:planning:PLANNING_SIM"; do
+    IFS=: read -r name scope prefix <<<"$pair"
+    json=$("$PY" -m intake api-client create "$name" --scopes "$scope" 2>/dev/null ||
+      "$PY" -m intake api-client rotate "$name")
+    "$PY" -c 'import json, sys; i = json.loads(sys.argv[2]); p = sys.argv[1]; print("export " + p + "_INTAKE_API_KEY=" + i["api_key"]); print("export " + p + "_INTAKE_SIGNING_SECRET=" + i["signing_secret"])' \
+      "$prefix" "$json" >>"$STATE/credentials.env"
+  done
+}
+
 start() {
+  district
+  back_office_clients
+  # shellcheck disable=SC1091
+  source "$STATE/credentials.env"
+  export WASTE_SIM_DISTRICT_FILE="$DISTRICT" PLANNING_SIM_DISTRICT_FILE="$DISTRICT"
+  export PLANNING_SIM_AUTO_EVERY_S="${PLANNING_SIM_AUTO_EVERY_S:-60}"
+  CASES_OFFICERS=$("$PY" -c 'import hashlib, json, sys; print(json.dumps([{"officer_id": "dev-officer", "token_sha256": hashlib.sha256(sys.argv[1].encode()).hexdigest(), "role": "team_lead", "teams": ["waste", "planning", "environment", "information"]}]))' "$DEV_OFFICER_TOKEN")
+  export CASES_OFFICERS
   for name in "${SIMULATORS[@]}"; do
     if running "$name"; then echo "$name: already running"; continue; fi
     nohup "$PY" -m "civic_simulators.$name" >>"$STATE/$name.log" 2>&1 &
@@ -60,6 +92,22 @@ start() {
     echo $! >"$STATE/$name.pid"
   done
   for name in "${SERVICES[@]}"; do wait_healthy "$name"; echo "$name: ready on http://127.0.0.1:$(port_of "$name")"; done
+  echo "demo district: loading its residents into cases (idempotent)"
+  "$PY" -m cases load-demo "$DISTRICT"
+  notify_caught_up
+}
+
+# On a first start notify has thousands of residents to read; say so, and wait (at most 10 min).
+notify_caught_up() {
+  local lag
+  for _ in $(seq 1 300); do
+    lag=$("$PY" -m civic_runtime.ops --json lag --group notify 2>/dev/null |
+      "$PY" -c 'import json, sys; g = json.load(sys.stdin)["groups"][0]; print(sum(t["lag"] for t in g["topics"] if t["topic"].endswith("residents.v1")))' 2>/dev/null || echo "?")
+    [ "$lag" = "0" ] && { echo "demo district: notify has every resident"; return 0; }
+    echo "demo district: notify is reading residents ($lag to go)"
+    sleep 2
+  done
+  echo "demo district: notify is still reading residents; messages to them will follow" >&2
 }
 
 stop() {
@@ -85,16 +133,22 @@ foreground() {
   start
   cat <<TXT
 
-Civic Events is running. Ctrl-C stops it.
-  intake    http://127.0.0.1:8001/docs   (AsyncAPI: /asyncapi)
-  cases     http://127.0.0.1:8002/docs
+Civic Events is running, with the demo district loaded. Ctrl-C stops it.
+  intake    http://127.0.0.1:8001/docs   (forms, Open311 at /open311/v2, AsyncAPI at /asyncapi)
+  cases     http://127.0.0.1:8002/docs   (officer API: Authorization: Bearer $DEV_OFFICER_TOKEN)
   notify    http://127.0.0.1:8003/docs
   payments  http://127.0.0.1:8004/docs
-  metrics   http://127.0.0.1:800N/metrics   readiness  /readyz
-  logs      $STATE/<service>.log
-  Kafka     127.0.0.1:9092     PostgreSQL 127.0.0.1:5432 (user civic)
-  simulators: waste contractor :8101, GOV.UK Pay :8103 (hosted payment pages),
-              GOV.UK Notify :8104, SMTP sink :1025 (inbox http://127.0.0.1:8025)
+  metrics   http://127.0.0.1:800N/metrics, readiness /readyz; Prometheus http://127.0.0.1:9090
+  inbox     GOV.UK Notify simulator (emails, texts) via the demo; SMTP sink http://127.0.0.1:8025
+  simulators: waste contractor :8101, planning back office :8102, GOV.UK Pay :8103 (payment
+              pages), GOV.UK Notify :8104, SMTP :1025
+  logs      $STATE/<name>.log
+
+Try:
+  make demo                                   every flow, live: events as they pass, messages as received
+  uv run python -m civic_runtime.ops lag      consumer lag per group   (also: outbox, dlq list TOPIC)
+  curl -s http://127.0.0.1:8001/v1/forms | head -c 400
+  curl -s -H 'Authorization: Bearer $DEV_OFFICER_TOKEN' 'http://127.0.0.1:8002/v1/cases?page_size=5'
 TXT
   tail -q -n 0 -F "${SERVICES[@]/#/$STATE/}" --pid=$$ 2>/dev/null | sed -u 's/^/  /' &
   while true; do
