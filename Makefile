@@ -23,7 +23,7 @@ infra-status: ## are Kafka and PostgreSQL running?
 
 run: infra-up ## start the whole platform in the foreground, with the demo district; Ctrl-C stops it
 	@scripts/infra/prometheus.sh start
-	@trap 'scripts/infra/prometheus.sh stop' EXIT; scripts/services.sh run
+	@trap 'scripts/infra/prometheus.sh stop; scripts/infra/down.sh' EXIT; scripts/services.sh run
 
 up: infra-up ## start the whole platform in the background
 	@scripts/services.sh start

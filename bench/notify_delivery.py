@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import time
 import uuid
@@ -30,25 +29,19 @@ from typing import Any
 
 import sqlalchemy as sa
 import uvicorn
-from aiokafka.admin import AIOKafkaAdminClient
 from civic_events.base import Event
 from civic_events.cases import CaseStatusChanged
 from civic_events.contact import Contact
 from civic_events.envelope import KafkaRecord, encode
 from civic_events.residents import ResidentUpserted
 from civic_events.waste import ServiceDisruption
-from civic_runtime.admin import ensure_topics, registry_topics
 from civic_runtime.producer import EventProducer
 from civic_simulators.govuk_notify.server import free_port, running
 from notify.adapters.providers.base import DeliveryProvider, OutgoingMessage, ProviderReceipt
 from notify.bootstrap import build_providers, create_app
 from notify.config import NotifySettings
-from sqlalchemy.ext.asyncio import create_async_engine
 
-KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-ADMIN_DATABASE = os.environ.get(
-    "DATABASE_URL", "postgresql+asyncpg://civic:civic@127.0.0.1:5432/postgres"
-)
+from bench.stack import KAFKA, scratch
 
 
 class Timed(DeliveryProvider):
@@ -71,39 +64,6 @@ class Timed(DeliveryProvider):
 
     async def find(self, reference: str) -> ProviderReceipt | None:
         return await self.inner.find(reference) if self.inner else None
-
-
-@asynccontextmanager
-async def scratch() -> AsyncIterator[tuple[str, str]]:
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    prefix = f"b{uuid.uuid4().hex[:8]}."
-    admin = create_async_engine(
-        ADMIN_DATABASE, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
-    )
-    async with admin.connect() as connection:
-        await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    topics = registry_topics(prefix, partitions=2)
-    await ensure_topics(KAFKA, topics)
-    try:
-        yield (
-            sa.make_url(ADMIN_DATABASE).set(database=name).render_as_string(hide_password=False),
-            prefix,
-        )
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-        await delete_topics([topic for topic, _ in topics])
-
-
-async def delete_topics(names: list[str]) -> None:
-    """The shared broker keeps no benchmark's topics."""
-    client = AIOKafkaAdminClient(bootstrap_servers=KAFKA, client_id="bench-cleanup")
-    await client.start()
-    try:
-        await client.delete_topics(names)
-    finally:
-        await client.close()
 
 
 @asynccontextmanager

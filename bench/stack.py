@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from aiokafka.admin import AIOKafkaAdminClient
 from civic_runtime.admin import ensure_topics, registry_topics
 from civic_runtime.app import create_service
 from civic_runtime.consumers import EventHandlers
@@ -26,7 +27,8 @@ ADMIN_DATABASE = os.environ.get(
 
 @asynccontextmanager
 async def scratch() -> AsyncIterator[tuple[str, str]]:
-    """A new database and a topic prefix (2 partitions per topic); the database is dropped after."""
+    """A new database and a topic prefix (2 partitions per topic); both the database and the
+    topics are removed after, so the shared broker keeps no benchmark's topics."""
     name = f"bench_{uuid.uuid4().hex[:12]}"
     prefix = f"b{uuid.uuid4().hex[:8]}."
     admin = create_async_engine(
@@ -34,14 +36,31 @@ async def scratch() -> AsyncIterator[tuple[str, str]]:
     )
     async with admin.connect() as connection:
         await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    await ensure_topics(KAFKA, registry_topics(prefix, partitions=2))
+    topics = [topic for topic, _ in registry_topics(prefix, partitions=2)]
     try:
+        await ensure_topics(KAFKA, registry_topics(prefix, partitions=2))
         url = sa.make_url(ADMIN_DATABASE).set(database=name).render_as_string(hide_password=False)
         yield url, prefix
     finally:
-        async with admin.connect() as connection:
-            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+        try:
+            async with admin.connect() as connection:
+                await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await admin.dispose()
+        finally:
+            await delete_topics(topics)
+
+
+async def delete_topics(names: list[str]) -> None:
+    """Delete the topics of `names` that exist (a failed start may have created only some)."""
+    client = AIOKafkaAdminClient(bootstrap_servers=KAFKA, client_id="bench-cleanup")
+    await client.start()
+    try:
+        existing = set(await client.list_topics())
+        doomed = [name for name in names if name in existing]
+        if doomed:
+            await client.delete_topics(doomed)
+    finally:
+        await client.close()
 
 
 def settings(database_url: str, prefix: str, **overrides: Any) -> ServiceSettings:

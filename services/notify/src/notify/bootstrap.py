@@ -21,7 +21,7 @@ from notify.entrypoints.consumers import handlers
 from notify.entrypoints.http import router
 from notify.service_layer import templates
 from notify.service_layer.dispatch import Dispatcher, DispatchPolicy
-from notify.service_layer.notifications import WAKE_KEY
+from notify.service_layer.notifications import QUIET_HOURS_KEY, WAKE_KEY
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -113,8 +113,14 @@ def create_app(
     metrics = NotifyMetrics(runtime.metrics.registry)
     app.state.notify_metrics = metrics
     # A transaction that makes a message due wakes the dispatcher as it commits; the outcomes it
-    # records are counted as it commits.
-    runtime.session_factory.configure(info={WAKE_KEY: dispatcher.wake, METRICS_KEY: metrics})
+    # records are counted as it commits; the quiet hours reach every use case that routes.
+    runtime.session_factory.configure(
+        info={
+            WAKE_KEY: dispatcher.wake,
+            METRICS_KEY: metrics,
+            QUIET_HOURS_KEY: settings.quiet_hours_window,
+        }
+    )
     runtime_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

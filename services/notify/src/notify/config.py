@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Literal
 
 from civic_runtime.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
+
+from notify.domain.preferences import QuietHours
 
 # Local-stack secrets: fine on a laptop and in tests, refused in production.
 DEVELOPMENT_CALLBACK_TOKEN = "development-callback-token"  # noqa: S105
@@ -61,11 +63,25 @@ class NotifySettings(ServiceSettings):
     # A message still `sent` (no receipt) after this long is polled at the provider.
     reconcile_after_s: float = Field(default=900.0, gt=0)
 
+    # SMS and push wait out these hours, London time ("HH:MM-HH:MM"); "" turns them off (the
+    # cross-service tests run at any hour).
+    quiet_hours: str = "21:00-08:00"
+
     # The cases service's resident status API; the token is signed with the secret it shares.
     status_page_base_url: str = "http://127.0.0.1:8002/v1/status"
     status_link_secret: str = DEVELOPMENT_LINK_SECRET
     status_link_ttl_days: int = Field(default=90, ge=1)
     load_default_templates: bool = True
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours_parse(cls, value: str) -> str:
+        QuietHours.parse(value)
+        return value
+
+    @property
+    def quiet_hours_window(self) -> QuietHours | None:
+        return QuietHours.parse(self.quiet_hours)
 
     def development_secrets_in_use(self) -> list[str]:
         """The secrets still at their local-stack values. The service refuses to start with any

@@ -25,6 +25,7 @@ from civic_events.envelope import KafkaRecord, encode
 from civic_events.fields import Channel
 from civic_events.residents import ResidentUpserted
 from civic_runtime.producer import EventProducer
+from civic_runtime.telemetry import current_trace_headers
 from civic_simulators.govuk_notify.app import SimulatorConfig
 from civic_simulators.govuk_notify.server import RunningSimulator, free_port, running
 from civic_simulators.smtp_sink import SmtpSink
@@ -116,6 +117,9 @@ class NotifyKit:
             "temporary_failure_backoff_s": 0.05,
             "rate_limit_govuk_notify_per_minute": 0,
             "retry_initial_backoff_ms": 20,
+            # The tests run at any hour: SMS and push are not held overnight unless a test about
+            # quiet hours sets them.
+            "quiet_hours": "",
         }
         values.update(overrides)
         return NotifySettings(**values)
@@ -152,7 +156,8 @@ class NotifyKit:
         await producer.start()
         try:
             for event in events:
-                record = encode(event)
+                # In the caller's trace, if any, as a service's outbox relay would.
+                record = encode(event, **current_trace_headers())
                 await producer.send(
                     KafkaRecord(
                         self.prefix + record.topic, record.key, record.value, record.headers
@@ -239,10 +244,3 @@ def crash_after_send() -> type[CrashAfterSend]:
 @pytest.fixture
 def http() -> Callable[[str], httpx.AsyncClient]:
     return lambda base_url: httpx.AsyncClient(base_url=base_url, timeout=10)
-
-
-@pytest.fixture
-def quiet_hours_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    """For tests about something other than quiet hours: SMS and push are not held overnight,
-    so the test gives the same answer at any hour (quiet hours have their own tests)."""
-    monkeypatch.setattr("notify.domain.preferences.QUIET_CHANNELS", frozenset())

@@ -32,7 +32,7 @@ def disruption() -> ServiceDisruption:
 
 
 async def test_a_broadcast_interrupted_by_a_crash_reaches_each_opted_in_household_once(
-    quiet_hours_off: None, notify_kit: Any, eventually: Any, crash_after_send: Any
+    notify_kit: Any, eventually: Any, crash_after_send: Any
 ) -> None:
     # 8 residents on the round by their record, 4 by the contractor's round data (UPRN),
     # one of them opted out, and one resident on another round.

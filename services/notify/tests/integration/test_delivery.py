@@ -45,7 +45,7 @@ async def test_a_status_change_reaches_the_resident_by_email_and_its_receipt_the
 
 
 async def test_the_same_status_change_delivered_twice_sends_one_message(
-    quiet_hours_off: None, notify_kit: Any, eventually: Any
+    notify_kit: Any, eventually: Any
 ) -> None:
     resident = notify_kit.resident(channel="sms")
     changed = notify_kit.case_status_changed(resident.resident_id)
@@ -81,7 +81,7 @@ async def test_email_by_smtp_when_smtp_is_the_email_provider(
 
 
 async def test_a_bounced_email_falls_back_to_sms_and_both_are_recorded(
-    quiet_hours_off: None, notify_kit: Any, read_records: Any, eventually: Any
+    notify_kit: Any, read_records: Any, eventually: Any
 ) -> None:
     # Notify accepts the email, then its receipt says permanent-failure: fall back to SMS.
     resident = notify_kit.resident(channel="email", email="perm-fail@simulator.notify")
@@ -105,7 +105,7 @@ async def test_a_bounced_email_falls_back_to_sms_and_both_are_recorded(
 
 
 async def test_an_address_smtp_refuses_falls_back_to_sms_at_once(
-    quiet_hours_off: None, notify_kit: Any, eventually: Any
+    notify_kit: Any, eventually: Any
 ) -> None:
     resident = notify_kit.resident(channel="email", email="gone@bounce.example")
     changed = notify_kit.case_status_changed(resident.resident_id)
@@ -117,7 +117,6 @@ async def test_an_address_smtp_refuses_falls_back_to_sms_at_once(
 
 
 async def test_a_crash_after_notify_took_the_message_does_not_send_it_again(
-    quiet_hours_off: None,
     notify_kit: Any,
     read_records: Any,
     eventually: Any,

@@ -109,7 +109,10 @@ async def test_an_sms_asked_for_at_night_waits_for_the_morning_and_email_does_no
     night = datetime(2026, 11, 28, 22, 30, tzinfo=UTC)  # 22:30 in London (GMT)
     by_sms = notify_kit.resident(channel="sms")
     by_email = notify_kit.resident(channel="email")
-    async with notify_kit.service(consumer_enabled=False, dispatcher_enabled=False) as notify:
+    # Quiet hours other than the default ones: the setting, not a constant, decides.
+    async with notify_kit.service(
+        consumer_enabled=False, dispatcher_enabled=False, quiet_hours="22:15-07:30"
+    ) as notify:
         async with notify.app.state.runtime.unit_of_work() as uow:
             for resident in (by_sms, by_email):
                 await record_resident(session=uow.session, event=resident)
@@ -127,7 +130,7 @@ async def test_an_sms_asked_for_at_night_waits_for_the_morning_and_email_does_no
                     ),
                 )
         rows = {row["channel"]: row for row in await notify.notifications()}
-    assert rows["sms"]["not_before"] == datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+    assert rows["sms"]["not_before"] == datetime(2026, 11, 29, 7, 30, tzinfo=UTC)
     assert rows["email"]["not_before"] == night
 
 

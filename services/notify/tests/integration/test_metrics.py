@@ -25,7 +25,7 @@ def samples(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
 
 
 async def test_outcomes_are_counted_by_channel_and_time_to_tell_starts_at_the_trigger(
-    quiet_hours_off: None, notify_kit: Any, eventually: Any
+    notify_kit: Any, eventually: Any
 ) -> None:
     told_late = notify_kit.resident(channel="email", email="late@example.com")
     falls_back = notify_kit.resident(channel="email", email="perm-fail@simulator.notify")

@@ -32,3 +32,18 @@ def test_production_refuses_to_start_with_the_development_secrets() -> None:
     ]
     with pytest.raises(ValueError, match="development values in production"):
         create_app(production)
+
+
+def test_quiet_hours_are_set_by_notify_quiet_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    from notify.domain.preferences import DEFAULT_QUIET_HOURS, QuietHours
+    from pydantic import ValidationError
+
+    monkeypatch.delenv("NOTIFY_QUIET_HOURS", raising=False)
+    assert NotifySettings().quiet_hours_window == DEFAULT_QUIET_HOURS
+    monkeypatch.setenv("NOTIFY_QUIET_HOURS", "")
+    assert NotifySettings().quiet_hours_window is None
+    monkeypatch.setenv("NOTIFY_QUIET_HOURS", "22:00-07:00")
+    assert NotifySettings().quiet_hours_window == QuietHours.parse("22:00-07:00")
+    monkeypatch.setenv("NOTIFY_QUIET_HOURS", "late")
+    with pytest.raises(ValidationError, match="quiet hours"):
+        NotifySettings()

@@ -1,7 +1,14 @@
 from datetime import UTC, datetime
 
 import pytest
-from notify.domain.preferences import Preferences, first_name, next_channel, not_before
+from notify.domain.preferences import (
+    DEFAULT_QUIET_HOURS,
+    Preferences,
+    QuietHours,
+    first_name,
+    next_channel,
+    not_before,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -48,6 +55,39 @@ def test_quiet_hours_hold_sms_and_push_until_eight_in_london(
 def test_urgent_messages_are_not_held() -> None:
     night = datetime(2026, 11, 28, 23, 0, tzinfo=UTC)
     assert not_before("sms", night, urgent=True) == night
+
+
+def test_quiet_hours_are_a_setting_and_the_empty_string_turns_them_off() -> None:
+    assert QuietHours.parse("21:00-08:00") == DEFAULT_QUIET_HOURS
+    assert QuietHours.parse("") is None
+    assert QuietHours.parse("  ") is None
+    night = datetime(2026, 11, 28, 23, 0, tzinfo=UTC)
+    assert not_before("sms", night, quiet_hours=None) == night
+
+
+@pytest.mark.parametrize(
+    ("window", "utc", "expected"),
+    [
+        # A window within one day: held until its end that day, not the next.
+        ("12:30-14:00", "2026-11-28T12:29:00", "2026-11-28T12:29:00"),
+        ("12:30-14:00", "2026-11-28T12:30:00", "2026-11-28T14:00:00"),
+        ("12:30-14:00", "2026-11-28T14:00:00", "2026-11-28T14:00:00"),
+        # Overnight, ending at 07:30 London (BST: 06:30 UTC).
+        ("22:15-07:30", "2026-07-01T21:20:00", "2026-07-02T06:30:00"),
+        ("22:15-07:30", "2026-07-02T06:00:00", "2026-07-02T06:30:00"),
+        ("22:15-07:30", "2026-07-01T21:10:00", "2026-07-01T21:10:00"),
+    ],
+)
+def test_other_quiet_hours(window: str, utc: str, expected: str) -> None:
+    now = datetime.fromisoformat(utc).replace(tzinfo=UTC)
+    held = not_before("push", now, quiet_hours=QuietHours.parse(window))
+    assert held == datetime.fromisoformat(expected).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["21:00", "9pm-8am", "21:00-08:00-09:00", "08:00-08:00"])
+def test_quiet_hours_that_make_no_sense_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="quiet hours"):
+        QuietHours.parse(text)
 
 
 def test_first_name() -> None:

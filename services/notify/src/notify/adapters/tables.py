@@ -124,6 +124,10 @@ class Notification(SQLModel, table=True):
     # When what the resident is told about happened (the event's `triggered_at`, else its
     # `occurred_at`): the start of the time to tell.
     triggered_at: datetime | None = Field(default=None, sa_column=_ts())
+    # The W3C trace context of the consumer that created it: the provider call, made later by the
+    # dispatcher, joins that trace (for a broadcast, links to it).
+    traceparent: str | None = Field(default=None, sa_column=Column(String(55)))
+    tracestate: str | None = Field(default=None, sa_column=Column(String(512)))
     created_at: datetime = Field(sa_column=_ts(nullable=False, default_now=True))
     sent_at: datetime | None = Field(default=None, sa_column=_ts())
     completed_at: datetime | None = Field(default=None, sa_column=_ts())

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from notify.domain.templates import CHANNELS, Channel
 
 LONDON = ZoneInfo("Europe/London")
-QUIET_START, QUIET_END = time(21, 0), time(8, 0)
 QUIET_CHANNELS: frozenset[Channel] = frozenset({"sms", "push"})
 
 Category = Literal["case_updates", "disruption_alerts", "planning_alerts"]
@@ -61,15 +60,55 @@ def next_channel(preferences: Preferences, tried: list[str]) -> Channel | None:
     return None
 
 
-def not_before(channel: Channel, now: datetime, *, urgent: bool = False) -> datetime:
-    """When a message on `channel` may go: SMS and push wait out 21:00-08:00 London time."""
-    if urgent or channel not in QUIET_CHANNELS:
+@dataclass(frozen=True)
+class QuietHours:
+    """When SMS and push wait (London time): overnight when `start` is after `end`."""
+
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours | None:
+        """`"HH:MM-HH:MM"` (e.g. `"21:00-08:00"`); the empty string: no quiet hours."""
+        if not text.strip():
+            return None
+        try:
+            start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+        except ValueError as exc:
+            raise ValueError(f'quiet hours are "HH:MM-HH:MM" or empty, not {text!r}') from exc
+        if start == end:
+            raise ValueError("quiet hours must start and end at different times")
+        return cls(start=start, end=end)
+
+    def until(self, now: datetime) -> datetime | None:
+        """When the quiet hours `now` falls in end; None when it falls in none."""
+        local = now.astimezone(LONDON)
+        moment = local.time()
+        if self.start < self.end:
+            quiet, ends_on = self.start <= moment < self.end, local.date()
+        else:  # overnight: they end today if it is still early, else tomorrow
+            quiet = moment >= self.start or moment < self.end
+            ends_on = local.date() if moment < self.end else local.date() + timedelta(days=1)
+        if not quiet:
+            return None
+        return datetime.combine(ends_on, self.end, tzinfo=LONDON).astimezone(now.tzinfo)
+
+
+DEFAULT_QUIET_HOURS = QuietHours(start=time(21, 0), end=time(8, 0))
+
+
+def not_before(
+    channel: Channel,
+    now: datetime,
+    *,
+    urgent: bool = False,
+    quiet_hours: QuietHours | None = DEFAULT_QUIET_HOURS,
+) -> datetime:
+    """When a message on `channel` may go: SMS and push wait out the quiet hours (by default
+    21:00-08:00 London time); email and urgent messages go at once."""
+    if urgent or quiet_hours is None or channel not in QUIET_CHANNELS:
         return now
-    local = now.astimezone(LONDON)
-    if QUIET_END <= local.time() < QUIET_START:
-        return now
-    morning = local.date() if local.time() < QUIET_END else local.date() + timedelta(days=1)
-    return datetime.combine(morning, QUIET_END, tzinfo=LONDON).astimezone(now.tzinfo)
+    return quiet_hours.until(now) or now
 
 
 def first_name(name: str | None) -> str:

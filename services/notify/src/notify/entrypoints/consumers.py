@@ -6,6 +6,10 @@ nothing; the unique (event, resident, purpose) key makes a second notification i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
 from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
 from civic_events.payments import PaymentCreated, PaymentFailed
 from civic_events.planning import ConsultationStarted
@@ -36,12 +40,26 @@ async def on_resident_erased(event: ResidentErased, uow: UnitOfWork) -> None:
     await preferences.erase_resident(session=uow.session, event=event)
 
 
+def _told_of(event: CaseOpened | CaseStatusChanged | CaseClosed) -> list[UUID]:
+    """The resident and the others told of a case change (e.g. a planning agent), each once."""
+    ids = [event.resident_id] if event.resident_id is not None else []
+    return list(dict.fromkeys([*ids, *event.other_resident_ids]))
+
+
+async def _tell(
+    uow: UnitOfWork,
+    event: CaseOpened | CaseStatusChanged | CaseClosed,
+    request: Callable[[Any, UUID], purposes.MessageRequest],
+) -> None:
+    # Each is told by their own channel and choices; one notification per (event, resident,
+    # purpose), so the same person named twice, or the event delivered twice, tells them once.
+    for resident_id in _told_of(event):
+        await request_notification(session=uow.session, request=request(event, resident_id))
+
+
 @handlers.on(CaseOpened)
 async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
-    if event.resident_id is not None:
-        await request_notification(
-            session=uow.session, request=purposes.case_opened(event, event.resident_id)
-        )
+    await _tell(uow, event, purposes.case_opened)
 
 
 # A failed payment is told by the reminder on PaymentFailed, which says why and how to pay again;
@@ -53,18 +71,14 @@ TOLD_BY_PAYMENT_REMINDER = "payment_failed"
 async def on_case_status_changed(event: CaseStatusChanged, uow: UnitOfWork) -> None:
     if event.new_status == TOLD_BY_PAYMENT_REMINDER:
         return
-    if event.notify_resident and event.resident_id is not None:
-        await request_notification(
-            session=uow.session, request=purposes.case_status_changed(event, event.resident_id)
-        )
+    if event.notify_resident:
+        await _tell(uow, event, purposes.case_status_changed)
 
 
 @handlers.on(CaseClosed)
 async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
-    if event.notify_resident and event.resident_id is not None:
-        await request_notification(
-            session=uow.session, request=purposes.case_closed(event, event.resident_id)
-        )
+    if event.notify_resident:
+        await _tell(uow, event, purposes.case_closed)
 
 
 @handlers.on(PaymentCreated)

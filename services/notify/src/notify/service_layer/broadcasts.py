@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notify.adapters.tables import Broadcast, Notification, ResidentPreferences, RoundHousehold
 from notify.domain.preferences import not_before
 from notify.domain.purposes import disruption_personalisation
-from notify.service_layer.notifications import wake_after_commit
+from notify.service_layer.notifications import quiet_hours, trace_context, wake_after_commit
 
 _b = Broadcast.__table__
 _n = Notification.__table__
@@ -67,7 +67,8 @@ async def start_broadcast(
         (_r.c.push_subscription.is_not(None), "push"),
         else_=sa.null(),
     )
-    quiet = not_before("sms", now)
+    quiet = not_before("sms", now, quiet_hours=quiet_hours(session))
+    trace = trace_context()
     recipients = (
         sa.select(
             sa.func.gen_random_uuid(),
@@ -86,6 +87,8 @@ async def start_broadcast(
             sa.cast(sa.literal("[]"), JSONB),
             sa.literal(broadcast_id, sa.Uuid),
             sa.literal(event.occurred_at, sa.DateTime(timezone=True)),
+            sa.literal(trace["traceparent"], sa.String),
+            sa.literal(trace["tracestate"], sa.String),
         )
         .where(on_round, _r.c.disruption_alerts.is_(True), _r.c.erased.is_(False))
         .where(channel.is_not(None))
@@ -110,6 +113,8 @@ async def start_broadcast(
                 "history",
                 "broadcast_id",
                 "triggered_at",
+                "traceparent",
+                "tracestate",
             ],
             recipients,
         )

@@ -22,11 +22,12 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from civic_events.notify import NotificationFailed, NotificationSent
 from civic_runtime.uow import UnitOfWork
+from opentelemetry.trace import SpanContext
 from sqlalchemy.dialects.postgresql import JSONB
 
 from notify.adapters.metrics import count_after_commit
@@ -40,18 +41,29 @@ from notify.adapters.providers.base import (
 )
 from notify.adapters.providers.rate_limit import RateLimiter
 from notify.adapters.tables import Notification, ResidentPreferences
+from notify.adapters.tracing import failed, provider_span, stored_span_context, within
 from notify.domain.preferences import Preferences, first_name, next_channel, not_before
 from notify.domain.purposes import status_page_url
 from notify.domain.templates import MissingPersonalisation, TemplateContent
 from notify.service_layer import preferences, templates
+from notify.service_layer.notifications import quiet_hours, wake_after_commit
 
 logger = logging.getLogger(__name__)
 _n = Notification.__table__
 _r = ResidentPreferences.__table__
-# The row, the provider's receipt, the template version, when the provider accepted it (None:
-# found on recovery, the moment unknown).
-Outcome = tuple[Mapping[str, Any], ProviderReceipt, int | None, datetime | None]
 SOURCE = "notify"
+
+
+class Outcome(NamedTuple):
+    """A hand-over to record."""
+
+    row: Mapping[str, Any]
+    receipt: ProviderReceipt
+    template_version: int | None
+    accepted_at: datetime | None  # None: found on recovery, the moment unknown
+    # The provider call's span (or, found on recovery, the stored context): the trace that
+    # NotificationSent carries.
+    span_context: SpanContext | None
 
 
 @dataclass(frozen=True)
@@ -247,6 +259,11 @@ class Dispatcher:
 
     async def _attempt(self, item: Claimed, prepared: Prepared) -> Outcome | None:
         """Hand one message over; the outcome to record, or None when already dealt with."""
+        # What is recorded here (failures, lookups) joins the trace the message was asked for in.
+        with within(stored_span_context(item.row)):
+            return await self._attempt_traced(item, prepared)
+
+    async def _attempt_traced(self, item: Claimed, prepared: Prepared) -> Outcome | None:
         row = item.row
         provider = self._by_name.get(row["provider"] or "")
         if provider is None:
@@ -267,7 +284,7 @@ class Dispatcher:
                 return None
             if found is not None:
                 logger.info("notification %s was already taken by %s", row["id"], provider.name)
-                return (row, found, row["template_version"], None)
+                return Outcome(row, found, row["template_version"], None, stored_span_context(row))
 
         prefs = prepared.residents.get(row["resident_id"])
         resolved = prepared.templates.get((row["template_name"], row["channel"]))
@@ -293,17 +310,25 @@ class Dispatcher:
         limiter = self._limiters.get(provider.name)
         if limiter is not None:
             await limiter.acquire()
-        try:
-            async with self._slots:
-                receipt = await provider.send(message)
-        except PermanentFailure as exc:
-            await self._permanent(row, str(exc))
-        except TemporaryFailure as exc:
-            await self._temporary(row, str(exc))
-        except OutcomeUnknown as exc:
-            await self._unknown(row, str(exc))
-        else:
-            return (row, receipt, version, self._clock())
+        failure: PermanentFailure | TemporaryFailure | OutcomeUnknown | None = None
+        async with self._slots:
+            with provider_span(row, provider) as span:
+                try:
+                    receipt = await provider.send(message)
+                except (PermanentFailure, TemporaryFailure, OutcomeUnknown) as exc:
+                    failed(span, exc)
+                    failure = exc
+        accepted_at = self._clock()
+        # The failure's event, like NotificationSent, carries the provider call's trace.
+        with within(span.get_span_context()):
+            if isinstance(failure, PermanentFailure):
+                await self._permanent(row, str(failure))
+            elif isinstance(failure, TemporaryFailure):
+                await self._temporary(row, str(failure))
+            elif isinstance(failure, OutcomeUnknown):
+                await self._unknown(row, str(failure))
+            else:
+                return Outcome(row, receipt, version, accepted_at, span.get_span_context())
         return None
 
     def _personalise(self, row: Mapping[str, Any], prefs: Preferences) -> dict[str, str]:
@@ -353,7 +378,7 @@ class Dispatcher:
 
     async def _record_sent_many(self, outcomes: list[Outcome]) -> None:
         """Record a batch's hand-overs: one locking read, one executemany, the events."""
-        by_id = {outcome[0]["id"]: outcome for outcome in outcomes}
+        by_id = {outcome.row["id"]: outcome for outcome in outcomes}
         async with self._uow() as uow:
             current_rows = (
                 (
@@ -366,9 +391,9 @@ class Dispatcher:
             )
             now = self._clock()
             ours = [
-                (current, *by_id[current["id"]][1:])
+                by_id[current["id"]]._replace(row=current)
                 for current in current_rows
-                if current["attempts"] == by_id[current["id"]][0]["attempts"]
+                if current["attempts"] == by_id[current["id"]].row["attempts"]
                 and current["status"] == "sending"
             ]
             if not ours:
@@ -385,16 +410,21 @@ class Dispatcher:
                 ),
                 [
                     {
-                        "b_id": current["id"],
-                        "b_reference": receipt.provider_reference,
-                        "b_version": version or current["template_version"],
+                        "b_id": outcome.row["id"],
+                        "b_reference": outcome.receipt.provider_reference,
+                        "b_version": outcome.template_version or outcome.row["template_version"],
                     }
-                    for current, receipt, version, _ in ours
+                    for outcome in ours
                 ],
             )
-            for current, receipt, version, accepted_at in ours:
-                await uow.publish(sent_event(current, receipt, version))
-                count_sent(uow, current, accepted_at=accepted_at or now)
+            for outcome in ours:
+                # Each event carries the trace of its own provider call (the outbox stores the
+                # current context with the event).
+                with within(outcome.span_context):
+                    await uow.publish(
+                        sent_event(outcome.row, outcome.receipt, outcome.template_version)
+                    )
+                count_sent(uow, outcome.row, accepted_at=outcome.accepted_at or now)
 
     async def _permanent(self, row: Mapping[str, Any], detail: str) -> None:
         async with self._uow() as uow:
@@ -545,7 +575,8 @@ async def record_sent(
             history=_n.c.history + _entry(now, "sent", current, ""),
         )
     )
-    await uow.publish(sent_event(current, receipt, template_version))
+    with within(stored_span_context(current)):
+        await uow.publish(sent_event(current, receipt, template_version))
     count_sent(uow, current, accepted_at=now)
 
 
@@ -611,7 +642,9 @@ async def fall_back(
             provider=None,
             provider_reference=None,
             sent_at=None,
-            not_before=not_before(following, now, urgent=current["urgent"]),
+            not_before=not_before(
+                following, now, urgent=current["urgent"], quiet_hours=quiet_hours(uow.session)
+            ),
         )
     await uow.session.execute(sa.update(_n).where(_n.c.id == current["id"]).values(**values))
     count_after_commit(
@@ -620,8 +653,6 @@ async def fall_back(
         outcome="failed" if following is None else "fallback",
     )
     if following is not None:
-        from notify.service_layer.notifications import wake_after_commit
-
         wake_after_commit(uow.session)
 
 

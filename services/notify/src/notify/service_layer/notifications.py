@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from civic_runtime.telemetry import current_trace_headers
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.adapters.metrics import count_after_commit
 from notify.adapters.tables import Notification
-from notify.domain.preferences import Preferences, not_before
+from notify.domain.preferences import DEFAULT_QUIET_HOURS, Preferences, QuietHours, not_before
 from notify.domain.purposes import MessageRequest
 from notify.service_layer import preferences
 
@@ -21,6 +22,14 @@ _notifications = Notification.__table__
 
 # Set on the session factory by bootstrap: called after a commit that made a message due.
 WAKE_KEY = "notify_wake_dispatcher"
+# Set on the session factory by bootstrap: the `quiet_hours` setting (None: off).
+QUIET_HOURS_KEY = "notify_quiet_hours"
+
+
+def quiet_hours(session: AsyncSession) -> QuietHours | None:
+    """The quiet hours in force for this service (the default ones unless bootstrap said)."""
+    found: QuietHours | None = session.info.get(QUIET_HOURS_KEY, DEFAULT_QUIET_HOURS)
+    return found
 
 
 async def request_notification(
@@ -43,12 +52,21 @@ async def request_notification(
         "history": [],
         "not_before": now,
         "triggered_at": request.triggered_at,
+        **trace_context(),
     }
     if prefs is None:
         # The resident's record travels on another topic and may not be here yet: wait for it.
         values.update(status=AWAITING_RESIDENT, detail=request.category)
     else:
-        values.update(_routing(prefs, category=request.category, urgent=request.urgent, now=now))
+        values.update(
+            _routing(
+                prefs,
+                category=request.category,
+                urgent=request.urgent,
+                now=now,
+                quiet=quiet_hours(session),
+            )
+        )
     inserted = await session.execute(
         insert(_notifications)
         .values(**values)
@@ -66,9 +84,23 @@ async def request_notification(
 
 
 AWAITING_RESIDENT = "awaiting_resident"
+TRACESTATE_MAX = 512  # W3C: the length a vendor may cut `tracestate` to
 
 
-def _routing(prefs: Preferences, *, category: Any, urgent: bool, now: datetime) -> dict[str, Any]:
+def trace_context() -> dict[str, str | None]:
+    """The current W3C trace context (the consumer's span), stored with a notification so the
+    provider call the dispatcher makes later joins the same trace."""
+    headers = current_trace_headers()
+    state = headers["tracestate"]
+    return {
+        "traceparent": headers["traceparent"],
+        "tracestate": state if state and len(state) <= TRACESTATE_MAX else None,
+    }
+
+
+def _routing(
+    prefs: Preferences, *, category: Any, urgent: bool, now: datetime, quiet: QuietHours | None
+) -> dict[str, Any]:
     """Where a message goes for this resident: their first reachable channel, or nowhere."""
     order = prefs.channel_order()
     if not prefs.wants(category):
@@ -78,7 +110,7 @@ def _routing(prefs: Preferences, *, category: Any, urgent: bool, now: datetime) 
     return {
         "status": "pending",
         "channel": order[0],
-        "not_before": not_before(order[0], now, urgent=urgent),
+        "not_before": not_before(order[0], now, urgent=urgent, quiet_hours=quiet),
         "detail": None,
     }
 
@@ -101,7 +133,9 @@ async def release_awaiting(
     )
     rows = waiting.all()
     for row in rows:
-        routing = _routing(prefs, category=row.detail, urgent=row.urgent, now=now)
+        routing = _routing(
+            prefs, category=row.detail, urgent=row.urgent, now=now, quiet=quiet_hours(session)
+        )
         if routing.get("detail") == "no contact details":
             continue  # preferences came first; the contact details are still on their way
         await session.execute(

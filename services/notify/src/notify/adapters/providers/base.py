@@ -58,6 +58,10 @@ class DeliveryProvider(ABC):
     @abstractmethod
     async def send(self, message: OutgoingMessage) -> ProviderReceipt: ...
 
+    def span_name(self, channel: Channel) -> str:
+        """The name of the trace span of a hand-over (`<system> <operation>`)."""
+        return f"{self.name} send {channel}"
+
     async def find(self, reference: str) -> ProviderReceipt | None:
         """The message the provider holds under our reference, or None if it never took it."""
         raise NotImplementedError(f"{self.name} cannot look messages up")

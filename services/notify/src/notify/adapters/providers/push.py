@@ -15,12 +15,16 @@ from notify.adapters.providers.base import (
     ProviderReceipt,
     TemporaryFailure,
 )
+from notify.domain.templates import Channel
 
 
 class WebPushProvider(DeliveryProvider):
     name = "push"
     channels = frozenset({"push"})
     supports_lookup = False
+
+    def span_name(self, channel: Channel) -> str:
+        return "web-push send"
 
     def __init__(
         self,
