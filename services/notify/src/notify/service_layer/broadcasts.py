@@ -55,7 +55,7 @@ async def start_broadcast(
     if broadcast_id is None:
         return None
     on_round = sa.or_(
-        _r.c.round_ids.any(event.round_id),
+        sa.literal(event.round_id) == sa.any_(_r.c.round_ids),
         _r.c.uprn.in_(sa.select(_h.c.uprn).where(_h.c.round_id == event.round_id)),
     )
     channel = sa.case(

@@ -2,7 +2,7 @@
 accepted → sent; an expired subscription (404/410) → recorded, and the next channel is tried.
 
 The payment link is the message here because it is urgent: push, like SMS, is otherwise held
-overnight (quiet hours), and these tests must not depend on the time of day.
+during quiet hours (the kit turns them off, but these tests do not rely on it).
 """
 
 from __future__ import annotations
