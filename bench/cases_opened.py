@@ -6,7 +6,9 @@ Needs the local Kafka and PostgreSQL (`scripts/infra/up.sh`). Makes its own data
 then drops the database. Prints one JSON object:
 - `service_cases_per_s`: the service consuming the backlog (each case: inbox row, resident,
   case, two timeline rows... as the handler writes them, and its outbox rows), from the first
-  case to the last;
+  case to the last, one record per transaction (`consumer_batch_size` 1, the default);
+- `service_batched_cases_per_s`: the same, on a database and topics of its own, with
+  `consumer_batch_size` 100 (up to 100 records per transaction);
 - `raw_postgres_cases_per_s`: the same rows inserted straight into the same schema with asyncpg,
   one transaction per case (as the service commits), in the same run;
 - `raw_postgres_batched_cases_per_s`: the same rows, 500 cases per transaction (an upper bound).
@@ -66,7 +68,12 @@ async def _database(admin: Any) -> str:
 
 
 async def _service_rate(
-    database_url: str, prefix: str, events: list[FormSubmitted], instances: int
+    database_url: str,
+    prefix: str,
+    events: list[FormSubmitted],
+    instances: int,
+    *,
+    batch_size: int = 1,
 ) -> float:
     producer = EventProducer(bootstrap_servers=KAFKA, client_id="bench")
     await producer.start()
@@ -79,6 +86,7 @@ async def _service_rate(
         kafka_bootstrap_servers=KAFKA,
         topic_prefix=prefix,
         consumer_group=f"{prefix}cases",
+        consumer_batch_size=batch_size,
         log_json=False,
         log_level="WARNING",
         sla_checker_enabled=False,
@@ -168,30 +176,43 @@ async def _raw_rate(database_url: str, count: int, *, batch: int) -> float:
 
 async def main(count: int, instances: int) -> dict[str, Any]:
     admin = create_async_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    database_url = await _database(admin)
-    prefix = f"bench{uuid.uuid4().hex[:8]}."
-    await ensure_topics(KAFKA, registry_topics(prefix, partitions=12))
+    databases: list[str] = []
     try:
-        await migrations.upgrade_async(MIGRATIONS_DIR, database_url)
-        run = uuid.uuid4().hex[:6]
-        service = await _service_rate(
-            database_url, prefix, [_submission(n, run) for n in range(count)], instances
-        )
-        raw = await _raw_rate(database_url, count, batch=1)
-        batched = await _raw_rate(database_url, count, batch=500)
+        rates: dict[int, float] = {}
+        # Each batch size on a database and topics of its own, so both start from the same state.
+        for batch_size in (1, 100):
+            database_url = await _database(admin)
+            databases.append(database_url)
+            prefix = f"bench{uuid.uuid4().hex[:8]}."
+            await ensure_topics(KAFKA, registry_topics(prefix, partitions=12))
+            await migrations.upgrade_async(MIGRATIONS_DIR, database_url)
+            run = uuid.uuid4().hex[:6]
+            rates[batch_size] = await _service_rate(
+                database_url,
+                prefix,
+                [_submission(n, run) for n in range(count)],
+                instances,
+                batch_size=batch_size,
+            )
+        service, service_batched = rates[1], rates[100]
+        raw = await _raw_rate(databases[0], count, batch=1)
+        batched = await _raw_rate(databases[0], count, batch=500)
     finally:
         async with admin.connect() as connection:
-            name = sa.make_url(database_url).database
-            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for database_url in databases:
+                name = sa.make_url(database_url).database
+                await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
     return {
         "benchmark": "cases_opened_from_backlog",
         "events": count,
         "service_instances": instances,
         "service_cases_per_s": round(service, 1),
+        "service_batched_cases_per_s": round(service_batched, 1),
         "raw_postgres_cases_per_s": round(raw, 1),
         "raw_postgres_batched_cases_per_s": round(batched, 1),
         "service_to_raw_ratio": round(service / raw, 2),
+        "service_batched_to_raw_ratio": round(service_batched / raw, 2),
         "measured_at": datetime.now(UTC).isoformat(),
     }
 
@@ -203,7 +224,9 @@ async def run() -> str:
         [
             "## Cases opened from a backlog of FormSubmitted (one instance)",
             "",
-            f"- {figures['service_cases_per_s']} cases/s through the service; raw PostgreSQL with "
+            f"- {figures['service_cases_per_s']} cases/s through the service "
+            f"({figures['service_batched_cases_per_s']}/s with `consumer_batch_size` 100, "
+            f"service/raw {figures['service_batched_to_raw_ratio']}); raw PostgreSQL with "
             f"the same rows: {figures['raw_postgres_cases_per_s']}/s one transaction per case, "
             f"{figures['raw_postgres_batched_cases_per_s']}/s 500 per transaction "
             f"(service/raw {figures['service_to_raw_ratio']})",

@@ -126,6 +126,7 @@ def create_service(
         on_commit=relay.wake,
         topic_prefix=settings.topic_prefix,
         commit_interval_s=settings.commit_interval_ms / 1000,
+        batch_size=settings.consumer_batch_size,
     )
     if settings.consumer_enabled:
         processor.subscribe(broker, auto_offset_reset=settings.consume_from)

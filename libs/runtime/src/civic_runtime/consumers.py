@@ -11,6 +11,12 @@ FastStream subscriber per topic and, for each record:
    else could be processed either;
 4. commits the record's offset only after its transaction has committed (or it is on the `.dlq`),
    coalescing commits (see `offsets`).
+
+With a batch size N > 1 (`consumer_batch_size`), the subscriber takes up to N records at a time
+and applies them in ONE transaction: an inbox row per record, each handler in order on the same
+session (records of a partition in offset order), one commit, then the offsets. If anything in the
+batch fails, the transaction is rolled back and the batch's records take the one-record path
+above, so retries, outages and dead letters behave exactly as with N = 1.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
@@ -31,6 +38,7 @@ from civic_events.topics import Topic
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
+from opentelemetry import propagate, trace
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -50,6 +58,10 @@ Outcome = Literal["applied", "duplicate", "ignored", "dead_lettered"]
 
 _inbox = InboxEntry.__table__
 DLQ_HEADER_PREFIX = "dlq-"
+# How long a batch subscriber waits for records before polling again (FastStream then sleeps as
+# long again when none came): the latency an idle consumer adds to the first record it sees.
+BATCH_POLL_TIMEOUT_MS = 50
+_tracer = trace.get_tracer(__name__)
 
 
 class PermanentError(Exception):
@@ -134,6 +146,15 @@ def is_outage(exc: BaseException) -> bool:
 
 
 @dataclass(frozen=True)
+class _Decoded:
+    """A record of a batch that decoded and has a handler: it goes into the batch's transaction."""
+
+    record: Any
+    event: Event
+    registration: Registration
+
+
+@dataclass(frozen=True)
 class ConsumedRecord:
     """What the processor needs of a Kafka record (aiokafka's ConsumerRecord has these fields)."""
 
@@ -159,7 +180,11 @@ class EventProcessor:
         topic_prefix: str = "",
         commit_interval_s: float = 0.1,
         lag_interval_s: float = 5.0,
+        batch_size: int = 1,
     ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self._batch_size = batch_size
         self._topic_prefix = topic_prefix
         self.offsets = OffsetCommitter(interval_s=commit_interval_s)
         self._subscriber: Any = None
@@ -194,16 +219,26 @@ class EventProcessor:
             for topic in topics
         )
         self._subscribed = [self._topic_prefix + topic.name for topic in topics]
-        subscriber = broker.subscriber(
-            *self._subscribed,
-            group_id=self._group_id,
-            ack_policy=AckPolicy.MANUAL,
-            auto_offset_reset=auto_offset_reset,
-            decoder=_raw_body,
-            title=f"{self._group_id}",
-            description=f"Handles {handled}. Poison and exhausted records go to <topic>.dlq.",
-        )
-        subscriber(self._faststream_handler)
+        options: dict[str, Any] = {
+            "group_id": self._group_id,
+            "ack_policy": AckPolicy.MANUAL,
+            "auto_offset_reset": auto_offset_reset,
+            "decoder": _raw_body,
+            "title": f"{self._group_id}",
+            "description": f"Handles {handled}. Poison and exhausted records go to <topic>.dlq.",
+        }
+        if self._batch_size > 1:
+            subscriber = broker.subscriber(
+                *self._subscribed,
+                batch=True,
+                max_records=self._batch_size,
+                batch_timeout_ms=BATCH_POLL_TIMEOUT_MS,
+                **options,
+            )
+            subscriber(self._faststream_batch_handler)
+        else:
+            subscriber = broker.subscriber(*self._subscribed, **options)
+            subscriber(self._faststream_handler)
         self._subscriber = subscriber
 
     async def _faststream_handler(self, message: KafkaMessage) -> None:
@@ -212,8 +247,64 @@ class EventProcessor:
         await self.process(record)
         await self.offsets.done(message.consumer, record)
 
+    async def _faststream_batch_handler(self, message: KafkaMessage) -> None:
+        records = message.raw_message
+        assert isinstance(records, tuple)
+        if not records:
+            return
+        await self.process_batch(records)
+        # Only after the batch's transaction (or its records' own) has committed.
+        last: dict[tuple[str, int], Any] = {}
+        for record in records:
+            last[(record.topic, record.partition)] = record
+        for record in last.values():
+            await self.offsets.done(message.consumer, record)
+
     async def process(self, record: Any) -> Outcome:
         """Apply one record. Never raises, except when cancelled (then nothing was committed)."""
+        decoded = await self._decode(record)
+        if not isinstance(decoded, _Decoded):
+            return decoded
+        return await self._process_decoded(decoded)
+
+    async def process_batch(self, records: Sequence[Any]) -> list[Outcome]:
+        """Apply `records` in one transaction; on any failure, roll it back and apply them one by one.
+
+        Never raises, except when cancelled (then nothing was committed). Returns each record's
+        outcome, in the order given.
+        """
+        outcomes: dict[int, Outcome] = {}
+        batch: list[tuple[int, _Decoded]] = []
+        for index, record in enumerate(records):
+            decoded = await self._decode(record)
+            if isinstance(decoded, _Decoded):
+                batch.append((index, decoded))
+            else:
+                outcomes[index] = decoded
+        if batch:
+            try:
+                applied = await self._apply_batch([decoded for _, decoded in batch])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning(
+                    "a batch of %d record(s) failed and was rolled back; applying each on its own: "
+                    "%s: %s",
+                    len(batch),
+                    type(exc).__name__,
+                    exc,
+                )
+                for index, decoded in batch:
+                    with _record_span(decoded.record):
+                        outcomes[index] = await self._process_decoded(decoded)
+            else:
+                for (index, decoded), outcome in zip(batch, applied, strict=True):
+                    self._count(decoded.record.topic, decoded.event.ce_type, outcome)
+                    outcomes[index] = outcome
+        return [outcomes[index] for index in range(len(records))]
+
+    async def _decode(self, record: Any) -> _Decoded | Outcome:
+        """The record's event and handler; or, when it has none, its outcome (poison dead-lettered)."""
         try:
             event = decode(record.headers, record.value)
         except PoisonMessage as exc:
@@ -226,7 +317,10 @@ class EventProcessor:
         if registration is None:
             self._count(record.topic, event.ce_type, "ignored")
             return "ignored"
+        return _Decoded(record, event, registration)
 
+    async def _process_decoded(self, decoded: _Decoded) -> Outcome:
+        record, event, registration = decoded.record, decoded.event, decoded.registration
         attempt = 0
         while True:
             attempt += 1
@@ -282,6 +376,55 @@ class EventProcessor:
         finally:
             case_reference.reset(token)
 
+    async def _apply_batch(self, batch: Sequence[_Decoded]) -> list[Outcome]:
+        """One transaction: claim every record's inbox row in one statement, then run the handlers
+        in order on the same session. Raises (having rolled back) if anything fails."""
+        published = False
+        outcomes: list[Outcome] = []
+        async with self._session_factory() as session, session.begin():
+            claimed_rows = await session.execute(
+                insert(_inbox)
+                .values(
+                    [
+                        {
+                            "handler": item.registration.name,
+                            "event_id": item.event.event_id,
+                            "event_type": item.event.ce_type,
+                            "topic": item.record.topic,
+                            "partition": item.record.partition,
+                            "offset": item.record.offset,
+                        }
+                        for item in batch
+                    ]
+                )
+                .on_conflict_do_nothing()
+                .returning(_inbox.c.handler, _inbox.c.event_id)
+            )
+            claimed = {(row.handler, row.event_id) for row in claimed_rows}
+            for item in batch:
+                key = (item.registration.name, item.event.event_id)
+                if key not in claimed:
+                    outcomes.append("duplicate")
+                    continue
+                claimed.discard(key)  # a second copy within this batch is a duplicate
+                # A unit of work per record on the shared session: what a handler sees in
+                # `uow.published` is its own events, as with one record per transaction.
+                uow = UnitOfWork(session)
+                token = case_reference.set(item.event.subject)
+                try:
+                    with (
+                        _record_span(item.record),
+                        self._metrics.handler_seconds.labels(item.record.topic).time(),
+                    ):
+                        await item.registration.handler(item.event, uow)
+                finally:
+                    case_reference.reset(token)
+                published = published or bool(uow.published)
+                outcomes.append("applied")
+        if published and self._on_commit is not None:
+            self._on_commit()
+        return outcomes
+
     async def _give_up(
         self, record: Any, event: Event, reason: str, exc: Exception, attempts: int
     ) -> Outcome:
@@ -333,7 +476,35 @@ class EventProcessor:
         self._metrics.consumed.labels(topic, event_type or "unknown", outcome).inc()
 
 
-async def _raw_body(message: Any) -> bytes:
-    """Keep the body as bytes: decoding (and its failures) belongs to the processor, not FastStream."""
-    body: bytes = message.body
-    return body
+@contextmanager
+def _record_span(record: Any) -> Iterator[None]:
+    """A span continuing the record's own trace (its `traceparent`), linked to the batch's span.
+
+    FastStream's telemetry middleware makes one span per batch, in a trace of its own: without
+    this, a handler in batch mode would not join the trace of the submission it continues.
+    """
+    carrier = {
+        name: value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+        for name, value in (record.headers or [])
+    }
+    batch_span = trace.get_current_span().get_span_context()
+    links = [trace.Link(batch_span)] if batch_span.is_valid else None
+    with _tracer.start_as_current_span(
+        f"{record.topic} process",
+        context=propagate.extract(carrier),
+        kind=trace.SpanKind.CONSUMER,
+        links=links,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.destination.name": record.topic,
+            "messaging.kafka.destination.partition": record.partition,
+            "messaging.kafka.message.offset": record.offset,
+        },
+    ):
+        yield
+
+
+async def _raw_body(message: Any) -> Any:
+    """Keep the body as bytes (a list of them for a batch): decoding, and its failures, belong to
+    the processor, not FastStream."""
+    return message.body

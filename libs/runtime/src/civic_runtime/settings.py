@@ -35,6 +35,10 @@ class ServiceSettings(BaseSettings):
     consumer_enabled: bool = True
     # Offsets are committed after the records' transactions, in a batch at most this often.
     commit_interval_ms: int = Field(default=100, ge=0)
+    # Records applied per database transaction. 1: one transaction per record. N > 1: up to N
+    # records in one transaction, falling back to one at a time if anything in it fails (so the
+    # handlers must be safe to run one after another on a shared session).
+    consumer_batch_size: int = Field(default=1, ge=1, le=1000)
 
     # Retries of a handler that fails: bounded, with exponential backoff, then the `.dlq`.
     retry_max_attempts: int = Field(default=5, ge=1)

@@ -48,3 +48,13 @@ def test_settings_come_from_the_environment_with_the_service_prefix(
     settings = CasesSettings()
     assert settings.kafka_bootstrap_servers == "kafka:9092"
     assert settings.retry_max_attempts == 7
+
+
+def test_consumption_is_one_record_per_transaction_unless_a_batch_size_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert ServiceSettings(service_name="cases").consumer_batch_size == 1
+    monkeypatch.setenv("CONSUMER_BATCH_SIZE", "100")
+    assert ServiceSettings(service_name="cases").consumer_batch_size == 100
+    with pytest.raises(ValidationError):
+        ServiceSettings(service_name="cases", consumer_batch_size=0)
