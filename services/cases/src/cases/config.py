@@ -47,6 +47,10 @@ class CasesSettings(ServiceSettings):
 
     # JSON list, e.g. [{"officer_id": "o1", "token_sha256": "…", "role": "officer", "teams": ["waste"]}]
     officers: tuple[OfficerCredential, ...] = ()
+    # Cases applies up to this many events in one transaction (libs/runtime's batch mode): a
+    # backlog of submissions opens cases several times faster; the handlers are batch-safe.
+    consumer_batch_size: int = Field(default=100, ge=1, le=1000)
+
     # Team → the case types its officers see.
     teams: dict[str, tuple[str, ...]] = Field(default_factory=lambda: dict(DEFAULT_TEAMS))
 
