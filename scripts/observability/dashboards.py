@@ -177,65 +177,194 @@ UP_MAPPINGS = [
 ]
 GREEN_RED_AT_1 = [(None, "green"), (1, "red")]
 ZERO_OK = [(None, "green"), (1, "orange")]
+RED_GREEN_AT_1 = [(None, "red"), (1, "green")]
+OUTBOX_AGE_OK = [(None, "green"), (30, "red")]
+
+
+# Query builders: one spelling for each PromQL shape the dashboards use.
+def rate_by(metric: str, *labels: str, selector: str = "") -> str:
+    return f"sum by ({', '.join(labels)}) (rate({metric}{selector}[$__rate_interval]))"
+
+
+def p99_by(histogram: str, label: str, selector: str = "") -> str:
+    return (
+        f"histogram_quantile(0.99, sum by ({label}, le) "
+        f"(rate({histogram}_bucket{selector}[$__rate_interval])))"
+    )
+
+
+def total_over(metric: str, window: str) -> str:
+    """A counter's increase over the window, 0 (not 'no data') before the first event."""
+    return f"sum(increase({metric}[{window}])) or vector(0)"
+
+
+def legend_of(*labels: str) -> str:
+    return " ".join(f"{{{{{label}}}}}" for label in labels)
+
+
+# Panel builders for panels that stand on more than one dashboard.
+def rate_panel(
+    title: str,
+    metric: str,
+    *labels: str,
+    unit: str = "ops",
+    width: int = 12,
+    stack: bool = False,
+) -> Panel:
+    """Events per second of a counter, one series per combination of the labels."""
+    return Panel(
+        title,
+        [q(rate_by(metric, *labels), legend_of(*labels))],
+        unit=unit,
+        width=width,
+        stack=stack,
+    )
+
+
+def total_stat(
+    title: str,
+    metric: str,
+    window: str,
+    thresholds: Sequence[tuple[float | None, str]],
+) -> Panel:
+    return Panel(
+        title,
+        [q(total_over(metric, window), "total")],
+        kind="stat",
+        width=4,
+        height=4,
+        thresholds=thresholds,
+    )
+
+
+def time_to_tell_stat(title: str, quantile: str, *, width: int, height: int) -> Panel:
+    return Panel(
+        title,
+        [q(f"platform:civic_notify_time_to_tell_seconds:{quantile}_5m", quantile)],
+        kind="stat",
+        unit="s",
+        width=width,
+        height=height,
+        thresholds=GREEN_RED_AT_1,
+    )
+
+
+def told_within_target_stat(*, width: int, height: int) -> Panel:
+    return Panel(
+        "Told within 1 s",
+        [q("platform:civic_notify_told_within_target:ratio_5m", "within 1 s")],
+        kind="stat",
+        unit="percentunit",
+        width=width,
+        height=height,
+        thresholds=[(None, "red"), (0.99, "green")],
+    )
+
+
+def time_to_tell_by_channel() -> Panel:
+    return Panel(
+        "Time to tell by channel (p50 and p99)",
+        [
+            q("channel:civic_notify_time_to_tell_seconds:p50_5m", "{{channel}} p50"),
+            q("channel:civic_notify_time_to_tell_seconds:p99_5m", "{{channel}} p99"),
+        ],
+        unit="s",
+        thresholds=GREEN_RED_AT_1,
+    )
+
+
+def notifications_by_outcome() -> Panel:
+    return Panel(
+        "Notifications by channel and outcome",
+        [q("channel_outcome:civic_notify_notifications:rate5m", "{{channel}} {{outcome}}")],
+        unit="ops",
+    )
+
+
+def submissions_by_form(*, width: int = 12) -> Panel:
+    return rate_panel(
+        "Submissions by form", "civic_intake_submissions_total", "form_id", width=width, stack=True
+    )
+
+
+def cases_opened_by_type(*, width: int = 12) -> Panel:
+    return rate_panel(
+        "Cases opened by type", "civic_cases_opened_total", "case_type", width=width, stack=True
+    )
+
+
+def sla_breaches_last_hour(title: str, *, width: int) -> Panel:
+    return Panel(
+        title,
+        [
+            q(
+                "sum by (case_type, sla) (increase(civic_cases_sla_breaches_total[1h]))",
+                "{{case_type}} {{sla}}",
+            )
+        ],
+        width=width,
+        thresholds=[(None, "green"), (5, "red")],
+    )
+
+
+def dead_letters(*, selector: str, legend: str, width: int) -> Panel:
+    return Panel(
+        "Dead letters (last 10 min)",
+        [q(f"service_topic:civic_consumer_dead_lettered:increase10m{selector}", legend)],
+        width=width,
+        thresholds=ZERO_OK,
+    )
+
+
+def consumer_lag(*, selector: str, legend: str, width: int) -> Panel:
+    return Panel(
+        "Consumer lag (records behind)",
+        [q(f"service_topic:civic_consumer_lag:sum{selector}", legend)],
+        width=width,
+    )
+
+
+def outbox_oldest(*, selector: str, legend: str, width: int) -> Panel:
+    return Panel(
+        "Outbox: oldest unpublished event",
+        [q(f"service:civic_outbox_oldest_age_seconds:max{selector}", legend)],
+        unit="s",
+        width=width,
+        thresholds=OUTBOX_AGE_OK,
+    )
 
 
 def runtime_panels(service: str) -> list[Panel | Row]:
     """The plumbing every service shares: consumption, dead letters, lag, the outbox."""
-    s = f'service="{service}"'
+    s = f'{{service="{service}"}}'
     return [
         Row("Events in and out (runtime)"),
         Panel(
             "Events consumed by outcome",
             [
                 q(
-                    f"sum by (topic, outcome) (rate(civic_consumer_events_total{{{s}}}[$__rate_interval]))",
-                    "{{topic}} {{outcome}}",
+                    rate_by("civic_consumer_events_total", "topic", "outcome", selector=s),
+                    legend_of("topic", "outcome"),
                 )
             ],
             unit="ops",
             width=8,
         ),
-        Panel(
-            "Dead letters (last 10 min)",
-            [
-                q(
-                    f"service_topic:civic_consumer_dead_lettered:increase10m{{{s}}}",
-                    "{{topic}}.dlq",
-                )
-            ],
-            width=8,
-            thresholds=ZERO_OK,
-        ),
-        Panel(
-            "Consumer lag (records behind)",
-            [q(f"service_topic:civic_consumer_lag:sum{{{s}}}", "{{topic}}")],
-            width=8,
-        ),
+        dead_letters(selector=s, legend="{{topic}}.dlq", width=8),
+        consumer_lag(selector=s, legend="{{topic}}", width=8),
         Panel(
             "Handler time p99",
-            [
-                q(
-                    "histogram_quantile(0.99, sum by (topic, le) "
-                    f"(rate(civic_consumer_handler_seconds_bucket{{{s}}}[$__rate_interval])))",
-                    "{{topic}}",
-                )
-            ],
+            [q(p99_by("civic_consumer_handler_seconds", "topic", selector=s), "{{topic}}")],
             unit="s",
             width=8,
         ),
-        Panel(
-            "Outbox: oldest unpublished event",
-            [q(f"service:civic_outbox_oldest_age_seconds:max{{{s}}}", "oldest")],
-            unit="s",
-            width=8,
-            thresholds=[(None, "green"), (30, "red")],
-        ),
+        outbox_oldest(selector=s, legend="oldest", width=8),
         Panel(
             "Outbox: pending and published",
             [
-                q(f"sum(civic_outbox_pending{{{s}}})", "pending"),
+                q(f"sum(civic_outbox_pending{s})", "pending"),
                 q(
-                    f"sum(rate(civic_outbox_published_total{{{s}}}[$__rate_interval]))",
+                    f"sum(rate(civic_outbox_published_total{s}[$__rate_interval]))",
                     "published/s",
                 ),
             ],
@@ -246,22 +375,15 @@ def runtime_panels(service: str) -> list[Panel | Row]:
             "Requests by route and status",
             [
                 q(
-                    "sum by (route, status) "
-                    f"(rate(civic_http_requests_total{{{s}}}[$__rate_interval]))",
-                    "{{route}} {{status}}",
+                    rate_by("civic_http_requests_total", "route", "status", selector=s),
+                    legend_of("route", "status"),
                 )
             ],
             unit="reqps",
         ),
         Panel(
             "Request latency p99 by route",
-            [
-                q(
-                    "histogram_quantile(0.99, sum by (route, le) "
-                    f"(rate(civic_http_request_seconds_bucket{{{s}}}[$__rate_interval])))",
-                    "{{route}}",
-                )
-            ],
+            [q(p99_by("civic_http_request_seconds", "route", selector=s), "{{route}}")],
             unit="s",
         ),
     ]
@@ -274,7 +396,7 @@ def up_panel(service: str) -> Panel:
         kind="stat",
         width=4,
         height=4,
-        thresholds=[(None, "red"), (1, "green")],
+        thresholds=RED_GREEN_AT_1,
     )
 
 
@@ -286,33 +408,9 @@ def platform_overview() -> dict[str, Any]:
         "or submission to the provider accepting the message (target 1 s).",
         [
             Row("Is every resident being told, and how fast?"),
-            Panel(
-                "Time to tell p50",
-                [q("platform:civic_notify_time_to_tell_seconds:p50_5m", "p50")],
-                kind="stat",
-                unit="s",
-                width=6,
-                height=5,
-                thresholds=GREEN_RED_AT_1,
-            ),
-            Panel(
-                "Time to tell p99 (target 1 s)",
-                [q("platform:civic_notify_time_to_tell_seconds:p99_5m", "p99")],
-                kind="stat",
-                unit="s",
-                width=6,
-                height=5,
-                thresholds=GREEN_RED_AT_1,
-            ),
-            Panel(
-                "Told within 1 s",
-                [q("platform:civic_notify_told_within_target:ratio_5m", "within 1 s")],
-                kind="stat",
-                unit="percentunit",
-                width=6,
-                height=5,
-                thresholds=[(None, "red"), (0.99, "green")],
-            ),
+            time_to_tell_stat("Time to tell p50", "p50", width=6, height=5),
+            time_to_tell_stat("Time to tell p99 (target 1 s)", "p99", width=6, height=5),
+            told_within_target_stat(width=6, height=5),
             Panel(
                 "Notifications failed (last hour)",
                 [
@@ -326,61 +424,12 @@ def platform_overview() -> dict[str, Any]:
                 height=5,
                 thresholds=ZERO_OK,
             ),
-            Panel(
-                "Time to tell by channel (p50 and p99)",
-                [
-                    q("channel:civic_notify_time_to_tell_seconds:p50_5m", "{{channel}} p50"),
-                    q("channel:civic_notify_time_to_tell_seconds:p99_5m", "{{channel}} p99"),
-                ],
-                unit="s",
-                thresholds=GREEN_RED_AT_1,
-            ),
-            Panel(
-                "Notifications by channel and outcome",
-                [
-                    q(
-                        "channel_outcome:civic_notify_notifications:rate5m",
-                        "{{channel}} {{outcome}}",
-                    )
-                ],
-                unit="ops",
-            ),
+            time_to_tell_by_channel(),
+            notifications_by_outcome(),
             Row("What residents asked for, and what became of it"),
-            Panel(
-                "Submissions by form",
-                [
-                    q(
-                        "sum by (form_id) (rate(civic_intake_submissions_total[$__rate_interval]))",
-                        "{{form_id}}",
-                    )
-                ],
-                unit="ops",
-                width=8,
-                stack=True,
-            ),
-            Panel(
-                "Cases opened by type",
-                [
-                    q(
-                        "sum by (case_type) (rate(civic_cases_opened_total[$__rate_interval]))",
-                        "{{case_type}}",
-                    )
-                ],
-                unit="ops",
-                width=8,
-                stack=True,
-            ),
-            Panel(
-                "SLA breaches (last hour)",
-                [
-                    q(
-                        "sum by (case_type, sla) (increase(civic_cases_sla_breaches_total[1h]))",
-                        "{{case_type}} {{sla}}",
-                    )
-                ],
-                width=8,
-                thresholds=[(None, "green"), (5, "red")],
-            ),
+            submissions_by_form(width=8),
+            cases_opened_by_type(width=8),
+            sla_breaches_last_hour("SLA breaches (last hour)", width=8),
             Row("Is the plumbing keeping up?"),
             Panel(
                 "Services up",
@@ -388,31 +437,11 @@ def platform_overview() -> dict[str, Any]:
                 kind="stat",
                 width=6,
                 mappings=UP_MAPPINGS,
-                thresholds=[(None, "red"), (1, "green")],
+                thresholds=RED_GREEN_AT_1,
             ),
-            Panel(
-                "Dead letters (last 10 min)",
-                [
-                    q(
-                        "service_topic:civic_consumer_dead_lettered:increase10m",
-                        "{{service}} {{topic}}.dlq",
-                    )
-                ],
-                width=6,
-                thresholds=ZERO_OK,
-            ),
-            Panel(
-                "Consumer lag (records behind)",
-                [q("service_topic:civic_consumer_lag:sum", "{{service}} {{topic}}")],
-                width=6,
-            ),
-            Panel(
-                "Outbox: oldest unpublished event",
-                [q("service:civic_outbox_oldest_age_seconds:max", "{{service}}")],
-                unit="s",
-                width=6,
-                thresholds=[(None, "green"), (30, "red")],
-            ),
+            dead_letters(selector="", legend="{{service}} {{topic}}.dlq", width=6),
+            consumer_lag(selector="", legend="{{service}} {{topic}}", width=6),
+            outbox_oldest(selector="", legend="{{service}}", width=6),
         ],
     )
 
@@ -425,59 +454,30 @@ def intake() -> dict[str, Any]:
         [
             Row("Accepted"),
             up_panel("intake"),
-            Panel(
+            total_stat(
                 "Submissions (last hour)",
-                [q("sum(increase(civic_intake_submissions_total[1h])) or vector(0)", "total")],
-                kind="stat",
-                width=4,
-                height=4,
-                thresholds=[(None, "blue")],
+                "civic_intake_submissions_total",
+                "1h",
+                [(None, "blue")],
             ),
-            Panel(
+            total_stat(
                 "Back-office events (last hour)",
-                [
-                    q(
-                        "sum(increase(civic_intake_backoffice_events_total[1h])) or vector(0)",
-                        "total",
-                    )
-                ],
-                kind="stat",
-                width=4,
-                height=4,
-                thresholds=[(None, "blue")],
+                "civic_intake_backoffice_events_total",
+                "1h",
+                [(None, "blue")],
             ),
-            Panel(
-                "Submissions by form",
-                [
-                    q(
-                        "sum by (form_id) (rate(civic_intake_submissions_total[$__rate_interval]))",
-                        "{{form_id}}",
-                    )
-                ],
-                unit="ops",
-                stack=True,
-            ),
-            Panel(
+            submissions_by_form(),
+            rate_panel(
                 "Submissions by the resident's channel of choice",
-                [
-                    q(
-                        "sum by (channel) (rate(civic_intake_submissions_total[$__rate_interval]))",
-                        "{{channel}}",
-                    )
-                ],
-                unit="ops",
+                "civic_intake_submissions_total",
+                "channel",
                 stack=True,
             ),
-            Panel(
+            rate_panel(
                 "Back-office events by system and type",
-                [
-                    q(
-                        "sum by (system, event_type) "
-                        "(rate(civic_intake_backoffice_events_total[$__rate_interval]))",
-                        "{{system}} {{event_type}}",
-                    )
-                ],
-                unit="ops",
+                "civic_intake_backoffice_events_total",
+                "system",
+                "event_type",
                 width=24,
             ),
             *runtime_panels("intake"),
@@ -493,47 +493,24 @@ def cases() -> dict[str, Any]:
         [
             Row("Cases"),
             up_panel("cases"),
-            Panel(
+            total_stat(
                 "SLA breaches (last 24 h)",
-                [q("sum(increase(civic_cases_sla_breaches_total[24h])) or vector(0)", "total")],
-                kind="stat",
-                width=4,
-                height=4,
-                thresholds=[(None, "green"), (1, "orange"), (20, "red")],
+                "civic_cases_sla_breaches_total",
+                "24h",
+                [(None, "green"), (1, "orange"), (20, "red")],
             ),
-            Panel(
-                "Cases opened by type",
-                [
-                    q(
-                        "sum by (case_type) (rate(civic_cases_opened_total[$__rate_interval]))",
-                        "{{case_type}}",
-                    )
-                ],
-                unit="ops",
-                stack=True,
-            ),
+            cases_opened_by_type(),
             Panel(
                 "Status changes by status entered",
                 [
                     q(
-                        "sum by (case_type, new_status) "
-                        "(rate(civic_cases_status_changes_total[$__rate_interval]))",
+                        rate_by("civic_cases_status_changes_total", "case_type", "new_status"),
                         "{{case_type}} → {{new_status}}",
                     )
                 ],
                 unit="ops",
             ),
-            Panel(
-                "SLA breaches by type and SLA (last hour)",
-                [
-                    q(
-                        "sum by (case_type, sla) (increase(civic_cases_sla_breaches_total[1h]))",
-                        "{{case_type}} {{sla}}",
-                    )
-                ],
-                width=24,
-                thresholds=[(None, "green"), (5, "red")],
-            ),
+            sla_breaches_last_hour("SLA breaches by type and SLA (last hour)", width=24),
             *runtime_panels("cases"),
         ],
     )
@@ -547,54 +524,16 @@ def notify() -> dict[str, Any]:
         [
             Row("Time to tell"),
             up_panel("notify"),
-            Panel(
-                "p99 (target 1 s)",
-                [q("platform:civic_notify_time_to_tell_seconds:p99_5m", "p99")],
-                kind="stat",
-                unit="s",
-                width=4,
-                height=4,
-                thresholds=GREEN_RED_AT_1,
-            ),
-            Panel(
-                "Told within 1 s",
-                [q("platform:civic_notify_told_within_target:ratio_5m", "within 1 s")],
-                kind="stat",
-                unit="percentunit",
-                width=4,
-                height=4,
-                thresholds=[(None, "red"), (0.99, "green")],
-            ),
-            Panel(
-                "Time to tell by channel (p50 and p99)",
-                [
-                    q("channel:civic_notify_time_to_tell_seconds:p50_5m", "{{channel}} p50"),
-                    q("channel:civic_notify_time_to_tell_seconds:p99_5m", "{{channel}} p99"),
-                ],
-                unit="s",
-                thresholds=GREEN_RED_AT_1,
-            ),
+            time_to_tell_stat("p99 (target 1 s)", "p99", width=4, height=4),
+            told_within_target_stat(width=4, height=4),
+            time_to_tell_by_channel(),
             Panel(
                 "Messages handed to a provider, by time to tell",
-                [
-                    q(
-                        "sum by (le) (rate(civic_notify_time_to_tell_seconds_bucket[$__rate_interval]))",
-                        "≤ {{le}} s",
-                    )
-                ],
+                [q(rate_by("civic_notify_time_to_tell_seconds_bucket", "le"), "≤ {{le}} s")],
                 unit="ops",
             ),
             Row("Outcomes"),
-            Panel(
-                "Notifications by channel and outcome",
-                [
-                    q(
-                        "channel_outcome:civic_notify_notifications:rate5m",
-                        "{{channel}} {{outcome}}",
-                    )
-                ],
-                unit="ops",
-            ),
+            notifications_by_outcome(),
             Panel(
                 "Failure ratio by channel (alert at 5%)",
                 [q("channel:civic_notify_failure:ratio_10m", "{{channel}}")],
@@ -614,38 +553,9 @@ def payments() -> dict[str, Any]:
         [
             Row("Payments"),
             up_panel("payments"),
-            Panel(
-                "Payments by outcome",
-                [
-                    q(
-                        "sum by (outcome) (rate(civic_payments_outcomes_total[$__rate_interval]))",
-                        "{{outcome}}",
-                    )
-                ],
-                unit="ops",
-                width=20,
-                height=8,
-            ),
-            Panel(
-                "Gateway webhooks by outcome",
-                [
-                    q(
-                        "sum by (outcome) (rate(civic_payments_webhooks_total[$__rate_interval]))",
-                        "{{outcome}}",
-                    )
-                ],
-                unit="ops",
-            ),
-            Panel(
-                "Reconciliation by result",
-                [
-                    q(
-                        "sum by (result) (rate(civic_payments_reconciled_total[$__rate_interval]))",
-                        "{{result}}",
-                    )
-                ],
-                unit="ops",
-            ),
+            rate_panel("Payments by outcome", "civic_payments_outcomes_total", "outcome", width=20),
+            rate_panel("Gateway webhooks by outcome", "civic_payments_webhooks_total", "outcome"),
+            rate_panel("Reconciliation by result", "civic_payments_reconciled_total", "result"),
             *runtime_panels("payments"),
         ],
     )

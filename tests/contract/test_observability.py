@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import importlib
 import json
 import re
 import shutil
@@ -28,10 +27,13 @@ import uvicorn
 import yaml
 from civic_runtime.metrics import RuntimeMetrics
 
+sys.path.insert(0, str(Path(__file__).parents[1]))
+
+from service_apps import SERVICES, create_service_app, started_service
+
 ROOT = Path(__file__).resolve().parents[2]
 OBSERVABILITY = ROOT / "deploy" / "observability"
 DASHBOARDS = sorted((OBSERVABILITY / "grafana" / "dashboards").glob("*.json"))
-SERVICES = ["intake", "cases", "notify", "payments"]
 
 # The business metrics agreed for each service (the lead's shared contract), by base name.
 BUSINESS_METRICS: dict[str, set[str]] = {
@@ -182,20 +184,9 @@ def test_every_alert_has_a_firing_case_in_the_unit_tests() -> None:
 async def test_each_services_metrics_pass_promtools_lint_and_include_its_business_metrics(
     service: str, database_url: str, topic_prefix: str, infrastructure: Any
 ) -> None:
-    config = importlib.import_module(f"{service}.config")
-    settings_class = getattr(config, f"{service.capitalize()}Settings")
-    settings = settings_class(
-        environment="test",
-        database_url=database_url,
-        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        topic_prefix=topic_prefix,
-        log_json=False,
-    )
-    app = importlib.import_module(f"{service}.bootstrap").create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
-    ):
+    async with started_service(
+        service, database_url=database_url, topic_prefix=topic_prefix, infrastructure=infrastructure
+    ) as client:
         await client.get("/healthz")  # so the HTTP metrics have a sample
         exposition = (await client.get("/metrics")).text
 
@@ -415,17 +406,11 @@ async def test_a_real_prometheus_scrapes_a_live_service_and_evaluates_every_rule
 ) -> None:
     prometheus = shutil.which("prometheus") or (promtool() and shutil.which("prometheus"))
     assert prometheus, "promtool without prometheus: reinstall Debian's prometheus package"
-    from intake.bootstrap import create_app
-    from intake.config import IntakeSettings
-
-    app = create_app(
-        IntakeSettings(
-            environment="test",
-            database_url=database_url,
-            kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-            topic_prefix=topic_prefix,
-            log_json=False,
-        )
+    app = create_service_app(
+        "intake",
+        database_url=database_url,
+        topic_prefix=topic_prefix,
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
     )
     async with serving(app) as service_port:
         config = yaml.safe_load((OBSERVABILITY / "prometheus.yml").read_text())

@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
-import importlib
+import sys
+from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-pytestmark = pytest.mark.integration
+sys.path.insert(0, str(Path(__file__).parents[1]))
 
-SERVICES = ["intake", "cases", "notify", "payments"]
+from service_apps import SERVICES, started_service
+
+pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize("service", SERVICES)
 async def test_the_service_starts_and_serves_health_readiness_metrics_and_docs(
     service: str, database_url: str, topic_prefix: str, infrastructure: Any
 ) -> None:
-    config = importlib.import_module(f"{service}.config")
-    settings_class = getattr(config, f"{service.capitalize()}Settings")
-    settings = settings_class(
-        environment="test",
-        database_url=database_url,
-        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        topic_prefix=topic_prefix,
-        log_json=False,
-    )
-    app = importlib.import_module(f"{service}.bootstrap").create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
-    ):
+    async with started_service(
+        service, database_url=database_url, topic_prefix=topic_prefix, infrastructure=infrastructure
+    ) as client:
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text

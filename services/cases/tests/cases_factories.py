@@ -128,29 +128,29 @@ def bin_not_presented(reference: str, *, at: datetime = T0 + timedelta(days=1)) 
     return BinNotPresented(**_job(reference, at), collection_date=at.date(), recorded_at=at)
 
 
+def _payment(reference: str, request_id: uuid.UUID, amount: int, at: datetime) -> dict[str, Any]:
+    """What every payments event about one payment of a request carries."""
+    return {
+        "source": "payments",
+        "subject": reference,
+        "occurred_at": at,
+        "payment_request_id": request_id,
+        "payment_id": f"pay{next(_numbers)}",
+        "amount": amount,
+    }
+
+
 def payment_succeeded(
     reference: str, request_id: uuid.UUID, amount: int, *, at: datetime = T0 + timedelta(minutes=5)
 ) -> PaymentSucceeded:
-    return PaymentSucceeded(
-        source="payments",
-        subject=reference,
-        occurred_at=at,
-        payment_request_id=request_id,
-        payment_id=f"pay{next(_numbers)}",
-        amount=amount,
-    )
+    return PaymentSucceeded(**_payment(reference, request_id, amount, at))
 
 
 def payment_created(
     reference: str, request_id: uuid.UUID, amount: int, *, at: datetime = T0 + timedelta(minutes=6)
 ) -> PaymentCreated:
     return PaymentCreated(
-        source="payments",
-        subject=reference,
-        occurred_at=at,
-        payment_request_id=request_id,
-        payment_id=f"pay{next(_numbers)}",
-        amount=amount,
+        **_payment(reference, request_id, amount, at),
         next_url="http://127.0.0.1:8103/secure/retry",
         expires_at=at + timedelta(minutes=90),
     )
@@ -160,14 +160,7 @@ def payment_failed(
     reference: str, request_id: uuid.UUID, amount: int, *, at: datetime = T0 + timedelta(minutes=5)
 ) -> PaymentFailed:
     return PaymentFailed(
-        source="payments",
-        subject=reference,
-        occurred_at=at,
-        payment_request_id=request_id,
-        payment_id=f"pay{next(_numbers)}",
-        amount=amount,
-        state="failed",
-        failure_code="P0010",
+        **_payment(reference, request_id, amount, at), state="failed", failure_code="P0010"
     )
 
 

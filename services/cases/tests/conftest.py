@@ -109,22 +109,21 @@ class CasesKit:
         return 0.0
 
     @staticmethod
-    async def work_order(app: Any, reference: str) -> Any:
+    async def _first_row(app: Any, query: str, **params: Any) -> Any:
         async with app.state.runtime.engine.connect() as connection:
-            rows = await connection.execute(
-                sa.text("SELECT * FROM cases_work_orders WHERE council_reference = :reference"),
-                {"reference": reference},
-            )
-            return rows.first()
+            return (await connection.execute(sa.text(query), params)).first()
 
-    @staticmethod
-    async def case_row(app: Any, reference: str) -> Any:
-        async with app.state.runtime.engine.connect() as connection:
-            rows = await connection.execute(
-                sa.text("SELECT * FROM cases_case WHERE reference = :reference"),
-                {"reference": reference},
-            )
-            return rows.first()
+    async def work_order(self, app: Any, reference: str) -> Any:
+        return await self._first_row(
+            app,
+            "SELECT * FROM cases_work_orders WHERE council_reference = :reference",
+            reference=reference,
+        )
+
+    async def case_row(self, app: Any, reference: str) -> Any:
+        return await self._first_row(
+            app, "SELECT * FROM cases_case WHERE reference = :reference", reference=reference
+        )
 
     async def open_case(self, app: Any, submitted: Event, *, timeout: float = 30.0) -> Any:
         """Produce the event that opens a case and wait until the case exists."""

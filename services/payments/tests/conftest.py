@@ -23,7 +23,12 @@ import sqlalchemy as sa
 import uvicorn
 from civic_events.base import Event
 from civic_events.envelope import KafkaRecord, decode, encode
-from civic_events.payments import PaymentRequested
+from civic_events.payments import (
+    PaymentCreated,
+    PaymentFailed,
+    PaymentRequested,
+    PaymentSucceeded,
+)
 from civic_runtime.migrations import upgrade_async
 from civic_runtime.producer import EventProducer
 from civic_runtime.uow import UnitOfWork, unit_of_work
@@ -278,6 +283,68 @@ def events_of(
         return found
 
     return wait
+
+
+@dataclass
+class PaymentFlow:
+    """One integration test's world: payments instances (`start`), the GOV.UK Pay simulator
+    (`pay`), requests from cases (`request`, `publish`) and what payments announced (`events`)."""
+
+    start: ServiceFactory
+    pay: Simulator
+    request: Callable[..., PaymentRequested]
+    publish: Callable[..., Awaitable[None]]
+    events_of: Callable[..., Awaitable[list[Any]]]
+    events: Callable[[], Awaitable[list[Event]]]
+    eventually: Any
+
+    async def created(self, request: PaymentRequested) -> PaymentCreated:
+        """Publish the request; the one PaymentCreated that answers it."""
+        await self.publish(request)
+        [created] = [
+            e
+            for e in await self.events_of(PaymentCreated)
+            if e.payment_request_id == request.payment_request_id
+        ]
+        return created
+
+    async def finished(self, request: PaymentRequested, outcome: str = "success") -> PaymentCreated:
+        """Publish the request, end its payment on the simulator with `outcome` (success, failed,
+        expired, ...) and wait until payments announces the result."""
+        created = await self.created(request)
+        await self.pay.outcome(created.payment_id, outcome)
+        await self.events_of(PaymentSucceeded if outcome == "success" else PaymentFailed)
+        return created
+
+    async def settled(self, service: PaymentsService) -> None:
+        """Wait until everything the service wrote to its outbox is on Kafka."""
+
+        async def empty() -> bool:
+            rows = await service.rows("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            return bool(rows[0][0] == 0)
+
+        await self.eventually(empty)
+
+
+@pytest.fixture
+def flow(
+    payments_service: ServiceFactory,
+    pay_simulator: Simulator,
+    payment_requested: Callable[..., PaymentRequested],
+    publish: Callable[..., Awaitable[None]],
+    events_of: Callable[..., Awaitable[list[Any]]],
+    payment_events: Callable[[], Awaitable[list[Event]]],
+    eventually: Any,
+) -> PaymentFlow:
+    return PaymentFlow(
+        start=payments_service,
+        pay=pay_simulator,
+        request=payment_requested,
+        publish=publish,
+        events_of=events_of,
+        events=payment_events,
+        eventually=eventually,
+    )
 
 
 class Clock:

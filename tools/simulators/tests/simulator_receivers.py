@@ -1,5 +1,6 @@
 """A stand-in for intake's back-office webhook on a real loopback port, which checks each request
-with intake's own signature and report rules (imported by the simulators' tests)."""
+with intake's own signature and report rules, and the ways the back-office simulators' tests start
+a simulator that reports to it (imported by the simulators' tests)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import uvicorn
 from civic_events.base import Event
 from fastapi import FastAPI, Request, Response
@@ -103,3 +105,24 @@ async def running_receiver() -> AsyncIterator[IntakeReceiver]:
     finally:
         server.should_exit = True
         await task
+
+
+def reporting_to(receiver: IntakeReceiver | None) -> dict[str, Any]:
+    """Settings that send a back-office simulator's reports to `receiver` (None: none are sent)."""
+    if receiver is None:
+        return {}
+    return {
+        "intake_url": receiver.url,
+        "intake_api_key": API_KEY,
+        "intake_signing_secret": SIGNING_SECRET,
+    }
+
+
+@asynccontextmanager
+async def started(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A simulator's app with its lifespan running, and a client that calls it in process."""
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim") as client,
+    ):
+        yield client

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -30,7 +32,9 @@ def return_visit(subject: str = "WST-2026-000001", **overrides: Any) -> dict[str
     return report
 
 
-def reporter(receiver: IntakeReceiver, **overrides: Any) -> IntakeReporter:
+@contextlib.asynccontextmanager
+async def sending(receiver: IntakeReceiver, **overrides: Any) -> AsyncIterator[IntakeReporter]:
+    """A reporter to `receiver`; leaving the block waits for its deliveries, then closes it."""
     options: dict[str, Any] = {
         "url": f"{receiver.url}/v1/backoffice/waste/events",
         "api_key": API_KEY,
@@ -38,8 +42,12 @@ def reporter(receiver: IntakeReceiver, **overrides: Any) -> IntakeReporter:
         "retry_base_s": 0.01,
         "retry_attempts": 5,
     }
-    options.update(overrides)
-    return IntakeReporter(**options)
+    sender = IntakeReporter(**(options | overrides))
+    try:
+        yield sender
+        await sender.settle()
+    finally:
+        await sender.close()
 
 
 @pytest.mark.unit
@@ -56,12 +64,8 @@ def test_the_signature_is_the_one_intake_verifies_and_no_other() -> None:
 async def test_a_report_is_signed_and_accepted_by_intakes_own_checks(
     intake_receiver: IntakeReceiver,
 ) -> None:
-    sender = reporter(intake_receiver)
-    try:
+    async with sending(intake_receiver) as sender:
         report = sender.send(return_visit())
-        await sender.settle()
-    finally:
-        await sender.close()
     assert intake_receiver.refused == []
     assert intake_receiver.types() == ["ReturnVisitScheduled"]
     assert intake_receiver.received[0].event.source == "waste-contractor"
@@ -73,12 +77,8 @@ async def test_a_failing_receiver_gets_the_report_again_freshly_signed_until_it_
     intake_receiver: IntakeReceiver,
 ) -> None:
     intake_receiver.fail_next = 3
-    sender = reporter(intake_receiver)
-    try:
+    async with sending(intake_receiver) as sender:
         report = sender.send(return_visit())
-        await sender.settle()
-    finally:
-        await sender.close()
     assert [a["status"] for a in report.attempts] == [503, 503, 503, 202]
     assert report.status == "delivered"
     assert intake_receiver.requests == 4 and len(intake_receiver.received) == 1
@@ -88,23 +88,15 @@ async def test_delivery_is_given_up_after_the_last_attempt(
     intake_receiver: IntakeReceiver,
 ) -> None:
     intake_receiver.fail_next = 100
-    sender = reporter(intake_receiver, retry_attempts=3)
-    try:
+    async with sending(intake_receiver, retry_attempts=3) as sender:
         unanswered = sender.send(return_visit())
-        await sender.settle()
-    finally:
-        await sender.close()
     assert unanswered.status == "failed"
     assert [a["status"] for a in unanswered.attempts] == [503, 503, 503]
 
 
 async def test_a_refusal_is_final_and_not_retried(intake_receiver: IntakeReceiver) -> None:
-    sender = reporter(intake_receiver, api_key="ik_wrong")
-    try:
+    async with sending(intake_receiver, api_key="ik_wrong") as sender:
         refused = sender.send(return_visit())
-        await sender.settle()
-    finally:
-        await sender.close()
     assert refused.status == "failed"
     assert [a["status"] for a in refused.attempts] == [401]
     assert intake_receiver.requests == 1
@@ -114,8 +106,7 @@ async def test_reports_about_one_case_arrive_in_the_order_they_were_made(
     intake_receiver: IntakeReceiver,
 ) -> None:
     intake_receiver.fail_next = 2  # the first report needs retries; the second must wait for it
-    sender = reporter(intake_receiver)
-    try:
+    async with sending(intake_receiver) as sender:
         sender.send(return_visit(type="ReturnVisitScheduled"))
         sender.send(
             {
@@ -131,21 +122,14 @@ async def test_reports_about_one_case_arrive_in_the_order_they_were_made(
                 "return_visit": True,
             }
         )
-        await sender.settle()
-    finally:
-        await sender.close()
     assert intake_receiver.types() == ["ReturnVisitScheduled", "CollectionCompleted"]
 
 
 async def test_with_no_credentials_reports_are_recorded_and_skipped_not_sent(
     intake_receiver: IntakeReceiver,
 ) -> None:
-    sender = reporter(intake_receiver, api_key=None, signing_secret=None)
-    try:
+    async with sending(intake_receiver, api_key=None, signing_secret=None) as sender:
         report = sender.send(return_visit())
-        await sender.settle()
-    finally:
-        await sender.close()
     assert report.status == "skipped" and report.attempts == []
     assert intake_receiver.requests == 0
     assert report.public()["event"]["type"] == "ReturnVisitScheduled"

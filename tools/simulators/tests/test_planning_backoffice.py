@@ -14,7 +14,7 @@ from civic_simulators.district import generate, write
 from civic_simulators.planning_backoffice import PlanningSimulatorSettings, create_app
 from civic_simulators.planning_backoffice.office import PlanningOffice
 from fastapi import FastAPI
-from simulator_receivers import API_KEY, SIGNING_SECRET, IntakeReceiver
+from simulator_receivers import IntakeReceiver, reporting_to, started
 
 pytestmark = pytest.mark.integration
 
@@ -48,18 +48,11 @@ async def back_office(
     receiver: IntakeReceiver | None = None, **overrides: Any
 ) -> AsyncIterator[tuple[httpx.AsyncClient, PlanningOffice]]:
     options: dict[str, Any] = {"step_after_s": 0.02, "retry_base_s": 0.01}
-    if receiver is not None:
-        options |= {
-            "intake_url": receiver.url,
-            "intake_api_key": API_KEY,
-            "intake_signing_secret": SIGNING_SECRET,
-        }
-    app: FastAPI = create_app(PlanningSimulatorSettings(**(options | overrides)))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim") as c,
-    ):
-        yield c, app.state.office
+    app: FastAPI = create_app(
+        PlanningSimulatorSettings(**(options | reporting_to(receiver) | overrides))
+    )
+    async with started(app) as client:
+        yield client, app.state.office
 
 
 async def test_an_application_goes_through_every_step_in_order_each_reported_signed(

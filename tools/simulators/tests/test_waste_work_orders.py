@@ -16,7 +16,7 @@ from civic_simulators.district import generate, write
 from civic_simulators.waste_contractor import WasteSimulatorSettings, create_app
 from civic_simulators.waste_contractor.contractor import Contractor
 from fastapi import FastAPI
-from simulator_receivers import API_KEY, SIGNING_SECRET, IntakeReceiver
+from simulator_receivers import IntakeReceiver, reporting_to, started
 
 pytestmark = pytest.mark.integration
 
@@ -42,18 +42,11 @@ async def contractor(
         "collected_after_s": 0.02,
         "retry_base_s": 0.01,
     }
-    if receiver is not None:
-        options |= {
-            "intake_url": receiver.url,
-            "intake_api_key": API_KEY,
-            "intake_signing_secret": SIGNING_SECRET,
-        }
-    app: FastAPI = create_app(WasteSimulatorSettings(**(options | overrides)))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim") as c,
-    ):
-        yield c, app.state.contractor
+    app: FastAPI = create_app(
+        WasteSimulatorSettings(**(options | reporting_to(receiver) | overrides))
+    )
+    async with started(app) as client:
+        yield client, app.state.contractor
 
 
 @pytest.mark.unit

@@ -108,6 +108,18 @@ class Service:
         finally:
             await producer.stop()
 
+    def consumed(self, runtime: Any, outcome: str) -> float:
+        """How many CaseOpened this running service (`runtime`) has consumed with `outcome`."""
+        value = runtime.metrics.registry.get_sample_value(
+            "civic_consumer_events_total",
+            {
+                "topic": self.prefix + "cases.lifecycle.v1",
+                "event_type": "uk.gov.council.cases.CaseOpened.v1",
+                "outcome": outcome,
+            },
+        )
+        return value or 0.0
+
     @staticmethod
     def case_opened(reference: str = "WST-2026-000001") -> CaseOpened:
         return CaseOpened(

@@ -16,18 +16,6 @@ pytestmark = pytest.mark.integration
 TOPIC = "cases.lifecycle.v1"
 
 
-def consumed(runtime: Any, outcome: str, prefix: str) -> float:
-    value = runtime.metrics.registry.get_sample_value(
-        "civic_consumer_events_total",
-        {
-            "topic": prefix + TOPIC,
-            "event_type": "uk.gov.council.cases.CaseOpened.v1",
-            "outcome": outcome,
-        },
-    )
-    return value or 0.0
-
-
 async def end_offsets(kafka: str, topic: str) -> dict[int, int]:
     client = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False)
     await client.start()
@@ -66,7 +54,7 @@ async def test_a_dead_letter_redriven_after_the_fix_is_applied_once_however_ofte
     await service.produce(encode(poisoned), encode(healthy))
 
     async with service.running() as runtime:
-        await eventually(lambda: consumed(runtime, "dead_lettered", service.prefix) == 1)
+        await eventually(lambda: service.consumed(runtime, "dead_lettered") == 1)
         assert await service.applied() == [healthy.event_id]
 
         listed = await ops("dlq", "list", TOPIC)
@@ -94,7 +82,7 @@ async def test_a_dead_letter_redriven_after_the_fix_is_applied_once_however_ofte
         # Again, from the beginning: published again, and the inbox makes it a no-op.
         again = await ops("dlq", "redrive", TOPIC, "--all", "--from-beginning")
         assert again.json["redriven"] == 1
-        await eventually(lambda: consumed(runtime, "duplicate", service.prefix) == 1)
+        await eventually(lambda: service.consumed(runtime, "duplicate") == 1)
         assert sorted(map(str, await service.applied())) == sorted(
             [str(healthy.event_id), str(poisoned.event_id)]
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -18,6 +20,31 @@ FAST_RETRIES = {
 }
 
 
+async def work_order_once(
+    kit: Any, app: Any, reference: str, eventually: Any, ready: Callable[[Any], bool]
+) -> Any:
+    """The case's work order as soon as `ready(order)` holds."""
+
+    async def check() -> Any:
+        order = await kit.work_order(app, reference)
+        return order if order is not None and ready(order) else None
+
+    return await eventually(check)
+
+
+@contextlib.asynccontextmanager
+async def case_opened_with(
+    kit: Any, contractor: FakeContractor, submitted: Any
+) -> AsyncIterator[Any]:
+    """Cases running against the contractor's fake (serving), with the case `submitted` opens."""
+    async with (
+        contractor.serving(),
+        kit.running(waste_contractor_url=contractor.url, **FAST_RETRIES) as (app, _),
+    ):
+        await kit.open_case(app, submitted)
+        yield app
+
+
 async def test_a_work_order_waits_for_a_contractor_that_is_down_then_is_sent_once(
     kit: Any, eventually: Any
 ) -> None:
@@ -28,21 +55,16 @@ async def test_a_work_order_waits_for_a_contractor_that_is_down_then_is_sent_onc
         await kit.open_case(app, missed)
         await kit.open_case(app, fly_tipping)
 
-        async def retried() -> Any:
-            order = await kit.work_order(app, missed.subject)
-            return order if order is not None and order.attempts >= 3 else None
-
-        waiting = await eventually(retried)
+        waiting = await work_order_once(
+            kit, app, missed.subject, eventually, lambda order: order.attempts >= 3
+        )
         assert waiting.state == "pending" and waiting.job_reference is None
         assert "ConnectError" in waiting.last_error
 
         async with contractor.serving():
-
-            async def sent() -> Any:
-                order = await kit.work_order(app, missed.subject)
-                return order if order.state == "sent" else None
-
-            order = await eventually(sent)
+            order = await work_order_once(
+                kit, app, missed.subject, eventually, lambda order: order.state == "sent"
+            )
         assert order.job_reference == "MC-000001"
         assert list(contractor.jobs) == [missed.subject]
         request = contractor.requests[0]
@@ -63,17 +85,10 @@ async def test_a_work_order_waits_for_a_contractor_that_is_down_then_is_sent_onc
 async def test_a_lost_answer_is_resent_and_finds_the_same_job(kit: Any, eventually: Any) -> None:
     contractor = FakeContractor(port=free_port(), lose_answers=2)
     missed = form_submitted()
-    async with (
-        contractor.serving(),
-        kit.running(waste_contractor_url=contractor.url, **FAST_RETRIES) as (app, _),
-    ):
-        await kit.open_case(app, missed)
-
-        async def sent() -> Any:
-            order = await kit.work_order(app, missed.subject)
-            return order if order is not None and order.state == "sent" else None
-
-        order = await eventually(sent)
+    async with case_opened_with(kit, contractor, missed) as app:
+        order = await work_order_once(
+            kit, app, missed.subject, eventually, lambda order: order.state == "sent"
+        )
         assert order.attempts == 3 and order.job_reference == "MC-000001"
         assert len(contractor.requests) == 3 and len(contractor.jobs) == 1
 
@@ -83,17 +98,10 @@ async def test_a_refused_work_order_is_kept_for_an_officer_not_retried(
 ) -> None:
     contractor = FakeContractor(port=free_port(), refuse=True)
     missed = form_submitted()
-    async with (
-        contractor.serving(),
-        kit.running(waste_contractor_url=contractor.url, **FAST_RETRIES) as (app, _),
-    ):
-        await kit.open_case(app, missed)
-
-        async def rejected() -> Any:
-            order = await kit.work_order(app, missed.subject)
-            return order if order is not None and order.state == "rejected" else None
-
-        order = await eventually(rejected)
+    async with case_opened_with(kit, contractor, missed) as app:
+        order = await work_order_once(
+            kit, app, missed.subject, eventually, lambda order: order.state == "rejected"
+        )
         assert "422" in order.last_error
         timeline = await kit.timeline(app, missed.subject)
         assert any(entry.kind == "work_order" and "refused" in entry.summary for entry in timeline)

@@ -26,18 +26,16 @@ async def samples(service: Any, name: str) -> dict[str, float]:
     return found
 
 
-async def test_payment_outcomes_are_counted_on_metrics(
-    payments_service: Any, pay_simulator: Any, payment_requested: Any, publish: Any, events_of: Any
-) -> None:
-    service = await payments_service()
+async def test_payment_outcomes_are_counted_on_metrics(flow: Any) -> None:
+    service = await flow.start()
     assert await samples(service, "civic_payments_outcomes_total") == {}
-    paid, unpaid = payment_requested(amount=1500), payment_requested()
-    await publish(paid, unpaid)
-    created = {e.payment_request_id: e for e in await events_of(PaymentCreated, 2)}
-    await pay_simulator.outcome(created[paid.payment_request_id].payment_id, "success")
-    await pay_simulator.outcome(created[unpaid.payment_request_id].payment_id, "failed")
-    await events_of(PaymentSucceeded)
-    await events_of(PaymentFailed)
+    paid, unpaid = flow.request(amount=1500), flow.request()
+    await flow.publish(paid, unpaid)
+    created = {e.payment_request_id: e for e in await flow.events_of(PaymentCreated, 2)}
+    await flow.pay.outcome(created[paid.payment_request_id].payment_id, "success")
+    await flow.pay.outcome(created[unpaid.payment_request_id].payment_id, "failed")
+    await flow.events_of(PaymentSucceeded)
+    await flow.events_of(PaymentFailed)
 
     refund = await service.client.post(
         f"/payments/{created[paid.payment_request_id].payment_id}/refunds",
@@ -45,7 +43,7 @@ async def test_payment_outcomes_are_counted_on_metrics(
         headers=OFFICER,
     )
     assert refund.status_code == 201
-    await events_of(PaymentRefunded)
+    await flow.events_of(PaymentRefunded)
 
     assert await samples(service, "civic_payments_outcomes_total") == {
         "succeeded": 1.0,
@@ -54,20 +52,9 @@ async def test_payment_outcomes_are_counted_on_metrics(
     }
 
 
-async def test_the_retention_job_prunes_the_webhook_log_in_the_running_service(
-    payments_service: Any,
-    pay_simulator: Any,
-    payment_requested: Any,
-    publish: Any,
-    events_of: Any,
-    eventually: Any,
-) -> None:
-    service = await payments_service(retention_interval_s=0.2, webhook_log_retention_days=1)
-    request = payment_requested()
-    await publish(request)
-    [created] = await events_of(PaymentCreated)
-    await pay_simulator.outcome(created.payment_id, "success")
-    await events_of(PaymentSucceeded)
+async def test_the_retention_job_prunes_the_webhook_log_in_the_running_service(flow: Any) -> None:
+    service = await flow.start(retention_interval_s=0.2, webhook_log_retention_days=1)
+    await flow.finished(flow.request())
     async with service.runtime.engine.begin() as connection:
         await connection.execute(
             text(
@@ -85,7 +72,7 @@ async def test_the_retention_job_prunes_the_webhook_log_in_the_running_service(
         inbox = await service.rows("SELECT count(*) FROM inbox")
         return old[0][0] == 0 and inbox[0][0] == 0
 
-    await eventually(pruned, timeout=15)
+    await flow.eventually(pruned, timeout=15)
     recent = await service.rows("SELECT count(*) FROM payments_webhook")
     assert recent[0][0] >= 2  # the day-old row and the webhooks just received are kept
     counted = await samples(service, "civic_payments_pruned_rows_total")

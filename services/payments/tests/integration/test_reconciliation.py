@@ -14,52 +14,36 @@ pytestmark = pytest.mark.integration
 OFFICER = {"Authorization": "Bearer dev-officer-token"}
 
 
-async def test_a_lost_webhook_is_settled_by_the_reconciliation_job(
-    payments_service: Any,
-    pay_simulator: Any,
-    payment_requested: Any,
-    publish: Any,
-    events_of: Any,
-    eventually: Any,
-) -> None:
-    service = await payments_service(
+async def test_a_lost_webhook_is_settled_by_the_reconciliation_job(flow: Any) -> None:
+    service = await flow.start(
         reconcile_enabled=True, reconcile_after_s=0.5, reconcile_interval_s=0.1
     )
-    await publish(payment_requested())
-    [created] = await events_of(PaymentCreated)
-    await pay_simulator.drop_webhooks(10)
+    created = await flow.created(flow.request())
+    await flow.pay.drop_webhooks(10)
 
-    await pay_simulator.outcome(created.payment_id, "success")
+    await flow.pay.outcome(created.payment_id, "success")
 
-    [succeeded] = await events_of(PaymentSucceeded)
+    [succeeded] = await flow.events_of(PaymentSucceeded)
     assert succeeded.payment_id == created.payment_id
-    deliveries = await pay_simulator.deliveries()
+    deliveries = await flow.pay.deliveries()
     assert deliveries and all(d["dropped"] and not d["attempts"] for d in deliveries)
 
     async def counted() -> bool:
         metrics = (await service.client.get("/metrics")).text
         return 'civic_payments_reconciled_total{result="settled"} 1.0' in metrics
 
-    await eventually(counted)
+    await flow.eventually(counted)
 
 
-async def test_several_instances_reconcile_each_payment_once(
-    payments_service: Any,
-    pay_simulator: Any,
-    payment_requested: Any,
-    publish: Any,
-    events_of: Any,
-    payment_events: Any,
-    eventually: Any,
-) -> None:
-    first = await payments_service(reconcile_after_s=0)
-    second = await payments_service(reconcile_after_s=0, subscribe=False)
-    await pay_simulator.drop_webhooks(100)
-    requests = [payment_requested() for _ in range(6)]
-    await publish(*requests)
-    created = await events_of(PaymentCreated, 6)
+async def test_several_instances_reconcile_each_payment_once(flow: Any) -> None:
+    first = await flow.start(reconcile_after_s=0)
+    second = await flow.start(reconcile_after_s=0, subscribe=False)
+    await flow.pay.drop_webhooks(100)
+    requests = [flow.request() for _ in range(6)]
+    await flow.publish(*requests)
+    created = await flow.events_of(PaymentCreated, 6)
     for event in created:
-        await pay_simulator.outcome(event.payment_id, "success")
+        await flow.pay.outcome(event.payment_id, "success")
 
     reports = await asyncio.gather(
         *(
@@ -70,32 +54,23 @@ async def test_several_instances_reconcile_each_payment_once(
     assert sum(report.settled for report in reports) == 6
     assert sum(report.checked for report in reports) == 6
 
-    await events_of(PaymentSucceeded, 6)
+    await flow.events_of(PaymentSucceeded, 6)
 
     async def published() -> bool:
         rows = await first.rows("SELECT count(*) FROM outbox WHERE published_at IS NULL")
         return rows[0][0] == 0
 
-    await eventually(published)
-    succeeded = [e for e in await payment_events() if isinstance(e, PaymentSucceeded)]
+    await flow.eventually(published)
+    succeeded = [e for e in await flow.events() if isinstance(e, PaymentSucceeded)]
     assert sorted(e.payment_id for e in succeeded) == sorted(e.payment_id for e in created)
 
 
-async def test_a_lost_refund_webhook_is_settled_by_reconciliation(
-    payments_service: Any,
-    pay_simulator: Any,
-    payment_requested: Any,
-    publish: Any,
-    events_of: Any,
-) -> None:
-    service = await payments_service(
+async def test_a_lost_refund_webhook_is_settled_by_reconciliation(flow: Any) -> None:
+    service = await flow.start(
         reconcile_enabled=True, reconcile_after_s=0.3, reconcile_interval_s=0.1
     )
-    await publish(payment_requested(amount=5000))
-    [created] = await events_of(PaymentCreated)
-    await pay_simulator.outcome(created.payment_id, "success")
-    await events_of(PaymentSucceeded)
-    await pay_simulator.drop_webhooks(10)
+    created = await flow.finished(flow.request(amount=5000))
+    await flow.pay.drop_webhooks(10)
 
     response = await service.client.post(
         f"/payments/{created.payment_id}/refunds",
@@ -104,6 +79,6 @@ async def test_a_lost_refund_webhook_is_settled_by_reconciliation(
     )
     assert response.status_code == 201, response.text
 
-    [refunded] = await events_of(PaymentRefunded)
+    [refunded] = await flow.events_of(PaymentRefunded)
     assert (refunded.payment_id, refunded.amount) == (created.payment_id, 2000)
     assert refunded.refund_id == response.json()["refund_id"]

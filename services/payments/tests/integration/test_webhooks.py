@@ -37,15 +37,12 @@ def message(payment: dict[str, Any], event_type: str, status: str, **state: Any)
     ).encode()
 
 
-async def created_payment(
-    payments_service: Any, pay_simulator: Any, payment_requested: Any, publish: Any, events_of: Any
-) -> tuple[Any, PaymentCreated, dict[str, Any]]:
+async def created_payment(flow: Any) -> tuple[Any, PaymentCreated, dict[str, Any]]:
     # Webhooks in these tests are sent by the test itself, not by the simulator.
-    service = await payments_service(subscribe=False)
-    await publish(payment_requested())
-    [created] = await events_of(PaymentCreated)
+    service = await flow.start(subscribe=False)
+    created = await flow.created(flow.request())
     resource = (
-        await pay_simulator.client.get(
+        await flow.pay.client.get(
             f"/v1/payments/{created.payment_id}", headers={"Authorization": "Bearer sim-api-key"}
         )
     ).json()
@@ -64,12 +61,8 @@ def one_digit_off(signature: str) -> str:
     return signature[:-1] + ("1" if signature[-1] == "0" else "0")
 
 
-async def test_unsigned_forged_and_tampered_webhooks_are_refused_and_logged(
-    payments_service: Any, pay_simulator: Any, payment_requested: Any, publish: Any, events_of: Any
-) -> None:
-    service, created, resource = await created_payment(
-        payments_service, pay_simulator, payment_requested, publish, events_of
-    )
+async def test_unsigned_forged_and_tampered_webhooks_are_refused_and_logged(flow: Any) -> None:
+    service, created, resource = await created_payment(flow)
     body = message(resource, "card_payment_succeeded", "success")
     tampered = body.replace(b'"success"', b'"failed"', 1)
     attempts = [
@@ -100,26 +93,17 @@ async def test_unsigned_forged_and_tampered_webhooks_are_refused_and_logged(
 
 
 async def test_a_replayed_webhook_changes_nothing_and_the_outcome_is_announced_once(
-    payments_service: Any,
-    pay_simulator: Any,
-    payment_requested: Any,
-    publish: Any,
-    events_of: Any,
-    payment_events: Any,
-    eventually: Any,
+    flow: Any,
 ) -> None:
-    service = await payments_service()
-    await publish(payment_requested())
-    [created] = await events_of(PaymentCreated)
-    await pay_simulator.outcome(created.payment_id, "success")
-    await events_of(PaymentSucceeded)
+    service = await flow.start()
+    await flow.finished(flow.request())
 
     async def delivered() -> list[dict[str, Any]]:
-        return [d for d in await pay_simulator.deliveries() if d["delivered"]]
+        return [d for d in await flow.pay.deliveries() if d["delivered"]]
 
-    [delivery] = await eventually(delivered)
+    [delivery] = await flow.eventually(delivered)
     # The same signed bytes again: from the gateway's retry, and from an attacker who kept them.
-    await pay_simulator.client.post(f"/_sim/webhooks/{delivery['webhook_message_id']}/resend")
+    await flow.pay.client.post(f"/_sim/webhooks/{delivery['webhook_message_id']}/resend")
     replay = await service.client.post(
         "/gateway/webhooks",
         content=delivery["body"].encode(),
@@ -131,23 +115,13 @@ async def test_a_replayed_webhook_changes_nothing_and_the_outcome_is_announced_o
         rows = await service.rows("SELECT outcome FROM payments_webhook ORDER BY id")
         return rows if len(rows) == 3 else []
 
-    assert [r[0] for r in await eventually(logged)] == ["applied", "duplicate", "duplicate"]
-    outcomes = [e for e in await payment_events() if isinstance(e, PaymentSucceeded)]
+    assert [r[0] for r in await flow.eventually(logged)] == ["applied", "duplicate", "duplicate"]
+    outcomes = [e for e in await flow.events() if isinstance(e, PaymentSucceeded)]
     assert len(outcomes) == 1
 
 
-async def test_out_of_order_webhooks_never_move_a_payment_backwards(
-    payments_service: Any,
-    pay_simulator: Any,
-    payment_requested: Any,
-    publish: Any,
-    events_of: Any,
-    payment_events: Any,
-    eventually: Any,
-) -> None:
-    service, created, resource = await created_payment(
-        payments_service, pay_simulator, payment_requested, publish, events_of
-    )
+async def test_out_of_order_webhooks_never_move_a_payment_backwards(flow: Any) -> None:
+    service, created, resource = await created_payment(flow)
     in_arrival_order = [
         message(resource, "card_payment_succeeded", "success"),
         message(resource, "card_payment_started", "started"),  # late
@@ -162,25 +136,17 @@ async def test_out_of_order_webhooks_never_move_a_payment_backwards(
         assert response.json() == {"outcome": "applied"}
         assert await status_of(service, created.payment_id) == "success"
 
-    await events_of(PaymentSucceeded)
+    await flow.events_of(PaymentSucceeded)
 
-    async def published() -> bool:
-        rows = await service.rows("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-        return rows[0][0] == 0
-
-    await eventually(published)
-    events = await payment_events()
+    await flow.settled(service)
+    events = await flow.events()
     assert [type(e) for e in events if isinstance(e, PaymentSucceeded | PaymentFailed)] == [
         PaymentSucceeded
     ]
 
 
-async def test_started_then_submitted_move_forward_before_the_outcome(
-    payments_service: Any, pay_simulator: Any, payment_requested: Any, publish: Any, events_of: Any
-) -> None:
-    service, created, resource = await created_payment(
-        payments_service, pay_simulator, payment_requested, publish, events_of
-    )
+async def test_started_then_submitted_move_forward_before_the_outcome(flow: Any) -> None:
+    service, created, resource = await created_payment(flow)
     for event_type, status in [
         ("card_payment_started", "submitted"),
         ("card_payment_started", "started"),
@@ -196,14 +162,12 @@ async def test_started_then_submitted_move_forward_before_the_outcome(
     await service.client.post(
         "/gateway/webhooks", content=body, headers={"Pay-Signature": sign(body, SECRET)}
     )
-    [failed] = await events_of(PaymentFailed)
+    [failed] = await flow.events_of(PaymentFailed)
     assert (failed.state, failed.failure_code) == ("failed", "P0020")
 
 
-async def test_a_malformed_signed_body_is_refused(
-    payments_service: Any, pay_simulator: Any
-) -> None:
-    service = await payments_service(subscribe=False)
+async def test_a_malformed_signed_body_is_refused(flow: Any) -> None:
+    service = await flow.start(subscribe=False)
     body = b'{"not": "a pay webhook"}'
     response = await service.client.post(
         "/gateway/webhooks", content=body, headers={"Pay-Signature": sign(body, SECRET)}

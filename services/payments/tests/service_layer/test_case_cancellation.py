@@ -17,43 +17,15 @@ from typing import Any
 
 import pytest
 from civic_events.base import Event
-from civic_events.cases import CaseClosed, CaseStatusChanged
 from civic_events.payments import PaymentFailed, PaymentRefunded, PaymentRequested, PaymentSucceeded
 from payments.adapters import repository
 from payments.adapters.tables import Payment
 from payments.domain.payment import GatewayState
 from payments.entrypoints.consumers import build_handlers
 from payments.service_layer import payments, refunds
+from payments_factories import closed, status_changed
 
 pytestmark = pytest.mark.integration
-
-
-def status_changed(request: PaymentRequested, old: str, new: str) -> CaseStatusChanged:
-    return CaseStatusChanged(
-        source="cases",
-        subject=request.subject,
-        case_id=uuid.uuid5(uuid.NAMESPACE_URL, request.subject),
-        case_type=request.service_code,
-        resident_id=request.resident_id,
-        old_status=old,
-        new_status=new,
-        reason="the resident cancelled the booking" if new == "cancelled" else f"follows {old}",
-        notify_resident=True,
-        changed_by="officer-17",
-    )
-
-
-def closed(request: PaymentRequested, outcome: str, *, refund_requested: bool) -> CaseClosed:
-    return CaseClosed(
-        source="cases",
-        subject=request.subject,
-        case_id=uuid.uuid5(uuid.NAMESPACE_URL, request.subject),
-        case_type=request.service_code,
-        resident_id=request.resident_id,
-        outcome=outcome,
-        refund_requested=refund_requested,
-        notify_resident=False,
-    )
 
 
 async def deliver(use_cases: Any, *events: Event, context: Any = None) -> None:

@@ -14,28 +14,25 @@ from payments.service_layer.retention import prune_once
 pytestmark = pytest.mark.integration
 
 
-async def add_webhooks(use_cases: Any, *, days_old: float, count: int = 1) -> None:
-    async with use_cases.session_factory() as session, session.begin():
-        await session.execute(
-            sa.text(
-                "INSERT INTO payments_webhook (received_at, signature_valid, webhook_message_id,"
-                " applied_message_id, event_type, outcome)"
-                " SELECT :at, true, 'm-' || gen_random_uuid(), NULL, 'card_payment_started',"
-                " 'applied' FROM generate_series(1, :count)"
-            ),
-            {"at": use_cases.clock() - timedelta(days=days_old), "count": count},
-        )
+WEBHOOKS = (
+    "INSERT INTO payments_webhook (received_at, signature_valid, webhook_message_id,"
+    " applied_message_id, event_type, outcome)"
+    " SELECT :at, true, 'm-' || gen_random_uuid(), NULL, 'card_payment_started',"
+    " 'applied' FROM generate_series(1, :count)"
+)
+INBOX = (
+    'INSERT INTO inbox (handler, event_id, event_type, topic, partition, "offset",'
+    " processed_at) SELECT 'payments.on_payment_requested', gen_random_uuid(),"
+    " 'uk.gov.council.payments.PaymentRequested.v1', 'payments.v1', 0, n, :at"
+    " FROM generate_series(1, :count) AS n"
+)
 
 
-async def add_inbox(use_cases: Any, *, days_old: float, count: int = 1) -> None:
+async def add_rows(use_cases: Any, insert: str, *, days_old: float, count: int = 1) -> None:
+    """`count` rows by the `insert` statement, each `days_old` days old by the test's clock."""
     async with use_cases.session_factory() as session, session.begin():
         await session.execute(
-            sa.text(
-                'INSERT INTO inbox (handler, event_id, event_type, topic, partition, "offset",'
-                " processed_at) SELECT 'payments.on_payment_requested', gen_random_uuid(),"
-                " 'uk.gov.council.payments.PaymentRequested.v1', 'payments.v1', 0, n, :at"
-                " FROM generate_series(1, :count) AS n"
-            ),
+            sa.text(insert),
             {"at": use_cases.clock() - timedelta(days=days_old), "count": count},
         )
 
@@ -51,8 +48,8 @@ async def test_rows_older_than_the_retention_period_are_deleted_and_newer_ones_k
     use_cases: Any,
 ) -> None:
     for days in (1, 89, 91, 400):
-        await add_webhooks(use_cases, days_old=days)
-        await add_inbox(use_cases, days_old=days)
+        await add_rows(use_cases, WEBHOOKS, days_old=days)
+        await add_rows(use_cases, INBOX, days_old=days)
 
     report = await prune_once(unit_of_work=use_cases.unit_of_work, context=use_cases.context)
 
@@ -69,8 +66,8 @@ async def test_the_periods_are_settings(use_cases: Any) -> None:
     )
     context = dataclasses.replace(use_cases.context, settings=settings)
     for days in (6, 8, 29, 31):
-        await add_webhooks(use_cases, days_old=days)
-        await add_inbox(use_cases, days_old=days)
+        await add_rows(use_cases, WEBHOOKS, days_old=days)
+        await add_rows(use_cases, INBOX, days_old=days)
 
     await prune_once(unit_of_work=use_cases.unit_of_work, context=context)
 
@@ -79,9 +76,9 @@ async def test_the_periods_are_settings(use_cases: Any) -> None:
 
 
 async def test_several_instances_pruning_at_once_delete_each_row_once(use_cases: Any) -> None:
-    await add_webhooks(use_cases, days_old=100, count=500)
-    await add_inbox(use_cases, days_old=100, count=300)
-    await add_webhooks(use_cases, days_old=10, count=5)
+    await add_rows(use_cases, WEBHOOKS, days_old=100, count=500)
+    await add_rows(use_cases, INBOX, days_old=100, count=300)
+    await add_rows(use_cases, WEBHOOKS, days_old=10, count=5)
     settings = use_cases.context.settings.model_copy(update={"retention_batch_size": 25})
     context = dataclasses.replace(use_cases.context, settings=settings)
 

@@ -20,6 +20,7 @@ from payments.domain.payment import FINAL, GatewayState
 from payments.entrypoints.consumers import build_handlers
 from payments.service_layer import payments, refunds, retries
 from payments.service_layer.retries import RetryAnswer
+from payments_factories import closed
 
 pytestmark = pytest.mark.integration
 
@@ -210,16 +211,7 @@ async def test_no_retry_for_a_closed_case_or_a_payment_the_council_stopped(
     handlers = build_handlers(use_cases.context)
     registration = handlers.lookup(CaseClosed.topic.name, CaseClosed.ce_type)
     assert registration is not None
-    closing = CaseClosed(
-        source="cases",
-        subject=event.subject,
-        case_id=uuid.uuid4(),
-        case_type=event.service_code,
-        resident_id=event.resident_id,
-        outcome="cancelled",
-        refund_requested=False,
-        notify_resident=False,
-    )
+    closing = closed(event, refund_requested=False)
     async with use_cases.unit_of_work() as uow:
         await registration.handler(closing, uow)
     assert not await may_retry(use_cases, failed)

@@ -2,7 +2,6 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from payments.adapters.tables import Payment
 from payments.domain.payment import (
     GatewayState,
     InvalidAmount,
@@ -14,6 +13,7 @@ from payments.domain.refunds import RefundRefused, check_refund
 from payments.domain.signatures import sign, signature_matches
 from payments.entrypoints.pages import london_time, outcome_page, pounds
 from payments.service_layer.webhooks import WebhookMessage
+from payments_factories import payment_row
 
 pytestmark = pytest.mark.unit
 
@@ -119,26 +119,7 @@ def test_the_return_page_shows_pounds_and_london_time() -> None:
     assert pounds(3500) == "35.00" and pounds(10_000_000) == "100,000.00" and pounds(5) == "0.05"
     assert london_time(datetime(2026, 7, 1, 12, 5, tzinfo=UTC)) == "1 July 2026 at 1:05pm"
     assert london_time(datetime(2026, 12, 1, 12, 5, tzinfo=UTC)) == "1 December 2026 at 12:05pm"
-    now = datetime(2026, 7, 1, 12, 5, tzinfo=UTC)
-    payment = Payment(
-        payment_request_id="00000000-0000-0000-0000-000000000001",  # type: ignore[arg-type]
-        answers_request_id="00000000-0000-0000-0000-000000000001",  # type: ignore[arg-type]
-        case_reference="WST-2026-000001",
-        service_code="bulky_waste",
-        amount=3500,
-        description="Bulky waste <collection>",
-        reference="WST-2026-000001",
-        language="en",
-        return_token="t",
-        gateway_payment_id="p1",
-        status="success",
-        finished=True,
-        created_at=now,
-        updated_at=now,
-        expires_at=now,
-        finished_at=now,
-        next_check_at=now,
-    )
+    payment = payment_row("success", description="Bulky waste <collection>", return_token="t")
     outcome, page = outcome_page(payment)
     assert outcome == "paid" and "£35.00" in page and "1:05pm" in page
     assert "&lt;collection&gt;" in page

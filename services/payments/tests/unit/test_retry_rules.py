@@ -2,39 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 import pytest
-from payments.adapters.tables import Payment
 from payments.domain.payment import may_pay_again
 from payments.entrypoints.pages import not_found_page, outcome_page, unavailable_page
+from payments_factories import payment_row
 
 ACTION = "/payments/return/t0k3n/retry"
-
-
-def payment(status: str, code: str | None = None) -> Payment:
-    now = datetime(2026, 7, 1, 12, 5, tzinfo=UTC)
-    return Payment(
-        payment_request_id=uuid.uuid4(),
-        answers_request_id=uuid.uuid4(),
-        case_reference="WST-2026-000001",
-        service_code="bulky_waste",
-        amount=3500,
-        description="Bulky waste collection",
-        reference="WST-2026-000001",
-        language="en",
-        return_token="t0k3n",
-        gateway_payment_id="p1",
-        status=status,
-        finished=status in ("success", "failed", "cancelled", "error"),
-        failure_code=code,
-        created_at=now,
-        updated_at=now,
-        expires_at=now,
-        finished_at=now,
-        next_check_at=now,
-    )
 
 
 @pytest.mark.parametrize(
@@ -66,17 +39,17 @@ def test_a_resident_may_pay_again_only_while_the_request_is_open(
 def test_an_unsuccessful_payment_offers_try_again_when_allowed(
     status: str, code: str, outcome: str
 ) -> None:
-    shown, page = outcome_page(payment(status, code), retry_action=ACTION)
+    shown, page = outcome_page(payment_row(status, code), retry_action=ACTION)
     assert shown == outcome
     assert f'<form method="post" action="{ACTION}">' in page and "Try again" in page
     assert "You can try again" in page
-    shown, page = outcome_page(payment(status, code))
+    shown, page = outcome_page(payment_row(status, code))
     assert shown == outcome and "<form" not in page and "new link" in page
 
 
 @pytest.mark.parametrize("status", ["success", "created", "started"])
 def test_a_paid_or_pending_payment_never_offers_try_again(status: str) -> None:
-    _, page = outcome_page(payment(status), retry_action=ACTION)
+    _, page = outcome_page(payment_row(status), retry_action=ACTION)
     assert "<form" not in page
 
 

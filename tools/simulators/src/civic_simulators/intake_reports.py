@@ -20,9 +20,11 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
+
+from civic_simulators.background import BackgroundTasks
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,17 @@ class Report:
         }
 
 
+class IntakeReporting(Protocol):
+    """The settings of a simulator that reports to intake."""
+
+    intake_url: str
+    intake_api_key: str | None
+    intake_signing_secret: str | None
+    retry_base_s: float
+    retry_attempts: int
+    timeout_s: float
+
+
 class IntakeReporter:
     def __init__(
         self,
@@ -77,10 +90,22 @@ class IntakeReporter:
         self.retry_delays = backoff(retry_base_s, retry_attempts)
         self.timeout_s = timeout_s
         self.reports: list[Report] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks()
         self._order: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._client: httpx.AsyncClient | None = None
         self._warned = False
+
+    @classmethod
+    def from_settings(cls, settings: IntakeReporting, *, path: str) -> IntakeReporter:
+        """A reporter to `path` under the simulator's `intake_url`, e.g. /v1/backoffice/waste/events."""
+        return cls(
+            url=f"{settings.intake_url.rstrip('/')}{path}",
+            api_key=settings.intake_api_key,
+            signing_secret=settings.intake_signing_secret,
+            retry_base_s=settings.retry_base_s,
+            retry_attempts=settings.retry_attempts,
+            timeout_s=settings.timeout_s,
+        )
 
     def send(self, event: dict[str, Any]) -> Report:
         """Record the report and deliver it in the background; `event` has type, event_id, subject."""
@@ -101,9 +126,7 @@ class IntakeReporter:
             )
             self._warned = True
             return report
-        task = asyncio.get_running_loop().create_task(self._deliver(report))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background.spawn(self._deliver(report))
         return report
 
     async def _deliver(self, report: Report) -> None:
@@ -155,13 +178,10 @@ class IntakeReporter:
 
     async def settle(self) -> None:
         """Wait for deliveries under way (for tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._background.settle()
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.cancel()
         if self._client is not None:
             await self._client.aclose()
             self._client = None

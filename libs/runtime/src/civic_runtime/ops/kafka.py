@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -61,15 +61,8 @@ async def consumer(cluster: Cluster, *, group_id: str | None = None) -> AsyncIte
         auto_offset_reset="earliest",
         request_timeout_ms=REQUEST_TIMEOUT_MS,
     )
-    try:
-        await client.start()
-    except (KafkaError, OSError) as exc:
-        await client.stop()
-        raise cluster.unreachable(exc) from exc
-    try:
+    async with _started(cluster, client, close=client.stop):
         yield client
-    finally:
-        await client.stop()
 
 
 @asynccontextmanager
@@ -79,15 +72,25 @@ async def admin(cluster: Cluster) -> AsyncIterator[AIOKafkaAdminClient]:
         client_id=CLIENT_ID,
         request_timeout_ms=REQUEST_TIMEOUT_MS,
     )
+    async with _started(cluster, client, close=client.close):
+        yield client
+
+
+@asynccontextmanager
+async def _started(
+    cluster: Cluster, client: Any, *, close: Callable[[], Awaitable[Any]]
+) -> AsyncIterator[None]:
+    """`client` started for the block and closed after it; a cluster it cannot reach is an
+    OpsError that names the cluster (and the half-started client is closed too)."""
     try:
         await client.start()
     except (KafkaError, OSError) as exc:
-        await client.close()
+        await close()
         raise cluster.unreachable(exc) from exc
     try:
-        yield client
+        yield
     finally:
-        await client.close()
+        await close()
 
 
 async def topic_partitions(admin_client: AIOKafkaAdminClient) -> dict[str, list[int]]:

@@ -41,6 +41,31 @@ async def _record(uow: UnitOfWork, case: Case, event: PaymentEvent, summary: str
     )
 
 
+async def _ignore(uow: UnitOfWork, case: Case, event: PaymentEvent, reason: str) -> None:
+    await record_ignored(
+        uow, case=case, reason=reason, occurred_at=event.occurred_at, event_id=event.event_id
+    )
+
+
+async def _move_or_ignore(
+    uow: UnitOfWork, case: Case, event: PaymentEvent, *, target: str, reason: str
+) -> None:
+    """Move the case as the payment's outcome says; an outcome that does not fit the case's
+    state is noted on the timeline instead (payments cannot be told no)."""
+    try:
+        await move_case(
+            uow,
+            case=case,
+            target=target,
+            reason=reason,
+            changed_by="payments",
+            occurred_at=event.occurred_at,
+            event_id=event.event_id,
+        )
+    except TransitionRefused as refused:
+        await _ignore(uow, case, event, f"payments: {type(event).__name__} does not fit: {refused}")
+
+
 async def payment_created(uow: UnitOfWork, *, event: PaymentCreated) -> None:
     case = await _case_for(uow, event)
     if case is None:
@@ -78,12 +103,8 @@ async def payment_succeeded(uow: UnitOfWork, *, event: PaymentSucceeded) -> None
         return
     await _record(uow, case, event, f"£{event.amount / 100:.2f} paid")
     if case.payment_request_id != event.payment_request_id:
-        await record_ignored(
-            uow,
-            case=case,
-            reason="payment for an earlier request: an officer should refund it",
-            occurred_at=event.occurred_at,
-            event_id=event.event_id,
+        await _ignore(
+            uow, case, event, "payment for an earlier request: an officer should refund it"
         )
         return
     case.paid = True
@@ -103,32 +124,9 @@ async def payment_succeeded(uow: UnitOfWork, *, event: PaymentSucceeded) -> None
                 other_resident_ids=await others_to_tell(uow, case=case),
             )
         )
-        await record_ignored(
-            uow,
-            case=case,
-            reason="paid after cancellation: refund requested",
-            occurred_at=event.occurred_at,
-            event_id=event.event_id,
-        )
+        await _ignore(uow, case, event, "paid after cancellation: refund requested")
         return
-    try:
-        await move_case(
-            uow,
-            case=case,
-            target="booked",
-            reason="payment received",
-            changed_by="payments",
-            occurred_at=event.occurred_at,
-            event_id=event.event_id,
-        )
-    except TransitionRefused as refused:
-        await record_ignored(
-            uow,
-            case=case,
-            reason=f"payments: PaymentSucceeded does not fit: {refused}",
-            occurred_at=event.occurred_at,
-            event_id=event.event_id,
-        )
+    await _move_or_ignore(uow, case, event, target="booked", reason="payment received")
 
 
 async def payment_failed(uow: UnitOfWork, *, event: PaymentFailed) -> None:
@@ -137,29 +135,12 @@ async def payment_failed(uow: UnitOfWork, *, event: PaymentFailed) -> None:
         return
     await _record(uow, case, event, f"Payment {event.state} ({event.failure_code})")
     if case.payment_request_id != event.payment_request_id or case.paid:
-        await record_ignored(
-            uow,
-            case=case,
-            reason="payment failure for a request no longer open",
-            occurred_at=event.occurred_at,
-            event_id=event.event_id,
-        )
+        await _ignore(uow, case, event, "payment failure for a request no longer open")
         return
-    try:
-        await move_case(
-            uow,
-            case=case,
-            target="payment_failed",
-            reason=f"payment {event.state} ({event.failure_code})",
-            changed_by="payments",
-            occurred_at=event.occurred_at,
-            event_id=event.event_id,
-        )
-    except TransitionRefused as refused:
-        await record_ignored(
-            uow,
-            case=case,
-            reason=f"payments: PaymentFailed does not fit: {refused}",
-            occurred_at=event.occurred_at,
-            event_id=event.event_id,
-        )
+    await _move_or_ignore(
+        uow,
+        case,
+        event,
+        target="payment_failed",
+        reason=f"payment {event.state} ({event.failure_code})",
+    )

@@ -8,8 +8,6 @@ Safe with several instances: each payment is claimed with `FOR UPDATE SKIP LOCKE
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -24,6 +22,7 @@ from payments.adapters.gateway import GatewayError
 from payments.adapters.metrics import PaymentsMetrics
 from payments.service_layer.context import PaymentsContext
 from payments.service_layer.payments import refresh_from_gateway
+from payments.service_layer.periodic import PeriodicJob
 from payments.service_layer.refunds import settle_refunds
 
 logger = logging.getLogger(__name__)
@@ -113,7 +112,7 @@ async def _check_refunds(
         logger.warning("reconciliation could not reach the gateway: %s", exc)
 
 
-class Reconciler:
+class Reconciler(PeriodicJob):
     """Runs `reconcile_once` every `reconcile_interval_s` in the background of a service process."""
 
     def __init__(
@@ -123,35 +122,16 @@ class Reconciler:
         context: PaymentsContext,
         metrics: PaymentsMetrics | None = None,
     ) -> None:
-        self._unit_of_work = unit_of_work
-        self._context = context
-        self._metrics = metrics
-        self._task: asyncio.Task[None] | None = None
+        async def reconcile_and_count() -> None:
+            report = await reconcile_once(unit_of_work=unit_of_work, context=context)
+            if metrics is not None:
+                counter = metrics.reconciled
+                counter.labels("settled").inc(report.settled)
+                counter.labels("unfinished").inc(report.checked - report.settled)
+                counter.labels("gateway_error").inc(report.failed)
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                report = await reconcile_once(
-                    unit_of_work=self._unit_of_work, context=self._context
-                )
-                if self._metrics is not None:
-                    counter = self._metrics.reconciled
-                    counter.labels("settled").inc(report.settled)
-                    counter.labels("unfinished").inc(report.checked - report.settled)
-                    counter.labels("gateway_error").inc(report.failed)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("reconciliation round failed")
-            await asyncio.sleep(self._context.settings.reconcile_interval_s)
+        super().__init__(
+            name="reconciliation",
+            run_round=reconcile_and_count,
+            interval_s=lambda: context.settings.reconcile_interval_s,
+        )

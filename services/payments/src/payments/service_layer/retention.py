@@ -13,8 +13,6 @@ Safe with several instances: each batch is one short transaction that takes its 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.adapters import repository
 from payments.service_layer.context import PaymentsContext
+from payments.service_layer.periodic import PeriodicJob
 from payments.service_layer.reconciliation import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
@@ -80,31 +79,12 @@ async def _prune(
             return total
 
 
-class RetentionJob:
+class RetentionJob(PeriodicJob):
     """Runs `prune_once` every `retention_interval_s` in the background of a service process."""
 
     def __init__(self, *, unit_of_work: UnitOfWorkFactory, context: PaymentsContext) -> None:
-        self._unit_of_work = unit_of_work
-        self._context = context
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await prune_once(unit_of_work=self._unit_of_work, context=self._context)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("retention round failed")
-            await asyncio.sleep(self._context.settings.retention_interval_s)
+        super().__init__(
+            name="retention",
+            run_round=lambda: prune_once(unit_of_work=unit_of_work, context=context),
+            interval_s=lambda: context.settings.retention_interval_s,
+        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,9 @@ def generate(
     rounds = _rounds(rng, {home["round_id"] for home in homes})
     phones = [f"+447700{number}" for number in DRAMA_RANGE]
     rng.shuffle(phones)
-    emails: set[str] = set()
-    planning = _applications(rng, homes, applications, phones, emails)
-    people = _residents(rng, homes, residents, phones, emails)
+    contacts = _ContactDetails(rng, phones)
+    planning = _applications(rng, homes, applications, contacts)
+    people = _residents(rng, homes, residents, contacts)
     return {
         "seed": seed,
         "district": {"name": DISTRICT_NAME, "boundary": [[lat, lon] for lat, lon in BOUNDARY]},
@@ -187,24 +188,33 @@ def _rounds(rng: random.Random, used: set[str]) -> list[dict[str, Any]]:
 # --- people --------------------------------------------------------------------------------
 
 
-def _email(rng: random.Random, name: str, taken: set[str]) -> str:
-    stem = ".".join("".join(c for c in part if c.isalnum()) for part in name.lower().split())
-    domain = rng.choice(("example.com", "example.org"))
-    address = f"{stem}@{domain}"
-    number = 2
-    while address in taken:
-        address = f"{stem}{number}@{domain}"
-        number += 1
-    taken.add(address)
-    return address
+@dataclass
+class _ContactDetails:
+    """The district's phone numbers (from the drama range, each given once) and email addresses
+    (each unique), shared by residents, applicants and agents."""
+
+    rng: random.Random
+    phones: list[str]
+    emails: set[str] = field(default_factory=set)
+
+    def email(self, name: str) -> str:
+        stem = ".".join("".join(c for c in part if c.isalnum()) for part in name.lower().split())
+        domain = self.rng.choice(("example.com", "example.org"))
+        address = f"{stem}@{domain}"
+        number = 2
+        while address in self.emails:
+            address = f"{stem}{number}@{domain}"
+            number += 1
+        self.emails.add(address)
+        return address
+
+    def phone(self) -> str | None:
+        """A number not given to anyone yet, or None once the range is used up."""
+        return self.phones.pop() if self.phones else None
 
 
 def _residents(
-    rng: random.Random,
-    homes: list[dict[str, Any]],
-    total: int,
-    phones: list[str],
-    emails: set[str],
+    rng: random.Random, homes: list[dict[str, Any]], total: int, contacts: _ContactDetails
 ) -> list[dict[str, Any]]:
     people = []
     chosen = rng.sample(range(len(homes)), min(total, len(homes)))
@@ -213,7 +223,7 @@ def _residents(
         draw = rng.random()
         channel = "email" if draw < 0.5 else "sms" if draw < 0.75 else "push"
         wants_phone = channel == "sms" or rng.random() < 0.15
-        phone = phones.pop() if wants_phone and phones else None
+        phone = contacts.phone() if wants_phone else None
         if channel == "sms" and phone is None:
             channel = "email"  # the drama range is used up: nobody gets a real number
         has_email = channel != "sms" or rng.random() < 0.5
@@ -222,7 +232,7 @@ def _residents(
             {
                 "resident_key": f"demo-{index:05d}",
                 "name": f"{first} {last}",
-                "email": _email(rng, f"{first} {last}", emails) if has_email else None,
+                "email": contacts.email(f"{first} {last}") if has_email else None,
                 "phone": phone,
                 "uprn": homes[home]["uprn"],
                 "preferred_channel": channel,
@@ -237,23 +247,18 @@ def _residents(
     return people
 
 
-def _contact(
-    rng: random.Random, name: str, address: str, phones: list[str], emails: set[str]
-) -> dict[str, Any]:
+def _contact(contacts: _ContactDetails, name: str, address: str) -> dict[str, Any]:
     return {
         "name": name,
-        "email": _email(rng, name, emails),
-        "phone": phones.pop() if phones and rng.random() < 0.7 else None,
+        "email": contacts.email(name),
+        # The draw only while numbers remain, as the seed's districts were made.
+        "phone": contacts.phone() if contacts.phones and contacts.rng.random() < 0.7 else None,
         "address": address,
     }
 
 
 def _applications(
-    rng: random.Random,
-    homes: list[dict[str, Any]],
-    total: int,
-    phones: list[str],
-    emails: set[str],
+    rng: random.Random, homes: list[dict[str, Any]], total: int, contacts: _ContactDetails
 ) -> list[dict[str, Any]]:
     applications = []
     sites = rng.sample(range(len(homes)), min(total, len(homes)))
@@ -272,7 +277,7 @@ def _applications(
         agent = None
         if rng.random() < 0.5:
             firm = rng.choice(places.AGENT_FIRMS)
-            agent = _contact(rng, firm, homes[rng.randrange(len(homes))]["address"], phones, emails)
+            agent = _contact(contacts, firm, homes[rng.randrange(len(homes))]["address"])
         applications.append(
             {
                 "reference": f"26/{number:05d}/{suffix}",
@@ -284,7 +289,7 @@ def _applications(
                     "latitude": site["latitude"],
                     "longitude": site["longitude"],
                 },
-                "applicant": _contact(rng, applicant_name, applicant_address, phones, emails),
+                "applicant": _contact(contacts, applicant_name, applicant_address),
                 "agent": agent,
                 "stage": STAGES[stage_index % len(STAGES)],
             }

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from civic_simulators.background import BackgroundTasks
 from civic_simulators.intake_reports import IntakeReporter
 from civic_simulators.planning_backoffice.settings import PlanningSimulatorSettings
 
@@ -80,7 +81,7 @@ class PlanningOffice:
         self.applications: dict[str, Application] = {}
         # Fresh numbers each run, so a restarted demo does not reuse an earlier run's references.
         self._numbers = itertools.count(random.SystemRandom().randrange(50_000, 90_000))
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks()
 
     def new_reference(self, application_type: str) -> str:
         year = london_today().year % 100
@@ -130,7 +131,7 @@ class PlanningOffice:
             agent=_contact(agent) if agent else None,
             received_on=application.received_on.isoformat(),
         )
-        self._spawn(self._progress(application))
+        self._background.spawn(self._progress(application))
         return application
 
     async def _progress(self, application: Application) -> None:
@@ -208,21 +209,13 @@ class PlanningOffice:
                     agent=template.get("agent"),
                 )
 
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def settle(self) -> None:
         """Wait for the applications and the reports under way (for tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._background.settle()
         await self.reporter.settle()
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.cancel()
         await self.reporter.close()
 
 

@@ -89,14 +89,7 @@ def create_app(
     contractor = Contractor(
         settings=settings,
         rounds=rounds,
-        reporter=IntakeReporter(
-            url=f"{settings.intake_url.rstrip('/')}/v1/backoffice/waste/events",
-            api_key=settings.intake_api_key,
-            signing_secret=settings.intake_signing_secret,
-            retry_base_s=settings.retry_base_s,
-            retry_attempts=settings.retry_attempts,
-            timeout_s=settings.timeout_s,
-        ),
+        reporter=IntakeReporter.from_settings(settings, path="/v1/backoffice/waste/events"),
     )
 
     @asynccontextmanager

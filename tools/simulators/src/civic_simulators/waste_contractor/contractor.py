@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from civic_simulators.background import BackgroundTasks
 from civic_simulators.intake_reports import IntakeReporter, Report
 from civic_simulators.waste_contractor.settings import WasteSimulatorSettings
 
@@ -101,7 +102,7 @@ class Contractor:
         self.reporter = reporter
         self.work_orders: dict[str, WorkOrder] = {}
         self._disruptions = 0
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks()
 
     def open(
         self, *, council_reference: str, uprn: str, bin_type: str, reported_at: datetime
@@ -125,7 +126,7 @@ class Contractor:
             missed_collection_date=last_collection_day(reported_on, weekday),
         )
         self.work_orders[council_reference] = order
-        self._spawn(self._play(order))
+        self._background.spawn(self._play(order))
         return order, True
 
     async def _play(self, order: WorkOrder) -> None:
@@ -209,19 +210,11 @@ class Contractor:
             event["expected_recovery_date"] = expected_recovery_date.isoformat()
         return self.reporter.send(event)
 
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def settle(self) -> None:
         """Wait for the crews and the reports under way (for tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._background.settle()
         await self.reporter.settle()
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.cancel()
         await self.reporter.close()

@@ -1,0 +1,51 @@
+"""A job that runs one round now and then in the background of a service process.
+
+Reconciliation and retention both run this way: a round that fails is logged and the next round
+comes anyway, so a gateway or database outage pauses the job rather than ending it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+logger = logging.getLogger(__name__)
+
+
+class PeriodicJob:
+    """Runs `run_round` every `interval_s` seconds between `start()` and `stop()`."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        run_round: Callable[[], Awaitable[object]],
+        interval_s: Callable[[], float],
+    ) -> None:
+        self._name = name
+        self._run_round = run_round
+        self._interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._run_round()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("%s round failed", self._name)
+            await asyncio.sleep(self._interval_s())
