@@ -4,14 +4,24 @@ Two figures, against real PostgreSQL and Kafka, intake called in-process through
 so the client's cost does not halve the 2 cores): the throughput of 64 concurrent clients, and the
 latency of an open-loop arrival rate of 500 submissions a second. Printed as JSON too:
 `python -m bench.intake_submissions`.
+
+`python -m bench.intake_submissions --instances 2` measures a deployment choice instead: that many
+intake processes (`python -m intake serve`, uvicorn with uvloop and httptools) on loopback ports,
+the 64 clients spread round-robin over them through real sockets. The client's own cost then falls
+on the same 2 cores, so the figure is labelled apart and is not comparable one-for-one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 import statistics
+import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -37,12 +47,12 @@ BODY: dict[str, Any] = {
 URL = "/v1/forms/street-cleansing/submissions"
 
 
-async def _throughput(client: httpx.AsyncClient) -> dict[str, Any]:
+async def _throughput(*clients: httpx.AsyncClient) -> dict[str, Any]:
     remaining = THROUGHPUT_SUBMISSIONS
     accepted = 0
     latencies: list[float] = []
 
-    async def worker() -> None:
+    async def worker(client: httpx.AsyncClient) -> None:
         nonlocal remaining, accepted
         while remaining > 0:
             remaining -= 1
@@ -52,7 +62,7 @@ async def _throughput(client: httpx.AsyncClient) -> dict[str, Any]:
             accepted += response.status_code == 202
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(worker(clients[n % len(clients)]) for n in range(CONCURRENCY)))
     elapsed = time.perf_counter() - started
     return {
         "clients": CONCURRENCY,
@@ -156,5 +166,78 @@ async def run() -> str:
     )
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def _intake_processes(
+    database_url: str, prefix: str, instances: int
+) -> AsyncIterator[list[str]]:
+    processes: list[asyncio.subprocess.Process] = []
+    urls: list[str] = []
+    try:
+        # One after the other: each publishes the form catalogue at start.
+        for _ in range(instances):
+            port = _free_port()
+            env = {
+                **os.environ,
+                "INTAKE_ENVIRONMENT": "test",
+                "INTAKE_DATABASE_URL": database_url,
+                "INTAKE_KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+                "INTAKE_TOPIC_PREFIX": prefix,
+                "INTAKE_HTTP_PORT": str(port),
+                "INTAKE_CONSUMER_ENABLED": "false",
+                "INTAKE_LOG_LEVEL": "WARNING",
+            }
+            processes.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "intake", "serve", env=env
+                )
+            )
+            url = f"http://127.0.0.1:{port}"
+            async with httpx.AsyncClient(base_url=url) as probe:
+                for _ in range(600):
+                    try:
+                        if (await probe.get("/readyz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.1)
+                else:
+                    raise RuntimeError(f"intake on {url} did not become ready")
+            urls.append(url)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            await asyncio.wait_for(process.wait(), timeout=30)
+
+
+async def measure_instances(instances: int) -> dict[str, Any]:
+    async with (
+        scratch() as (database_url, prefix),
+        _intake_processes(database_url, prefix, instances) as urls,
+    ):
+        limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+        clients = [httpx.AsyncClient(base_url=url, timeout=60, limits=limits) for url in urls]
+        try:
+            for client in clients:
+                for _ in range(50):
+                    await client.post(URL, json=BODY)
+            throughput = await _throughput(*clients)
+        finally:
+            for client in clients:
+                await client.aclose()
+    return {f"durable_submissions_{instances}_processes_over_sockets": throughput}
+
+
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(measure()), indent=2))
+    if "--instances" in sys.argv:
+        count = int(sys.argv[sys.argv.index("--instances") + 1])
+        print(json.dumps(asyncio.run(measure_instances(count)), indent=2))
+    else:
+        print(json.dumps(asyncio.run(measure()), indent=2))

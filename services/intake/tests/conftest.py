@@ -58,6 +58,8 @@ async def intake(
         topic_prefix=topic_prefix,
         log_json=False,
         waste_contractor_url=waste_simulator_url,
+        # Tests that purge call it themselves: a background round would race their counts.
+        idempotency_purge_enabled=False,
     )
     app = create_app(settings)
     async with (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from civic_runtime.app import ServiceRuntime, create_service
@@ -18,6 +18,7 @@ from intake.domain.catalogue import Catalogue
 from intake.entrypoints import backoffice_http, forms_http, open311_http, problems
 from intake.entrypoints.consumers import handlers
 from intake.entrypoints.state import IntakeState
+from intake.service_layer.retention import IdempotencyPurgeJob
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -62,8 +63,16 @@ def create_app(
                 await publish_forms(session=uow.session, forms=forms)
             async with runtime.unit_of_work() as uow:
                 state.catalogue = Catalogue(await load_published_forms(session=uow.session))
+            purge = IdempotencyPurgeJob(
+                unit_of_work=runtime.unit_of_work,
+                interval_s=intake_settings.idempotency_purge_interval_s,
+                batch_size=intake_settings.idempotency_purge_batch_size,
+            )
             try:
-                yield
+                async with AsyncExitStack() as background:
+                    if intake_settings.idempotency_purge_enabled:
+                        await background.enter_async_context(purge.running())
+                    yield
             finally:
                 if own_client and isinstance(contractor, HttpWasteContractor):
                     await contractor.close()

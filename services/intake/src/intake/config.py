@@ -25,6 +25,11 @@ class IntakeSettings(ServiceSettings):
     max_webhook_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     max_webhook_batch: int = Field(default=500, ge=1)
     idempotency_retention_hours: int = Field(default=48, ge=24)
+    # Expired idempotency keys are deleted every `idempotency_purge_interval_s`, in short
+    # transactions of at most `idempotency_purge_batch_size` rows.
+    idempotency_purge_enabled: bool = True
+    idempotency_purge_interval_s: float = Field(default=600.0, gt=0)
+    idempotency_purge_batch_size: int = Field(default=1000, ge=1)
     signature_tolerance_s: int = Field(default=300, ge=1)
     retry_after_s: int = Field(default=5, ge=1)
     # Submissions one process works on at once; beyond this it answers 503 + Retry-After at once.

@@ -147,3 +147,71 @@ async def test_open311_errors_are_in_the_specifications_format(intake: IntakeHar
     descriptions = " ".join(e["description"] for e in invalid.json())
     assert "attribute[size]" in descriptions and "attribute[waste_type]" in descriptions
     assert "outside the council's area" in descriptions
+
+
+async def test_a_request_keeps_its_photo_link_and_its_token_finds_it(
+    intake: IntakeHarness,
+) -> None:
+    client = intake.client
+    fixmystreet = await intake.create_client("fixmystreet", ["open311"])
+    created = await client.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": fixmystreet.api_key,
+            "service_code": "fly_tipping",
+            "lat": str(IN_DISTRICT["latitude"]),
+            "long": str(IN_DISTRICT["longitude"]),
+            "email": "reporter@example.org",
+            "media_url": "https://photos.example.org/fly-tip/123.jpg",
+            "attribute[waste_type]": "household",
+            "attribute[size]": "car_boot",
+            "attribute[witnessed]": "false",
+        },
+    )
+    assert created.status_code == 201, created.text
+    answer = created.json()[0]
+    reference, token = answer["service_request_id"], answer["token"]
+    assert token and token != reference
+
+    read_back = (await client.get(f"/open311/v2/requests/{reference}.json")).json()[0]
+    assert read_back["media_url"] == "https://photos.example.org/fly-tip/123.jpg"
+    listed = (await client.get(f"/open311/v2/requests.json?service_request_id={reference}")).json()
+    assert listed[0]["media_url"] == "https://photos.example.org/fly-tip/123.jpg"
+    listed_xml = ElementTree.fromstring(
+        (await client.get(f"/open311/v2/requests.xml?service_request_id={reference}")).content
+    )
+    assert listed_xml.findtext("request/media_url") == "https://photos.example.org/fly-tip/123.jpg"
+
+    found = await client.get(f"/open311/v2/tokens/{token}.json")
+    assert found.status_code == 200
+    assert found.json() == [{"token": token, "service_request_id": reference}]
+    found_xml = ElementTree.fromstring(
+        (await client.get(f"/open311/v2/tokens/{token}.xml")).content
+    )
+    assert found_xml.tag == "service_requests"
+    assert found_xml.findtext("request/service_request_id") == reference
+    assert found_xml.findtext("request/token") == token
+
+    for unknown in (str(uuid.uuid4()), "not-a-token"):
+        missing = await client.get(f"/open311/v2/tokens/{unknown}.json")
+        assert missing.status_code == 404
+        assert missing.json()[0]["code"] == 404
+    assert (await client.get(f"/open311/v2/tokens/{token}.csv")).status_code == 404
+
+
+async def test_a_request_without_a_photo_shows_no_media_url(intake: IntakeHarness) -> None:
+    fixmystreet = await intake.create_client("fixmystreet", ["open311"])
+    created = await intake.client.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": fixmystreet.api_key,
+            "service_code": "street_cleansing",
+            "lat": str(IN_DISTRICT["latitude"]),
+            "long": str(IN_DISTRICT["longitude"]),
+            "attribute[problem]": "broken_glass",
+        },
+    )
+    assert created.status_code == 201, created.text
+    reference = created.json()[0]["service_request_id"]
+    item = (await intake.client.get(f"/open311/v2/requests/{reference}.json")).json()[0]
+    assert item["media_url"] is None

@@ -179,13 +179,17 @@ async def test_database_unreachable_gives_503_with_retry_after_and_no_event(
             update={"database_url": "postgresql+asyncpg://civic:civic@127.0.0.1:1/x"}
         )
     )
+    # The submission's transaction runs on a Core connection from the engine, the rest on sessions.
+    healthy_engine = runtime.engine
     runtime.session_factory = create_session_factory(dead_engine)
+    runtime.engine = dead_engine
     try:
         response = await intake.client.post(
             "/v1/forms/street-cleansing/submissions", json=submission("street-cleansing")
         )
     finally:
         runtime.session_factory = healthy
+        runtime.engine = healthy_engine
         await dead_engine.dispose()
     assert response.status_code == 503
     assert response.headers["retry-after"].isdigit()
@@ -210,3 +214,16 @@ async def test_an_overloaded_instance_answers_503_at_once_rather_than_queueing(
             "/v1/forms/street-cleansing/submissions", json=submission("street-cleansing")
         )
     ).status_code == 202
+
+
+async def test_references_grow_past_six_digits_without_losing_any(intake: IntakeHarness) -> None:
+    import sqlalchemy as sa
+
+    async with intake.app.state.runtime.unit_of_work() as uow:
+        await uow.session.execute(sa.text("SELECT setval('intake_reference_env_seq', 999999)"))
+    response = await intake.client.post(
+        "/v1/forms/street-cleansing/submissions", json=submission("street-cleansing")
+    )
+    assert response.status_code == 202, response.text
+    assert response.json()["reference"].endswith("-1000000")
+    assert "token" not in response.json()

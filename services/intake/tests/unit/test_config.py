@@ -16,3 +16,14 @@ def test_only_intake_prefixed_variables_configure_it(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("INTAKE_TOPIC_PREFIX", "staging.")
     monkeypatch.setenv("TOPIC_PREFIX", "wrong.")
     assert IntakeSettings().topic_prefix == "staging."
+
+
+def test_idempotency_keys_are_kept_at_least_a_day_and_purged_by_default() -> None:
+    settings = IntakeSettings()
+    assert settings.idempotency_retention_hours == 48
+    assert settings.idempotency_purge_enabled is True
+    assert settings.idempotency_purge_batch_size >= 1
+    with pytest.raises(ValueError, match="idempotency_retention_hours"):
+        IntakeSettings(idempotency_retention_hours=23)
+    with pytest.raises(ValueError, match="idempotency_purge_batch_size"):
+        IntakeSettings(idempotency_purge_batch_size=0)

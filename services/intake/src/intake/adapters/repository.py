@@ -8,9 +8,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from civic_events.base import Event
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from intake.adapters import outbox
+from intake.adapters.outbox import CoreUnitOfWork
 from intake.adapters.tables import (
     api_client,
     backoffice_receipt,
@@ -20,11 +23,57 @@ from intake.adapters.tables import (
 )
 from intake.domain.references import sequence_name
 
+# The hot path runs on a Core connection; the rest on the unit of work's session. Both execute.
+Database = AsyncSession | AsyncConnection
 
-async def next_reference_number(*, session: AsyncSession, family: str) -> int:
+
+async def next_reference_number(*, session: Database, family: str) -> int:
     number = await session.scalar(sa.select(sa.func.nextval(sequence_name(family))))
     assert number is not None
     return int(number)
+
+
+_RECEIPT_COLUMNS = (
+    "reference",
+    "form_id",
+    "form_version",
+    "service_code",
+    "submitted_via",
+    "api_client_id",
+    "event_id",
+    "description",
+    "location",
+    "media_url",
+    "received_at",
+    "updated_at",
+)
+# The receipt is written by a CTE of the statement that stages its event: one round trip, and
+# atomic even outside a transaction.
+_RECEIPT_WITH_EVENT = outbox.STAGE.add_cte(
+    sa.insert(submission)
+    .values(
+        {
+            column: sa.bindparam(
+                f"receipt_{column}",
+                # No location is SQL NULL, as a plain INSERT would store it, not JSON null.
+                type_=JSONB(none_as_null=True)
+                if column == "location"
+                else submission.c[column].type,
+            )
+            for column in _RECEIPT_COLUMNS
+        }
+    )
+    .cte("receipt")
+)
+
+
+async def add_submission(*, uow: CoreUnitOfWork, event: Event, **receipt: Any) -> None:
+    """Write the receipt and stage `event` (announcing it) in the outbox, in one statement."""
+    await uow.publish(
+        event,
+        statement=_RECEIPT_WITH_EVENT,
+        params={f"receipt_{column}": receipt.get(column) for column in _RECEIPT_COLUMNS},
+    )
 
 
 @dataclass(frozen=True)
@@ -35,7 +84,7 @@ class StoredResponse:
 
 
 async def claim_idempotency_key(
-    *, session: AsyncSession, scope: str, key: str, request_hash: str, retention_hours: int
+    *, session: Database, scope: str, key: str, request_hash: str, retention_hours: int
 ) -> StoredResponse | None:
     """Claim `key` for this request (None), or return what an earlier request stored under it.
 
@@ -74,7 +123,7 @@ async def claim_idempotency_key(
 
 
 async def find_idempotent_response(
-    *, session: AsyncSession, scope: str, key: str
+    *, session: Database, scope: str, key: str
 ) -> StoredResponse | None:
     """What a completed, unexpired request stored under `key`, if any (no lock taken)."""
     row = (
@@ -95,7 +144,7 @@ async def find_idempotent_response(
 
 
 async def store_idempotent_response(
-    *, session: AsyncSession, scope: str, key: str, status: int, body: dict[str, Any]
+    *, session: Database, scope: str, key: str, status: int, body: dict[str, Any]
 ) -> None:
     await session.execute(
         sa.update(idempotency_key)
@@ -104,21 +153,44 @@ async def store_idempotent_response(
     )
 
 
-async def delete_expired_idempotency_keys(*, session: AsyncSession) -> int:
-    result = await session.execute(
-        sa.delete(idempotency_key).where(idempotency_key.c.expires_at < sa.func.now())
+async def delete_expired_idempotency_keys(
+    *, session: AsyncSession, before: datetime, limit: int
+) -> int:
+    """Delete up to `limit` keys that expired before `before`; rows another instance (or a
+    request reclaiming the key) holds are skipped, so concurrent purges never wait or collide."""
+    expired = (
+        sa.select(idempotency_key.c.scope, idempotency_key.c.key)
+        .where(idempotency_key.c.expires_at < before)
+        .order_by(idempotency_key.c.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte("expired")
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def add_submission(*, session: AsyncSession, **values: Any) -> None:
-    await session.execute(sa.insert(submission).values(**values))
+    result = await session.execute(
+        sa.delete(idempotency_key)
+        .where(
+            idempotency_key.c.scope == expired.c.scope,
+            idempotency_key.c.key == expired.c.key,
+        )
+        .returning(idempotency_key.c.key)
+    )
+    return len(result.all())
 
 
 async def get_submission(*, session: AsyncSession, reference: str) -> Any | None:
     return (
         await session.execute(sa.select(submission).where(submission.c.reference == reference))
     ).first()
+
+
+async def reference_for_event(*, session: AsyncSession, event_id: uuid.UUID) -> str | None:
+    """The reference of the Open311 request whose receipt carries this event id (its token)."""
+    reference = await session.scalar(
+        sa.select(submission.c.reference).where(
+            submission.c.event_id == event_id, submission.c.submitted_via == "open311"
+        )
+    )
+    return str(reference) if reference is not None else None
 
 
 async def list_submissions(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from intake.adapters import repository
+from intake.adapters.outbox import core_unit_of_work
 from intake.adapters.waste_contractor import WasteContractorUnavailable
 from intake.domain.eligibility import missed_bin_eligibility
 from intake.domain.forms import FieldError, FormDefinition
@@ -160,10 +161,10 @@ async def _submit(
         # answer must not change because, say, the missed-bin window has since closed.
         async with (
             database_outage_as_503(settings.retry_after_s),
-            runtime.unit_of_work() as uow,
+            core_unit_of_work(runtime, atomic=False) as lookup,
         ):
             stored = await repository.find_idempotent_response(
-                session=uow.session, scope=idempotency.scope, key=idempotency.key
+                session=lookup.connection, scope=idempotency.scope, key=idempotency.key
             )
         if stored is not None and stored.body is not None:
             if stored.request_hash != idempotency.request_hash:
@@ -182,7 +183,10 @@ async def _submit(
     if errors or details is None or not isinstance(answers, dict):
         raise validation_problem(errors)
     await check_missed_bin(state, form, answers, details)
-    async with database_outage_as_503(settings.retry_after_s), runtime.unit_of_work() as uow:
+    async with (
+        database_outage_as_503(settings.retry_after_s),
+        core_unit_of_work(runtime, atomic=idempotency is not None) as uow,
+    ):
         outcome = await submit_form(
             uow=uow,
             form=form,

@@ -6,6 +6,7 @@ the specification's: a list of `{code, description}` with status 400, 403 or 404
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -15,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from intake.adapters import repository
+from intake.adapters.outbox import core_unit_of_work
 from intake.domain import open311
 from intake.domain.forms import FieldError, FormDefinition
 from intake.domain.submissions import normalise_details
@@ -257,7 +259,7 @@ async def create_request(
                 await check_missed_bin(state, form, answers, details)
                 async with (
                     database_outage_as_503(settings.retry_after_s),
-                    runtime.unit_of_work() as uow,
+                    core_unit_of_work(runtime, atomic=False) as uow,
                 ):
                     outcome = await submit_form(
                         uow=uow,
@@ -280,8 +282,11 @@ async def create_request(
             ) from exc
         assert isinstance(outcome, Accepted)
         state.metrics.submission_accepted(form_id=form.form_id, channel=details.preferred_channel)
+        # The id is known at once; the token (the receipt's event id) is given too, so clients
+        # written to look a token up (GET /tokens/{token}) work as well.
         item = {
             "service_request_id": outcome.body["reference"],
+            "token": str(outcome.event_id),
             "service_notice": f"Your reference is {outcome.body['reference']}",
             "account_id": fields.get("account_id") or None,
         }
@@ -311,7 +316,7 @@ def _request_item(row: Any, state: IntakeState) -> dict[str, Any]:
         "zipcode": None,
         "lat": coordinates.get("latitude"),
         "long": coordinates.get("longitude"),
-        "media_url": None,
+        "media_url": row.media_url,
     }
 
 
@@ -379,6 +384,31 @@ async def get_request(
         if not rows:
             raise Open311Error(404, [f"service_request_id {service_request_id!r} not found"])
         return _render(fmt, "service_requests", "request", [_request_item(rows[0], state)])
+
+    return await _outage_guard(fmt, call, state)
+
+
+@router.get("/tokens/{token}.{fmt}")
+async def request_id_from_token(
+    token: str, fmt: str, runtime: RuntimeDep, state: IntakeStateDep
+) -> Response:
+    """GeoReport v2 "GET service_request_id from a token": `[{token, service_request_id}]`."""
+
+    async def call() -> Response:
+        _format(fmt)
+        try:
+            event_id = uuid.UUID(token)
+        except ValueError:
+            raise Open311Error(404, [f"token {token[:64]!r} not found"]) from None
+        async with (
+            database_outage_as_503(state.settings.retry_after_s),
+            runtime.unit_of_work() as uow,
+        ):
+            reference = await repository.reference_for_event(session=uow.session, event_id=event_id)
+        if reference is None:
+            raise Open311Error(404, [f"token {token[:64]!r} not found"])
+        item = {"token": token, "service_request_id": reference}
+        return _render(fmt, "service_requests", "request", [item])
 
     return await _outage_guard(fmt, call, state)
 

@@ -1,4 +1,5 @@
-"""Submit a form: one transaction holds the receipt, the reference and the FormSubmitted event."""
+"""Submit a form: the receipt, its reference and FormSubmitted are committed together — by one
+statement, or in one transaction with the idempotency key's claim and stored answer."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from civic_events.intake import FormSubmitted
-from civic_runtime.uow import UnitOfWork
 
 from intake.adapters import repository
+from intake.adapters.outbox import CoreUnitOfWork
 from intake.domain.forms import FormDefinition
 from intake.domain.references import format_reference
 from intake.domain.submissions import SubmissionDetails
@@ -38,6 +39,8 @@ class Accepted:
     status: int
     body: dict[str, Any]
     replayed: bool = False
+    # The receipt's event id: Open311's token for the request (not in the web answer).
+    event_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ Outcome = Accepted | KeyReused
 
 async def submit_form(
     *,
-    uow: UnitOfWork,
+    uow: CoreUnitOfWork,
     form: FormDefinition,
     answers: dict[str, Any],
     details: SubmissionDetails,
@@ -61,8 +64,11 @@ async def submit_form(
     retention_hours: int = 48,
     media_urls: tuple[str, ...] = (),
 ) -> Outcome:
-    session = uow.session
+    session = uow.connection
     if idempotency is not None:
+        # The key's row stays locked until the submission commits: that needs one transaction.
+        if not uow.atomic:
+            raise ValueError("an idempotent submission needs an atomic unit of work")
         stored = await repository.claim_idempotency_key(
             session=session,
             scope=idempotency.scope,
@@ -96,8 +102,10 @@ async def submit_form(
         preferred_channel=channel,
         language=details.language,
     )
+    # The receipt and FormSubmitted are written by one statement: atomic even in autocommit.
     await repository.add_submission(
-        session=session,
+        uow=uow,
+        event=event,
         reference=reference,
         form_id=form.form_id,
         form_version=form.version,
@@ -109,10 +117,10 @@ async def submit_form(
         location=details.location.model_dump(mode="json", exclude_none=True)
         if details.location
         else None,
+        media_url=media_urls[0] if media_urls else None,
         received_at=now,
         updated_at=now,
     )
-    await uow.publish(event)
     body = {
         "reference": reference,
         "status": "received",
@@ -125,4 +133,4 @@ async def submit_form(
         await repository.store_idempotent_response(
             session=session, scope=idempotency.scope, key=idempotency.key, status=202, body=body
         )
-    return Accepted(status=202, body=body)
+    return Accepted(status=202, body=body, event_id=event.event_id)
