@@ -75,6 +75,8 @@ resolve_jars() {
   compgen -G "$tmp/kafka_2.13-*.jar" >/dev/null || { rm -rf "$tmp"; die "no kafka_2.13 jar resolved"; }
   printf '%s\n' "$want" >"$tmp/.pom.sha256"
   rm -rf "$LIBS"
+  # A private broker (KAFKA_STATE_DIR) may be the first to need the shared jars.
+  mkdir -p "$(dirname "$LIBS")"
   mv "$tmp" "$LIBS"
   log "jars resolved ($(find "$LIBS" -name '*.jar' | wc -l) jars) in $(( ($(now_ms) - t0) / 1000 ))s"
 }

@@ -46,7 +46,10 @@ async def test_the_officer_sees_submissions_changes_notifications_and_payments_i
             if e["kind"] == "notification"
         }
         done = {(e.get("detail") or {}).get("notification_id") for e in delivered}
-        return view if sent and sent == done else None
+        # Six changes were told (received, link, booked; received, return visit, collected):
+        # wait until the provider has all six and the timeline shows each one delivered.
+        received = await platform.messages_to(new_resident["email"])
+        return view if len(received) >= 6 and len(sent) == len(received) == len(done) else None
 
     view = await eventually(complete, timeout=60, interval=0.5)
     entries = view["timeline"]
