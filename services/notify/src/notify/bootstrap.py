@@ -14,7 +14,7 @@ from notify.adapters.metrics import METRICS_KEY, NotifyMetrics
 from notify.adapters.providers.base import DeliveryProvider
 from notify.adapters.providers.govuk_notify import GovukNotifyProvider
 from notify.adapters.providers.push import WebPushProvider
-from notify.adapters.providers.rate_limit import RateLimiter
+from notify.adapters.providers.rate_limit import RateLimit
 from notify.adapters.providers.smtp import SmtpProvider
 from notify.config import NotifySettings
 from notify.entrypoints.consumers import handlers
@@ -72,7 +72,11 @@ def build_dispatcher(
     return Dispatcher(
         unit_of_work=runtime.unit_of_work,
         providers=providers if providers is not None else build_providers(settings),
-        limiters={name: RateLimiter(limit) for name, limit in limits.items() if limit > 0},
+        rate_limits={
+            name: RateLimit(limit, settings.rate_limit_window_s)
+            for name, limit in limits.items()
+            if limit > 0
+        },
         policy=DispatchPolicy(
             batch_size=settings.dispatch_batch_size,
             concurrency=settings.dispatch_concurrency,

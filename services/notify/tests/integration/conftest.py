@@ -130,15 +130,18 @@ class NotifyKit:
         *,
         wrap: Callable[[DeliveryProvider], DeliveryProvider] | None = None,
         dispatcher_enabled: bool = True,
+        port: int | None = None,
         **overrides: Any,
     ) -> AsyncIterator[RunningNotify]:
-        settings = self.settings(**overrides)
+        """One instance of notify; another at the same time needs its own `port`."""
+        port = port or self.notify_port
+        settings = self.settings(**overrides, http_port=port)
         providers = build_providers(settings)
         if wrap is not None:
             providers = {ch: [wrap(p) for p in chain] for ch, chain in providers.items()}
         app = create_app(settings, providers=providers, dispatcher_enabled=dispatcher_enabled)
         server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.notify_port, log_level="warning")
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         )
         task = asyncio.create_task(server.serve())
         while not server.started:
@@ -146,7 +149,7 @@ class NotifyKit:
                 await task
             await asyncio.sleep(0.02)
         try:
-            yield RunningNotify(app, f"http://127.0.0.1:{self.notify_port}", settings)
+            yield RunningNotify(app, f"http://127.0.0.1:{port}", settings)
         finally:
             server.should_exit = True
             await task

@@ -47,3 +47,26 @@ def test_quiet_hours_are_set_by_notify_quiet_hours(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("NOTIFY_QUIET_HOURS", "late")
     with pytest.raises(ValidationError, match="quiet hours"):
         NotifySettings()
+
+
+def test_a_rate_limit_is_off_or_at_least_two_a_minute() -> None:
+    from pydantic import ValidationError
+
+    assert NotifySettings(rate_limit_smtp_per_minute=0).rate_limit_smtp_per_minute == 0
+    assert NotifySettings(rate_limit_smtp_per_minute=2).rate_limit_smtp_per_minute == 2
+    with pytest.raises(ValidationError):
+        NotifySettings(rate_limit_smtp_per_minute=1)
+
+
+def test_no_window_of_the_bucket_grants_more_than_the_limit() -> None:
+    from notify.adapters.providers.rate_limit import RateLimit
+
+    notify = RateLimit(3_000)
+    assert notify.capacity == 50  # a second's worth at once
+    # A full bucket plus a window's refill is the limit, not more.
+    assert notify.capacity + notify.refill_per_s * notify.window_s == pytest.approx(3_000)
+    small = RateLimit(10, window_s=4)
+    assert small.capacity == 1
+    assert small.capacity + small.refill_per_s * 4 == pytest.approx(10)
+    with pytest.raises(ValueError):
+        RateLimit(1)

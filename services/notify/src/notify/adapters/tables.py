@@ -95,6 +95,12 @@ class Notification(SQLModel, table=True):
         ),
         Index("ix_notify_notification_resident", "resident_id"),
         Index("ix_notify_notification_broadcast", "broadcast_id"),
+        # The reconciliation poll, on every idle dispatcher pass: handed over, no receipt yet.
+        Index(
+            "ix_notify_notification_unreceipted",
+            "sent_at",
+            postgresql_where=text("status = 'sent'"),
+        ),
     )
 
     id: uuid.UUID = Field(primary_key=True)
@@ -159,10 +165,25 @@ class Broadcast(SQLModel, table=True):
     completed_at: datetime | None = Field(default=None, sa_column=_ts())
 
 
+class ProviderRateLimit(SQLModel, table=True):
+    """A provider's token bucket, shared by every instance (see adapters/providers/rate_limit.py)."""
+
+    __tablename__ = "notify_rate_limit"
+
+    provider: str = Field(sa_column=Column(String(30), primary_key=True))
+    tokens: float = Field(sa_column=Column(Float, nullable=False))
+    updated_at: datetime = Field(sa_column=_ts(nullable=False, default_now=True))
+    # What the last take granted (an UPDATE's RETURNING sees only the new row).
+    last_granted: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+
+
 NOTIFY_TABLES = [
     ResidentPreferences.__table__,  # type: ignore[attr-defined]
     TemplateVersion.__table__,  # type: ignore[attr-defined]
     Notification.__table__,  # type: ignore[attr-defined]
     RoundHousehold.__table__,  # type: ignore[attr-defined]
     Broadcast.__table__,  # type: ignore[attr-defined]
+    ProviderRateLimit.__table__,  # type: ignore[attr-defined]
 ]

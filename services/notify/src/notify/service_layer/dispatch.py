@@ -2,7 +2,8 @@
 
 1. Claim: in its own committed transaction, a due row becomes `sending` with a lease, and the
    provider it will go to is fixed. Rows are claimed with `SKIP LOCKED`, so any number of
-   instances share the work.
+   instances share the work; for a rate-limited provider, only as many as the bucket that all
+   instances share gives tokens for (adapters/providers/rate_limit.py).
 2. Send, outside any transaction.
 3. Record: `sent` with the provider's id, and `NotificationSent` through the outbox.
 
@@ -39,7 +40,7 @@ from notify.adapters.providers.base import (
     ProviderReceipt,
     TemporaryFailure,
 )
-from notify.adapters.providers.rate_limit import RateLimiter
+from notify.adapters.providers.rate_limit import RateLimit, take_tokens
 from notify.adapters.tables import Notification, ResidentPreferences
 from notify.adapters.tracing import failed, provider_span, stored_span_context, within
 from notify.domain.preferences import Preferences, first_name, next_channel, not_before
@@ -100,14 +101,14 @@ class Dispatcher:
         *,
         unit_of_work: Callable[[], AbstractAsyncContextManager[UnitOfWork]],
         providers: Mapping[str, Sequence[DeliveryProvider]],
-        limiters: Mapping[str, RateLimiter] | None = None,
+        rate_limits: Mapping[str, RateLimit] | None = None,
         policy: DispatchPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._uow = unit_of_work
         self._providers = providers  # by channel, in failover order
         self._by_name = {p.name: p for chain in providers.values() for p in chain}
-        self._limiters = limiters or {}
+        self._rate_limits = dict(rate_limits or {})
         self.policy = policy or DispatchPolicy()
         self._clock = clock
         self._wake = asyncio.Event()
@@ -196,21 +197,10 @@ class Dispatcher:
 
     # --- 1. claim ------------------------------------------------------------------------
     async def claim(self, *, limit: int) -> list[Claimed]:
+        """Claim up to `limit` due messages, for a rate-limited provider only as many as its
+        bucket gave tokens for: the rest stay `pending`, untouched, for a later pass."""
         now = self._clock()
         primaries = {ch: chain[0].name for ch, chain in self._providers.items() if chain}
-        due = (
-            sa.select(_n.c.id, _n.c.status.label("previous"))
-            .where(
-                sa.or_(
-                    sa.and_(_n.c.status == "pending", _n.c.not_before <= now),
-                    sa.and_(_n.c.status == "sending", _n.c.lease_until <= now),
-                )
-            )
-            .order_by(_n.c.not_before)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .cte("due")
-        )
         provider = sa.func.coalesce(
             _n.c.provider,
             sa.case(
@@ -220,19 +210,53 @@ class Dispatcher:
             if primaries
             else sa.null(),
         )
-        statement = (
-            sa.update(_n)
-            .where(_n.c.id == due.c.id)
-            .values(
-                status="sending",
-                lease_until=now + timedelta(seconds=self.policy.sending_lease_s),
-                attempts=_n.c.attempts + 1,
-                provider=provider,
-            )
-            .returning(*_n.c, due.c.previous)
+        due = sa.or_(
+            sa.and_(_n.c.status == "pending", _n.c.not_before <= now),
+            sa.and_(_n.c.status == "sending", _n.c.lease_until <= now),
         )
+        limited = sorted(self._rate_limits)  # one order of bucket locks for every instance
+        unlimited = sa.or_(provider.is_(None), provider.not_in(limited)) if limited else sa.true()
+        mark_sending = sa.update(_n).values(
+            status="sending",
+            lease_until=now + timedelta(seconds=self.policy.sending_lease_s),
+            attempts=_n.c.attempts + 1,
+            provider=provider,
+        )
+
+        def candidates(of_group: Any, wanted: int) -> Any:
+            return (
+                sa.select(_n.c.id, _n.c.status.label("previous"))
+                .where(due, of_group)
+                .order_by(_n.c.not_before)
+                .limit(wanted)
+                .with_for_update(skip_locked=True)
+            )
+
+        rows: list[Mapping[str, Any]] = []
         async with self._uow() as uow:
-            rows = (await uow.session.execute(statement)).mappings().all()
+            for name in limited:
+                locked = (await uow.session.execute(candidates(provider == name, limit))).all()
+                if not locked:
+                    continue  # nothing due for it: its bucket is not touched
+                granted = await take_tokens(
+                    session=uow.session,
+                    provider=name,
+                    rate_limit=self._rate_limits[name],
+                    wanted=len(locked),
+                )
+                previous = {row.id: row.previous for row in locked[:granted]}
+                # The rest are let go at commit, still due, as they were.
+                if previous:
+                    statement = mark_sending.where(_n.c.id.in_(previous)).returning(*_n.c)
+                    found = (await uow.session.execute(statement)).mappings().all()
+                    rows.extend({**row, "previous": previous[row["id"]]} for row in found)
+                limit -= len(previous)
+            if limit > 0:
+                due_rows = candidates(unlimited, limit).cte("due")
+                statement = mark_sending.where(_n.c.id == due_rows.c.id).returning(
+                    *_n.c, due_rows.c.previous
+                )
+                rows.extend((await uow.session.execute(statement)).mappings().all())
         return [Claimed(row=dict(row), recovering=row["previous"] == "sending") for row in rows]
 
     # --- 2. send -------------------------------------------------------------------------
@@ -307,9 +331,6 @@ class Dispatcher:
         if message is None:
             await self._permanent(row, f"no {row['channel']} contact details")
             return None
-        limiter = self._limiters.get(provider.name)
-        if limiter is not None:
-            await limiter.acquire()
         failure: PermanentFailure | TemporaryFailure | OutcomeUnknown | None = None
         async with self._slots:
             with provider_span(row, provider) as span:
