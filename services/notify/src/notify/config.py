@@ -74,6 +74,9 @@ class NotifySettings(ServiceSettings):
     status_link_secret: str = DEVELOPMENT_LINK_SECRET
     status_link_ttl_days: int = Field(default=90, ge=1)
     load_default_templates: bool = True
+    # Up to this many events applied in one transaction (libs/runtime's batch mode): a backlog of
+    # residents or case events is read several times faster; the handlers are batch-safe.
+    consumer_batch_size: int = Field(default=100, ge=1, le=1000)
 
     @field_validator(
         "rate_limit_govuk_notify_per_minute",
