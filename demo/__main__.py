@@ -153,7 +153,7 @@ class Demo:
             json={"bin_type": "refuse", "scheduled_date": today.isoformat(), "status": "missed"},
         )
         say(
-            f"A resident at {household['address']} reports today's missed refuse bin, by SMS.",
+            f"A resident at {household['address']} reports today's missed refuse bin, by email.",
             indent=2,
         )
         reference = await self.submit(
