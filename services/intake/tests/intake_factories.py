@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -113,6 +114,36 @@ def submission(form_id: str, **overrides: Any) -> dict[str, Any]:
     body.setdefault("consent", True)
     body.update(overrides)
     return body
+
+
+def fly_tip_request(api_key: str, **fields: str) -> dict[str, str]:
+    """An Open311 fly-tipping request (form fields) in the district, with `fields` added."""
+    return {
+        "api_key": api_key,
+        "service_code": "fly_tipping",
+        "lat": str(IN_DISTRICT["latitude"]),
+        "long": str(IN_DISTRICT["longitude"]),
+        "attribute[waste_type]": "household",
+        "attribute[size]": "car_boot",
+        **fields,
+    }
+
+
+def return_visit(**overrides: Any) -> dict[str, Any]:
+    """The waste contractor's webhook body for a ReturnVisitScheduled event."""
+    report = {
+        "type": "ReturnVisitScheduled",
+        "event_id": str(uuid.uuid4()),
+        "subject": "WST-2026-000001",
+        "job_reference": "JOB-1",
+        "uprn": "100090123456",
+        "round_id": "R101",
+        "bin_type": "refuse",
+        "missed_collection_date": "2026-11-27",
+        "scheduled_for": "2026-11-30",
+    }
+    report.update(overrides)
+    return report
 
 
 def london_today() -> date:

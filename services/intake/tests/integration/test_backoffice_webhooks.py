@@ -9,25 +9,9 @@ from typing import Any
 import pytest
 from civic_events.envelope import decode
 from civic_events.waste import ReturnVisitScheduled
-from intake_factories import IntakeHarness
+from intake_factories import IntakeHarness, return_visit
 
 pytestmark = pytest.mark.integration
-
-
-def return_visit(**overrides: Any) -> dict[str, Any]:
-    report = {
-        "type": "ReturnVisitScheduled",
-        "event_id": str(uuid.uuid4()),
-        "subject": "WST-2026-000001",
-        "job_reference": "JOB-1",
-        "uprn": "100090123456",
-        "round_id": "R101",
-        "bin_type": "refuse",
-        "missed_collection_date": "2026-11-27",
-        "scheduled_for": "2026-11-30",
-    }
-    report.update(overrides)
-    return report
 
 
 def decision() -> dict[str, Any]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pytest
 from civic_events.waste import ReturnVisitScheduled
-from intake_factories import IN_DISTRICT, IntakeHarness, submission
+from intake_factories import IntakeHarness, fly_tip_request, return_visit, submission
 from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = pytest.mark.integration
@@ -56,15 +55,7 @@ async def test_submissions_are_counted_by_form_and_channel_once_accepted(
     fixmystreet = await intake.create_client("fixmystreet", ["open311"])
     created = await client.post(
         "/open311/v2/requests.json",
-        data={
-            "api_key": fixmystreet.api_key,
-            "service_code": "fly_tipping",
-            "lat": str(IN_DISTRICT["latitude"]),
-            "long": str(IN_DISTRICT["longitude"]),
-            "phone": "07911 123456",
-            "attribute[waste_type]": "household",
-            "attribute[size]": "car_boot",
-        },
+        data=fly_tip_request(fixmystreet.api_key, phone="07911 123456"),
     )
     assert created.status_code == 201, created.text
 
@@ -85,20 +76,9 @@ async def test_backoffice_events_are_counted_by_system_and_type_without_duplicat
 ) -> None:
     waste = await intake.create_client("waste-contractor", ["waste"])
 
-    def return_visit(subject: str) -> dict[str, Any]:
-        return {
-            "type": "ReturnVisitScheduled",
-            "event_id": str(uuid.uuid4()),
-            "subject": subject,
-            "job_reference": "JOB-1",
-            "uprn": "100090123456",
-            "round_id": "R101",
-            "bin_type": "refuse",
-            "missed_collection_date": "2026-11-27",
-            "scheduled_for": "2026-11-30",
-        }
-
-    batch = {"events": [return_visit("WST-2026-000001"), return_visit("WST-2026-000002")]}
+    batch = {
+        "events": [return_visit(subject="WST-2026-000001"), return_visit(subject="WST-2026-000002")]
+    }
     for _ in range(2):  # the second is a replay: duplicates only
         response = await intake.post_signed("waste", batch, waste)
         assert response.status_code == 202, response.text

@@ -12,7 +12,7 @@ from civic_events.cases import CaseClosed, CaseStatusChanged
 from civic_events.envelope import decode, encode
 from civic_events.intake import FormSubmitted
 from civic_runtime.producer import EventProducer
-from intake_factories import IN_DISTRICT, IntakeHarness
+from intake_factories import IN_DISTRICT, IntakeHarness, fly_tip_request
 
 pytestmark = pytest.mark.integration
 
@@ -38,19 +38,14 @@ async def test_open311_round_trip(
     assert definition_xml.tag == "service_definition"
 
     fixmystreet = await intake.create_client("fixmystreet", ["open311"])
-    form = {
-        "api_key": fixmystreet.api_key,
-        "service_code": "fly_tipping",
-        "lat": str(IN_DISTRICT["latitude"]),
-        "long": str(IN_DISTRICT["longitude"]),
-        "email": "reporter@example.org",
-        "first_name": "Rita",
-        "last_name": "Reporter",
-        "description": "Mattress dumped by the bus stop",
-        "attribute[waste_type]": "household",
-        "attribute[size]": "car_boot",
-        "attribute[witnessed]": "false",
-    }
+    form = fly_tip_request(
+        fixmystreet.api_key,
+        email="reporter@example.org",
+        first_name="Rita",
+        last_name="Reporter",
+        description="Mattress dumped by the bus stop",
+        **{"attribute[witnessed]": "false"},
+    )
     created = await client.post("/open311/v2/requests.json", data=form)
     assert created.status_code == 201, created.text
     reference = created.json()[0]["service_request_id"]
@@ -156,17 +151,12 @@ async def test_a_request_keeps_its_photo_link_and_its_token_finds_it(
     fixmystreet = await intake.create_client("fixmystreet", ["open311"])
     created = await client.post(
         "/open311/v2/requests.json",
-        data={
-            "api_key": fixmystreet.api_key,
-            "service_code": "fly_tipping",
-            "lat": str(IN_DISTRICT["latitude"]),
-            "long": str(IN_DISTRICT["longitude"]),
-            "email": "reporter@example.org",
-            "media_url": "https://photos.example.org/fly-tip/123.jpg",
-            "attribute[waste_type]": "household",
-            "attribute[size]": "car_boot",
-            "attribute[witnessed]": "false",
-        },
+        data=fly_tip_request(
+            fixmystreet.api_key,
+            email="reporter@example.org",
+            media_url="https://photos.example.org/fly-tip/123.jpg",
+            **{"attribute[witnessed]": "false"},
+        ),
     )
     assert created.status_code == 201, created.text
     answer = created.json()[0]

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ from civic_events.contact import Contact
 from civic_events.envelope import KafkaRecord, encode
 from civic_events.fields import Channel
 from civic_events.residents import ResidentUpserted
+from civic_events.waste import ServiceDisruption
 from civic_runtime.producer import EventProducer
 from civic_runtime.telemetry import current_trace_headers
 from civic_simulators.govuk_notify.app import SimulatorConfig
@@ -70,6 +72,22 @@ class CrashAfterSend(DeliveryProvider):
         return await self.inner.find(reference)
 
 
+@asynccontextmanager
+async def serving(app: Any, port: int) -> AsyncIterator[None]:
+    """`app` served by uvicorn on the loopback `port` in this event loop, until the block ends."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            await task
+        await asyncio.sleep(0.02)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
+
+
 @dataclass
 class RunningNotify:
     app: FastAPI
@@ -80,6 +98,14 @@ class RunningNotify:
     def dispatcher(self) -> Dispatcher:
         dispatcher: Dispatcher = self.app.state.dispatcher
         return dispatcher
+
+    async def has_applied(self, event_id: uuid.UUID) -> bool:
+        """Whether the event is in the inbox: its consumer has applied it."""
+        async with self.app.state.runtime.engine.connect() as connection:
+            found = await connection.scalar(
+                sa.text("SELECT count(*) FROM inbox WHERE event_id = :id"), {"id": event_id}
+            )
+        return bool(found)
 
     async def notifications(self, **where: Any) -> list[dict[str, Any]]:
         table = Notification.__table__  # type: ignore[attr-defined]
@@ -140,19 +166,8 @@ class NotifyKit:
         if wrap is not None:
             providers = {ch: [wrap(p) for p in chain] for ch, chain in providers.items()}
         app = create_app(settings, providers=providers, dispatcher_enabled=dispatcher_enabled)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                await task
-            await asyncio.sleep(0.02)
-        try:
+        async with serving(app, port):
             yield RunningNotify(app, f"http://127.0.0.1:{port}", settings)
-        finally:
-            server.should_exit = True
-            await task
 
     async def publish(self, *events: Event) -> None:
         producer = EventProducer(bootstrap_servers=self.kafka, client_id="test")
@@ -205,6 +220,22 @@ class NotifyKit:
             notify_resident=True,
         )
 
+    @staticmethod
+    def disruption(round_id: str, **overrides: Any) -> ServiceDisruption:
+        """The waste contractor's ServiceDisruption for `round_id` (refuse, started)."""
+        fields: dict[str, Any] = {
+            "disruption_id": "DIS-2026-0077",
+            "status": "started",
+            "cause": "weather",
+            "affected_date": date(2026, 12, 2),
+            "bin_types": ("refuse",),
+            "public_message": "Snow has closed the roads.",
+            **overrides,
+        }
+        return ServiceDisruption(
+            source="waste-contractor", subject=round_id, round_id=round_id, **fields
+        )
+
     def at_simulator(self, reference: str) -> list[dict[str, Any]]:
         return [
             n
@@ -237,6 +268,12 @@ async def notify_kit(
             )
     finally:
         smtp.stop()
+
+
+@pytest.fixture
+def serve() -> Callable[[Any, int], AbstractAsyncContextManager[None]]:
+    """Serve an app on a loopback port (for fakes of third parties)."""
+    return serving
 
 
 @pytest.fixture

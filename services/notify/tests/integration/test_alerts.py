@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from civic_events.cases import CaseStatusChanged
 from civic_events.contact import Coordinates
 from civic_events.payments import PaymentFailed
@@ -55,14 +54,6 @@ def consultation(reference: str, site: Coordinates) -> ConsultationStarted:
     )
 
 
-async def inbox_has(notify: Any, event_id: uuid.UUID) -> bool:
-    async with notify.app.state.runtime.engine.connect() as connection:
-        found = await connection.scalar(
-            sa.text("SELECT count(*) FROM inbox WHERE event_id = :id"), {"id": event_id}
-        )
-    return bool(found)
-
-
 async def test_a_subscribed_neighbour_within_their_radius_is_told_once_and_no_one_else(
     notify_kit: Any, eventually: Any
 ) -> None:
@@ -81,9 +72,9 @@ async def test_a_subscribed_neighbour_within_their_radius_is_told_once_and_no_on
         await notify_kit.publish(*inside, *outside, *wider, *not_subscribed)
         # The residents travel on another topic: the projection must hold them first.
         for _, choices in (inside, outside, wider, not_subscribed):
-            await eventually(lambda e=choices.event_id: inbox_has(notify, e), timeout=90)
+            await eventually(lambda e=choices.event_id: notify.has_applied(e), timeout=90)
         await notify_kit.publish(started, started, marker)
-        await eventually(lambda: inbox_has(notify, marker.event_id), timeout=90)
+        await eventually(lambda: notify.has_applied(marker.event_id), timeout=90)
 
         async def told() -> list[dict[str, Any]]:
             rows = await notify.notifications(purpose="planning_nearby")
@@ -145,8 +136,8 @@ async def test_a_failed_payment_reminds_the_resident_once_and_the_case_move_adds
     )
     async with notify_kit.service() as notify:
         await notify_kit.publish(resident, failed, failed, case_moved, cancelled_by_us)
-        await eventually(lambda: inbox_has(notify, cancelled_by_us.event_id), timeout=90)
-        await eventually(lambda: inbox_has(notify, case_moved.event_id), timeout=90)
+        await eventually(lambda: notify.has_applied(cancelled_by_us.event_id), timeout=90)
+        await eventually(lambda: notify.has_applied(case_moved.event_id), timeout=90)
 
         async def delivered() -> list[dict[str, Any]]:
             rows = await notify.notifications(resident_id=resident.resident_id)

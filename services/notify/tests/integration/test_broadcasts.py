@@ -16,14 +16,10 @@ pytestmark = pytest.mark.integration
 ROUND = "ROUND-TUE-07"
 
 
-def disruption() -> ServiceDisruption:
-    return ServiceDisruption(
-        source="waste-contractor",
-        subject=ROUND,
+def disruption(kit: Any) -> ServiceDisruption:
+    return kit.disruption(
+        ROUND,
         disruption_id="DIS-2026-0042",
-        round_id=ROUND,
-        status="started",
-        cause="weather",
         affected_date=date(2026, 12, 1),
         bin_types=("refuse", "recycling"),
         expected_recovery_date=date(2026, 12, 3),
@@ -76,7 +72,7 @@ async def test_a_broadcast_interrupted_by_a_crash_reaches_each_opted_in_househol
             assert await load_rounds(session=uow.session, households=households) == 5
         await notify_kit.publish(*on_round, *by_uprn, elsewhere, opt_out)
         await eventually(lambda: _projected(first, 14), timeout=90)
-        await notify_kit.publish(disruption())
+        await notify_kit.publish(disruption(notify_kit))
         # The process dies handing over the 4th message.
         await eventually(lambda: len(notify_kit.simulator.simulator.notifications) == 4)
         rows = await first.notifications()
@@ -108,7 +104,7 @@ async def test_a_broadcast_interrupted_by_a_crash_reaches_each_opted_in_househol
     assert all("Snow has closed the roads" in n["body"] for n in at_notify)
     # The same disruption delivered again starts nothing new.
     async with notify_kit.service() as third:
-        marker = disruption()
+        marker = disruption(notify_kit)
         await notify_kit.publish(notify_kit.sent_events[-1], marker)
         await eventually(lambda: _broadcasts(third, 2), timeout=90)
         await third.dispatcher.drain()

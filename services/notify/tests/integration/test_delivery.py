@@ -57,7 +57,7 @@ async def test_the_same_status_change_delivered_twice_sends_one_message(
     marker = changed.model_copy(update={"event_id": uuid.uuid4(), "notify_resident": False})
     await notify_kit.publish(marker)
     async with notify_kit.service(consumer_group=notify_kit.prefix + "replay") as notify:
-        await eventually(lambda: _inbox_has(notify, marker.event_id), timeout=90)
+        await eventually(lambda: notify.has_applied(marker.event_id), timeout=90)
         await notify.dispatcher.drain()
         assert len(await notify.notifications()) == 1
     sms = notify_kit.at_simulator(str(rows[0]["id"]))
@@ -168,14 +168,6 @@ async def test_a_crash_after_smtp_took_the_message_is_recorded_not_resent(
 
 async def _with_status(notify: Any, status: str) -> list[dict[str, Any]]:
     return [row for row in await notify.notifications() if row["status"] == status]
-
-
-async def _inbox_has(notify: Any, event_id: uuid.UUID) -> bool:
-    async with notify.app.state.runtime.engine.connect() as connection:
-        found = await connection.scalar(
-            sa.text("SELECT count(*) FROM inbox WHERE event_id = :id"), {"id": event_id}
-        )
-    return bool(found)
 
 
 async def _expire_leases(kit: Any) -> None:

@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
 
 pytestmark = pytest.mark.integration
@@ -53,14 +52,6 @@ def planning_events(
     return opened, validated, closed, quiet
 
 
-async def inbox_has(notify: Any, event_id: uuid.UUID) -> bool:
-    async with notify.app.state.runtime.engine.connect() as connection:
-        found = await connection.scalar(
-            sa.text("SELECT count(*) FROM inbox WHERE event_id = :id"), {"id": event_id}
-        )
-    return bool(found)
-
-
 async def test_the_applicant_and_the_agent_are_each_told_once_of_each_change(
     notify_kit: Any, eventually: Any
 ) -> None:
@@ -70,9 +61,9 @@ async def test_the_applicant_and_the_agent_are_each_told_once_of_each_change(
     opened, validated, closed, quiet = planning_events(applicant.resident_id, agent.resident_id)
     async with notify_kit.service() as notify:
         await notify_kit.publish(applicant)
-        await eventually(lambda: inbox_has(notify, applicant.event_id), timeout=90)
+        await eventually(lambda: notify.has_applied(applicant.event_id), timeout=90)
         await notify_kit.publish(opened, validated, validated, closed, quiet)
-        await eventually(lambda: inbox_has(notify, quiet.event_id), timeout=90)
+        await eventually(lambda: notify.has_applied(quiet.event_id), timeout=90)
         waiting = await notify.notifications(resident_id=agent.resident_id)
         assert sorted(row["purpose"] for row in waiting) == PURPOSES
         assert {row["status"] for row in waiting} == {"awaiting_resident"}
@@ -117,7 +108,7 @@ async def test_an_agent_alone_is_told_when_there_is_no_applicant_to_tell(
             return rows if len(rows) == 2 and {r["status"] for r in rows} == {"delivered"} else []
 
         rows = await eventually(delivered, timeout=90)
-        await eventually(lambda: inbox_has(notify, quiet.event_id), timeout=90)
+        await eventually(lambda: notify.has_applied(quiet.event_id), timeout=90)
         rows = await notify.notifications(subject=REFERENCE)
     assert sorted(row["purpose"] for row in rows) == ["case_opened", "case_status_changed"]
     emails = [notify_kit.at_simulator(str(row["id"])) for row in rows]

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from civic_events.waste import ServiceDisruption
 from civic_simulators.govuk_notify.server import free_port
 from notify.adapters.providers.base import DeliveryProvider, OutgoingMessage, ProviderReceipt
 
@@ -40,20 +39,6 @@ class Recorded(DeliveryProvider):
         return None
 
 
-def disruption() -> ServiceDisruption:
-    return ServiceDisruption(
-        source="waste-contractor",
-        subject=ROUND,
-        disruption_id="DIS-2026-0077",
-        round_id=ROUND,
-        status="started",
-        cause="vehicle_breakdown",
-        affected_date=date(2026, 12, 3),
-        bin_types=("refuse",),
-        public_message="A lorry broke down. We will collect tomorrow.",
-    )
-
-
 async def _count(notify: Any, query: str) -> int:
     async with notify.app.state.runtime.engine.connect() as connection:
         return int(await connection.scalar(sa.text(query)) or 0)
@@ -73,7 +58,14 @@ async def _broadcast_to(kit: Any, notify: Any, eventually: Any, households: int)
     await eventually(
         lambda: _counted(notify, "SELECT count(*) FROM notify_resident", households), timeout=90
     )
-    await kit.publish(disruption())
+    await kit.publish(
+        kit.disruption(
+            ROUND,
+            cause="vehicle_breakdown",
+            affected_date=date(2026, 12, 3),
+            public_message="A lorry broke down. We will collect tomorrow.",
+        )
+    )
     await eventually(
         lambda: _counted(notify, "SELECT count(*) FROM notify_notification", households),
         timeout=90,

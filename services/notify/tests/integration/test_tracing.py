@@ -8,14 +8,11 @@ it) continues that trace.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from civic_events.envelope import decode
 from civic_events.notify import NotificationSent
-from civic_events.waste import ServiceDisruption
 from civic_runtime.telemetry import configure_tracing
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -97,21 +94,11 @@ async def test_a_broadcasts_messages_start_their_own_traces_linked_to_the_disrup
         notify_kit.resident(channel="email", email=f"household{n}@example.com", rounds=(round_id,))
         for n in range(2)
     ]
-    disruption = ServiceDisruption(
-        source="waste-contractor",
-        subject=round_id,
-        disruption_id="DIS-2026-0077",
-        round_id=round_id,
-        status="started",
-        cause="weather",
-        affected_date=date(2026, 12, 2),
-        bin_types=("refuse",),
-        public_message="Snow has closed the roads.",
-    )
+    disruption = notify_kit.disruption(round_id)
     async with notify_kit.service() as notify:
         await notify_kit.publish(*residents)
         for resident in residents:
-            await eventually(lambda r=resident: inbox_has(notify, r.event_id), timeout=90)
+            await eventually(lambda r=resident: notify.has_applied(r.event_id), timeout=90)
         with trace.get_tracer("test").start_as_current_span("the contractor reports") as root:
             await notify_kit.publish(disruption)
 
@@ -140,11 +127,3 @@ async def test_a_broadcasts_messages_start_their_own_traces_linked_to_the_disrup
         assert call.parent is None
         assert call.context.trace_id != trace_id
         assert [link.context.span_id for link in call.links] == [consumer.context.span_id]
-
-
-async def inbox_has(notify: Any, event_id: Any) -> bool:
-    async with notify.app.state.runtime.engine.connect() as connection:
-        found = await connection.scalar(
-            sa.text("SELECT count(*) FROM inbox WHERE event_id = :id"), {"id": event_id}
-        )
-    return bool(found)

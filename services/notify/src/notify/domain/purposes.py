@@ -13,6 +13,7 @@ from datetime import datetime
 from urllib.parse import quote
 from uuid import UUID
 
+from civic_events.base import Event
 from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
 from civic_events.payments import PaymentCreated, PaymentFailed
 from civic_events.planning import ConsultationStarted
@@ -39,78 +40,94 @@ def _words(code: str) -> str:
     return code.replace("_", " ")
 
 
-def case_opened(event: CaseOpened, resident_id: UUID) -> MessageRequest:
+def _request(
+    event: Event,
+    resident_id: UUID,
+    purpose: str,
+    personalisation: dict[str, str],
+    *,
+    template_name: str | None = None,
+    category: Category = "case_updates",
+    urgent: bool = False,
+    triggered_at: datetime | None = None,
+) -> MessageRequest:
+    """The message an event asks for, keyed by the event's subject; the time to tell starts at
+    `triggered_at` when the event carries one, else when the event occurred."""
     return MessageRequest(
         caused_by=event.event_id,
         resident_id=resident_id,
-        purpose="case_opened",
+        purpose=purpose,
         subject=event.subject,
+        template_name=template_name or purpose,
+        category=category,
+        personalisation=personalisation,
+        urgent=urgent,
+        triggered_at=triggered_at or event.occurred_at,
+    )
+
+
+def _case_facts(reference: str, case_type_name: str, status_name: str) -> dict[str, str]:
+    return {"reference": reference, "case_type_name": case_type_name, "status_name": status_name}
+
+
+def case_opened(event: CaseOpened, resident_id: UUID) -> MessageRequest:
+    return _request(
+        event,
+        resident_id,
+        "case_opened",
+        _case_facts(event.subject, _words(event.case_type), _words(event.status)),
         template_name=f"case_opened.{event.case_type}",
-        category="case_updates",
-        personalisation={
-            "reference": event.subject,
-            "case_type_name": _words(event.case_type),
-            "status_name": _words(event.status),
-        },
-        triggered_at=event.triggered_at or event.occurred_at,
+        triggered_at=event.triggered_at,
     )
 
 
 def case_status_changed(event: CaseStatusChanged, resident_id: UUID) -> MessageRequest:
-    return MessageRequest(
-        caused_by=event.event_id,
-        resident_id=resident_id,
-        purpose="case_status_changed",
-        subject=event.subject,
-        template_name=f"case_status_changed.{event.case_type}.{event.new_status}",
-        category="case_updates",
-        personalisation={
-            "reference": event.subject,
-            "case_type_name": _words(event.case_type),
-            "status_name": _words(event.new_status),
+    return _request(
+        event,
+        resident_id,
+        "case_status_changed",
+        {
+            **_case_facts(event.subject, _words(event.case_type), _words(event.new_status)),
             "old_status_name": _words(event.old_status),
         },
-        triggered_at=event.triggered_at or event.occurred_at,
+        template_name=f"case_status_changed.{event.case_type}.{event.new_status}",
+        triggered_at=event.triggered_at,
     )
 
 
 def case_closed(event: CaseClosed, resident_id: UUID) -> MessageRequest:
-    return MessageRequest(
-        caused_by=event.event_id,
-        resident_id=resident_id,
-        purpose="case_closed",
-        subject=event.subject,
-        template_name=f"case_closed.{event.case_type}",
-        category="case_updates",
-        personalisation={
-            "reference": event.subject,
-            "case_type_name": _words(event.case_type),
-            "status_name": "closed",
+    return _request(
+        event,
+        resident_id,
+        "case_closed",
+        {
+            **_case_facts(event.subject, _words(event.case_type), "closed"),
             "outcome_name": _words(event.outcome),
         },
-        triggered_at=event.triggered_at or event.occurred_at,
+        template_name=f"case_closed.{event.case_type}",
+        triggered_at=event.triggered_at,
     )
 
 
+def _booking_facts(event: PaymentCreated | PaymentFailed) -> dict[str, str]:
+    return {
+        **_case_facts(event.subject, "booking", "awaiting payment"),
+        "amount": pounds(event.amount),
+    }
+
+
 def payment_link(event: PaymentCreated, resident_id: UUID) -> MessageRequest:
-    return MessageRequest(
-        caused_by=event.event_id,
-        resident_id=resident_id,
-        purpose="payment_link",
-        subject=event.subject,
-        template_name="payment_link",
-        category="case_updates",
-        personalisation={
-            "reference": event.subject,
-            "case_type_name": "booking",
-            "status_name": "awaiting payment",
-            "amount": pounds(event.amount),
+    return _request(
+        event,
+        resident_id,
+        "payment_link",
+        {
+            **_booking_facts(event),
             "payment_url": str(event.next_url),
             "pay_by": london_time(event.expires_at),
         },
         # A link that expires in 90 minutes is no use in the morning.
         urgent=True,
-        triggered_at=event.occurred_at,
     )
 
 
@@ -129,21 +146,11 @@ def payment_failed(event: PaymentFailed, resident_id: UUID) -> MessageRequest | 
     reason = PAYMENT_FAILURE_REASONS.get(event.failure_code)
     if reason is None:
         return None
-    return MessageRequest(
-        caused_by=event.event_id,
-        resident_id=resident_id,
-        purpose="payment_failed",
-        subject=event.subject,
-        template_name="payment_failed",
-        category="case_updates",
-        personalisation={
-            "reference": event.subject,
-            "case_type_name": "booking",
-            "status_name": "awaiting payment",
-            "amount": pounds(event.amount),
-            "failure_reason": reason,
-        },
-        triggered_at=event.occurred_at,
+    return _request(
+        event,
+        resident_id,
+        "payment_failed",
+        {**_booking_facts(event), "failure_reason": reason},
     )
 
 
@@ -153,19 +160,16 @@ def planning_nearby(
     """A neighbour's alert of an application near their home. Its placeholder is
     `application_reference`, not `reference`, so no signed link to the applicant's own status
     page is ever made for a neighbour."""
-    return MessageRequest(
-        caused_by=event.event_id,
-        resident_id=resident_id,
-        purpose="planning_nearby",
-        subject=event.subject,
-        template_name="planning_nearby",
-        category="planning_alerts",
-        personalisation={
+    return _request(
+        event,
+        resident_id,
+        "planning_nearby",
+        {
             "application_reference": event.subject,
             "distance": distance_words(distance_metres),
             "consultation_ends_on": event.ends_on.strftime("%A %-d %B %Y"),
         },
-        triggered_at=event.occurred_at,
+        category="planning_alerts",
     )
 
 

@@ -11,7 +11,6 @@ subscription's private key, as the browser would.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
@@ -23,7 +22,6 @@ from typing import Any
 
 import http_ece
 import pytest
-import uvicorn
 from civic_simulators.govuk_notify.server import free_port
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -178,21 +176,10 @@ class PushServiceFake:
 
 
 @pytest.fixture
-async def push_service() -> AsyncIterator[PushServiceFake]:
+async def push_service(serve: Any) -> AsyncIterator[PushServiceFake]:
     fake = PushServiceFake()
-    server = uvicorn.Server(
-        uvicorn.Config(fake.app(), host="127.0.0.1", port=fake.port, log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            await task
-        await asyncio.sleep(0.02)
-    try:
+    async with serve(fake.app(), fake.port):
         yield fake
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture
