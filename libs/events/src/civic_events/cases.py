@@ -10,18 +10,9 @@ from civic_events.fields import Code, Reference
 from civic_events.topics import CASES_LIFECYCLE
 
 
-class CaseOpened(Event):
-    """A case was opened, from a submission or a back-office event."""
+class _Told(Event):
+    """What notify needs to tell people of a change to a case: who else, and since when."""
 
-    ce_type = "uk.gov.council.cases.CaseOpened.v1"
-    topic = CASES_LIFECYCLE
-
-    case_id: UUID
-    case_type: Code = Field(description='e.g. "missed_bin", "bulky_waste".')
-    status: Code = Field(description='The first status, usually "received".')
-    resident_id: UUID | None = None
-    sla_due_at: AwareDatetime | None = None
-    opened_from: UUID | None = Field(default=None, description="The event that opened it.")
     triggered_at: AwareDatetime | None = Field(
         default=None,
         description="When the submission or back-office event behind this occurred (time to tell).",
@@ -33,7 +24,21 @@ class CaseOpened(Event):
     )
 
 
-class CaseStatusChanged(Event):
+class CaseOpened(_Told):
+    """A case was opened, from a submission or a back-office event."""
+
+    ce_type = "uk.gov.council.cases.CaseOpened.v1"
+    topic = CASES_LIFECYCLE
+
+    case_id: UUID
+    case_type: Code = Field(description='e.g. "missed_bin", "bulky_waste".')
+    status: Code = Field(description='The first status, usually "received".')
+    resident_id: UUID | None = None
+    sla_due_at: AwareDatetime | None = None
+    opened_from: UUID | None = Field(default=None, description="The event that opened it.")
+
+
+class CaseStatusChanged(_Told):
     """A case moved from one status to another."""
 
     ce_type = "uk.gov.council.cases.CaseStatusChanged.v1"
@@ -51,15 +56,6 @@ class CaseStatusChanged(Event):
     )
     notify_resident: bool
     changed_by: Reference | None = Field(default=None, description='Officer id, or "system".')
-    triggered_at: AwareDatetime | None = Field(
-        default=None,
-        description="When the submission or back-office event behind this occurred (time to tell).",
-    )
-    other_resident_ids: tuple[UUID, ...] = Field(
-        default=(),
-        max_length=10,
-        description="Others to tell of this change besides the resident, e.g. a planning agent.",
-    )
 
     @model_validator(mode="after")
     def _changed(self) -> Self:
@@ -68,7 +64,7 @@ class CaseStatusChanged(Event):
         return self
 
 
-class CaseClosed(Event):
+class CaseClosed(_Told):
     """A case was closed; a cancelled, paid case asks for a refund."""
 
     ce_type = "uk.gov.council.cases.CaseClosed.v1"
@@ -80,15 +76,6 @@ class CaseClosed(Event):
     outcome: Code = Field(description='e.g. "resolved", "cancelled", "not_council_responsibility".')
     refund_requested: bool = False
     notify_resident: bool
-    triggered_at: AwareDatetime | None = Field(
-        default=None,
-        description="When the submission or back-office event behind this occurred (time to tell).",
-    )
-    other_resident_ids: tuple[UUID, ...] = Field(
-        default=(),
-        max_length=10,
-        description="Others to tell of this change besides the resident, e.g. a planning agent.",
-    )
 
 
 class CaseSlaBreached(Event):

@@ -9,6 +9,7 @@ from civic_events.planning import ApplicationReceived
 from civic_runtime.uow import UnitOfWork
 
 from cases.adapters import repository
+from cases.adapters.tables import Case
 from cases.domain.machines import case_type_for_form
 from cases.domain.proof import postcode_of
 from cases.service_layer.backoffice import apply_held_updates
@@ -33,14 +34,8 @@ async def form_submitted(
     existing = await repository.case_by_reference(uow.session, reference=event.subject)
     if existing is not None:
         # Intake issues one reference per submission: a second event with it is a replay.
-        await repository.add_timeline(
-            uow.session,
-            case=existing,
-            occurred_at=event.occurred_at,
-            kind="update_ignored",
-            summary="a second submission with this reference was ignored",
-            event_id=event.event_id,
-            internal=True,
+        await _ignore_repeat(
+            uow, existing, event, "a second submission with this reference was ignored"
         )
         return
     resident = None
@@ -100,14 +95,11 @@ async def application_received(uow: UnitOfWork, *, event: ApplicationReceived) -
     """A planning application: one case per application reference, applicant and agent kept."""
     existing = await repository.case_by_reference(uow.session, reference=event.subject)
     if existing is not None:
-        await repository.add_timeline(
-            uow.session,
-            case=existing,
-            occurred_at=event.occurred_at,
-            kind="update_ignored",
-            summary="planning_back_office: ApplicationReceived for an application already open",
-            event_id=event.event_id,
-            internal=True,
+        await _ignore_repeat(
+            uow,
+            existing,
+            event,
+            "planning_back_office: ApplicationReceived for an application already open",
         )
         return
     consent = "planning application"
@@ -167,3 +159,18 @@ async def application_received(uow: UnitOfWork, *, event: ApplicationReceived) -
             summary=f"Agent on planning application {event.subject}",
             event_id=event.event_id,
         )
+
+
+async def _ignore_repeat(
+    uow: UnitOfWork, case: Case, event: FormSubmitted | ApplicationReceived, summary: str
+) -> None:
+    """A second event opening a case that exists changes nothing; the timeline says so."""
+    await repository.add_timeline(
+        uow.session,
+        case=case,
+        occurred_at=event.occurred_at,
+        kind="update_ignored",
+        summary=summary,
+        event_id=event.event_id,
+        internal=True,
+    )
