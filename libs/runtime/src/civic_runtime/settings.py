@@ -25,6 +25,9 @@ class ServiceSettings(BaseSettings):
     db_max_overflow: int = Field(default=5, ge=0)
     db_pool_timeout_s: float = Field(default=10.0, gt=0)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)
+    # Test each pooled connection before use (three round trips with asyncpg), so a connection
+    # dropped by a database restart is replaced before it fails a request.
+    db_pool_pre_ping: bool = True
     migrate_on_start: bool = True
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"

@@ -10,7 +10,9 @@ from civic_runtime.app import ServiceRuntime, create_service
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
 
+from intake.adapters import repository
 from intake.adapters.form_files import load_published_forms, publish_forms, read_form_files
+from intake.adapters.group_commit import GroupCommit
 from intake.adapters.metrics import IntakeMetrics
 from intake.adapters.waste_contractor import HttpWasteContractor, WasteContractor
 from intake.config import IntakeSettings
@@ -68,12 +70,24 @@ def create_app(
                 interval_s=intake_settings.idempotency_purge_interval_s,
                 batch_size=intake_settings.idempotency_purge_batch_size,
             )
+            writer = GroupCommit(
+                begin=lambda: runtime.engine.begin(),
+                statement=repository.RECEIPT_WITH_EVENT,
+                draw_numbers=repository.draw_reference_numbers,
+                on_commit=runtime.relay.wake,
+                observe=state.metrics.group_committed,
+                max_batch=intake_settings.group_commit_max_batch,
+            )
+            writer.start()
+            state.writer = writer
             try:
                 async with AsyncExitStack() as background:
                     if intake_settings.idempotency_purge_enabled:
                         await background.enter_async_context(purge.running())
                     yield
             finally:
+                state.writer = None
+                await writer.stop()
                 if own_client and isinstance(contractor, HttpWasteContractor):
                     await contractor.close()
 

@@ -34,6 +34,12 @@ class IntakeSettings(ServiceSettings):
     retry_after_s: int = Field(default=5, ge=1)
     # Submissions one process works on at once; beyond this it answers 503 + Retry-After at once.
     max_in_flight_submissions: int = Field(default=128, ge=1)
+    # Submissions written in one transaction at most (the group commit; see
+    # adapters/group_commit.py).
+    group_commit_max_batch: int = Field(default=200, ge=1)
+    # The submission path maps a dropped connection to 503, and SQLAlchemy then drops every
+    # older pooled connection: a ping before each checkout (three round trips) buys nothing.
+    db_pool_pre_ping: bool = False
 
     waste_contractor_url: str = "http://127.0.0.1:8101"
     waste_contractor_api_key: str = "sim-key"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 
 class IntakeMetrics:
@@ -26,6 +26,16 @@ class IntakeMetrics:
             ["system", "event_type"],
             registry=registry,
         )
+
+        self.group_commits = Histogram(
+            "civic_intake_group_commit_submissions",
+            "Submissions written per group-commit transaction.",
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+            registry=registry,
+        )
+
+    def group_committed(self, submissions: int) -> None:
+        self.group_commits.observe(submissions)
 
     def submission_accepted(self, *, form_id: str, channel: str) -> None:
         self.submissions.labels(form_id, channel).inc()

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from civic_events.base import Event
+from civic_runtime.outbox import stage_parameters
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -33,6 +34,16 @@ async def next_reference_number(*, session: Database, family: str) -> int:
     return int(number)
 
 
+async def draw_reference_numbers(connection: Database, family: str, count: int) -> list[int]:
+    """`count` numbers of `family`'s sequence, in one statement."""
+    result = await connection.execute(
+        sa.select(sa.func.nextval(sequence_name(family))).select_from(
+            sa.func.generate_series(1, count)
+        )
+    )
+    return [int(number) for number in result.scalars()]
+
+
 _RECEIPT_COLUMNS = (
     "reference",
     "form_id",
@@ -49,7 +60,7 @@ _RECEIPT_COLUMNS = (
 )
 # The receipt is written by a CTE of the statement that stages its event: one round trip, and
 # atomic even outside a transaction.
-_RECEIPT_WITH_EVENT = outbox.STAGE.add_cte(
+RECEIPT_WITH_EVENT = outbox.STAGE.add_cte(
     sa.insert(submission)
     .values(
         {
@@ -67,13 +78,20 @@ _RECEIPT_WITH_EVENT = outbox.STAGE.add_cte(
 )
 
 
-async def add_submission(*, uow: CoreUnitOfWork, event: Event, **receipt: Any) -> None:
-    """Write the receipt and stage `event` (announcing it) in the outbox, in one statement."""
-    await uow.publish(
-        event,
-        statement=_RECEIPT_WITH_EVENT,
-        params={f"receipt_{column}": receipt.get(column) for column in _RECEIPT_COLUMNS},
-    )
+def receipt_parameters(event: Event, **receipt: Any) -> dict[str, Any]:
+    """RECEIPT_WITH_EVENT's parameters: the receipt, and `event` (announcing it) for the outbox.
+    Call it in the request's context: the event's headers carry its trace."""
+    return {
+        **{f"receipt_{column}": receipt.get(column) for column in _RECEIPT_COLUMNS},
+        **stage_parameters(event),
+    }
+
+
+async def add_submission(*, uow: CoreUnitOfWork, event: Event, params: dict[str, Any]) -> None:
+    """Write the receipt and stage `event` in the outbox, in one statement (RECEIPT_WITH_EVENT,
+    with `params` from `receipt_parameters`)."""
+    await uow.connection.execute(RECEIPT_WITH_EVENT, params)
+    uow.published.append(event)
 
 
 @dataclass(frozen=True)

@@ -183,20 +183,28 @@ async def _submit(
     if errors or details is None or not isinstance(answers, dict):
         raise validation_problem(errors)
     await check_missed_bin(state, form, answers, details)
-    async with (
-        database_outage_as_503(settings.retry_after_s),
-        core_unit_of_work(runtime, atomic=idempotency is not None) as uow,
-    ):
-        outcome = await submit_form(
-            uow=uow,
-            form=form,
-            answers=answers,
-            details=details,
-            submitted_via="web",
-            idempotency=idempotency,
-            status_url_base=settings.public_base_url,
-            retention_hours=settings.idempotency_retention_hours,
-        )
+    async with database_outage_as_503(settings.retry_after_s):
+        if idempotency is None:
+            outcome = await submit_form(
+                writer=state.writer,
+                form=form,
+                answers=answers,
+                details=details,
+                submitted_via="web",
+                status_url_base=settings.public_base_url,
+            )
+        else:
+            async with core_unit_of_work(runtime) as uow:
+                outcome = await submit_form(
+                    uow=uow,
+                    form=form,
+                    answers=answers,
+                    details=details,
+                    submitted_via="web",
+                    idempotency=idempotency,
+                    status_url_base=settings.public_base_url,
+                    retention_hours=settings.idempotency_retention_hours,
+                )
     if not isinstance(outcome, Accepted):
         raise _key_reused()
     if not outcome.replayed:

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from intake.adapters import repository
-from intake.adapters.outbox import core_unit_of_work
 from intake.domain import open311
 from intake.domain.forms import FieldError, FormDefinition
 from intake.domain.submissions import normalise_details
@@ -257,12 +256,9 @@ async def create_request(
         try:
             with state.admit():
                 await check_missed_bin(state, form, answers, details)
-                async with (
-                    database_outage_as_503(settings.retry_after_s),
-                    core_unit_of_work(runtime, atomic=False) as uow,
-                ):
+                async with database_outage_as_503(settings.retry_after_s):
                     outcome = await submit_form(
-                        uow=uow,
+                        writer=state.writer,
                         form=form,
                         answers=answers,
                         details=details,

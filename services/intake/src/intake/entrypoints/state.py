@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from intake.adapters.group_commit import GroupCommit
 from intake.adapters.metrics import IntakeMetrics
 from intake.adapters.waste_contractor import WasteContractor
 from intake.config import IntakeSettings
@@ -25,6 +26,9 @@ class IntakeState:
     waste_contractor: WasteContractor
     catalogue: Catalogue = field(default_factory=Catalogue)
     metrics: IntakeMetrics = field(default_factory=IntakeMetrics)
+    # Set while the app runs (the lifespan starts it): writes the receipts of web and Open311
+    # submissions without an idempotency key.
+    writer: GroupCommit | None = None
     in_flight: int = 0
 
     @contextmanager
@@ -39,7 +43,7 @@ class IntakeState:
             self.in_flight -= 1
 
 
-def get_state(request: Request) -> IntakeState:
+async def get_state(request: Request) -> IntakeState:
     state: IntakeState = request.app.state.intake
     return state
 

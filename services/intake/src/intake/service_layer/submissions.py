@@ -1,5 +1,6 @@
-"""Submit a form: the receipt, its reference and FormSubmitted are committed together — by one
-statement, or in one transaction with the idempotency key's claim and stored answer."""
+"""Submit a form: the receipt, its reference and FormSubmitted are committed together — in a
+group commit with the submissions arriving at the same time, or in one transaction with the
+idempotency key's claim and stored answer."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 from civic_events.intake import FormSubmitted
 
 from intake.adapters import repository
+from intake.adapters.group_commit import GroupCommit, Receipt
 from intake.adapters.outbox import CoreUnitOfWork
 from intake.domain.forms import FormDefinition
 from intake.domain.references import format_reference
@@ -53,84 +55,97 @@ Outcome = Accepted | KeyReused
 
 async def submit_form(
     *,
-    uow: CoreUnitOfWork,
     form: FormDefinition,
     answers: dict[str, Any],
     details: SubmissionDetails,
     submitted_via: Literal["web", "open311", "api"],
+    writer: GroupCommit | None = None,
+    uow: CoreUnitOfWork | None = None,
     api_client_id: uuid.UUID | None = None,
     idempotency: IdempotencyRequest | None = None,
     status_url_base: str = "",
     retention_hours: int = 48,
     media_urls: tuple[str, ...] = (),
 ) -> Outcome:
-    session = uow.connection
-    if idempotency is not None:
-        # The key's row stays locked until the submission commits: that needs one transaction.
-        if not uow.atomic:
-            raise ValueError("an idempotent submission needs an atomic unit of work")
-        stored = await repository.claim_idempotency_key(
-            session=session,
-            scope=idempotency.scope,
-            key=idempotency.key,
-            request_hash=idempotency.request_hash,
-            retention_hours=retention_hours,
-        )
-        if stored is not None:
-            if stored.request_hash != idempotency.request_hash or stored.body is None:
-                return KeyReused()
-            return Accepted(status=stored.status or 202, body=stored.body, replayed=True)
-
-    now = datetime.now(UTC)
-    number = await repository.next_reference_number(session=session, family=form.family)
-    reference = format_reference(form.family, now.astimezone(LONDON).year, number)
+    """Accept a submission once its receipt and FormSubmitted are committed: through `writer`
+    (the group commit) or, with an idempotency key, in `uow`'s transaction with the key."""
     channel = None if details.preferred_channel == "none" else details.preferred_channel
-    event = FormSubmitted(
-        source="intake",
-        subject=reference,
-        occurred_at=now,
-        form_id=form.form_id,
-        form_version=form.version,
-        service_code=form.service_code,
-        submitted_via=submitted_via,
-        api_client_id=str(api_client_id) if api_client_id else None,
-        answers=answers,
-        description=details.description,
-        media_urls=media_urls,
-        location=details.location,
-        contact=details.contact,
-        preferred_channel=channel,
-        language=details.language,
-    )
-    # The receipt and FormSubmitted are written by one statement: atomic even in autocommit.
-    await repository.add_submission(
-        uow=uow,
-        event=event,
-        reference=reference,
-        form_id=form.form_id,
-        form_version=form.version,
-        service_code=form.service_code,
-        submitted_via=submitted_via,
-        api_client_id=api_client_id,
-        event_id=event.event_id,
-        description=details.description,
-        location=details.location.model_dump(mode="json", exclude_none=True)
-        if details.location
-        else None,
-        media_url=media_urls[0] if media_urls else None,
-        received_at=now,
-        updated_at=now,
-    )
-    body = {
-        "reference": reference,
-        "status": "received",
-        "status_url": f"{status_url_base}/v1/submissions/{reference}",
-        "form_id": form.form_id,
-        "form_version": form.version,
-        "submitted_at": now.isoformat(),
-    }
-    if idempotency is not None:
-        await repository.store_idempotent_response(
-            session=session, scope=idempotency.scope, key=idempotency.key, status=202, body=body
+
+    def receipt(number: int) -> Receipt:
+        now = datetime.now(UTC)
+        reference = format_reference(form.family, now.astimezone(LONDON).year, number)
+        event = FormSubmitted(
+            source="intake",
+            subject=reference,
+            occurred_at=now,
+            form_id=form.form_id,
+            form_version=form.version,
+            service_code=form.service_code,
+            submitted_via=submitted_via,
+            api_client_id=str(api_client_id) if api_client_id else None,
+            answers=answers,
+            description=details.description,
+            media_urls=media_urls,
+            location=details.location,
+            contact=details.contact,
+            preferred_channel=channel,
+            language=details.language,
         )
+        return event, repository.receipt_parameters(
+            event,
+            reference=reference,
+            form_id=form.form_id,
+            form_version=form.version,
+            service_code=form.service_code,
+            submitted_via=submitted_via,
+            api_client_id=api_client_id,
+            event_id=event.event_id,
+            description=details.description,
+            location=details.location.model_dump(mode="json", exclude_none=True)
+            if details.location
+            else None,
+            media_url=media_urls[0] if media_urls else None,
+            received_at=now,
+            updated_at=now,
+        )
+
+    if idempotency is None:
+        if writer is None:
+            raise ValueError("a submission without an idempotency key goes through the writer")
+        event, _ = await writer.write(form.family, receipt)
+        return Accepted(status=202, body=_answer(event, status_url_base), event_id=event.event_id)
+
+    # The key's row stays locked until the submission commits: that needs one transaction.
+    if uow is None or not uow.atomic:
+        raise ValueError("an idempotent submission needs an atomic unit of work")
+    session = uow.connection
+    stored = await repository.claim_idempotency_key(
+        session=session,
+        scope=idempotency.scope,
+        key=idempotency.key,
+        request_hash=idempotency.request_hash,
+        retention_hours=retention_hours,
+    )
+    if stored is not None:
+        if stored.request_hash != idempotency.request_hash or stored.body is None:
+            return KeyReused()
+        return Accepted(status=stored.status or 202, body=stored.body, replayed=True)
+    number = await repository.next_reference_number(session=session, family=form.family)
+    event, params = receipt(number)
+    await repository.add_submission(uow=uow, event=event, params=params)
+    body = _answer(event, status_url_base)
+    await repository.store_idempotent_response(
+        session=session, scope=idempotency.scope, key=idempotency.key, status=202, body=body
+    )
     return Accepted(status=202, body=body, event_id=event.event_id)
+
+
+def _answer(event: FormSubmitted, status_url_base: str) -> dict[str, Any]:
+    return {
+        "reference": event.subject,
+        "status": "received",
+        "status_url": f"{status_url_base}/v1/submissions/{event.subject}",
+        "form_id": event.form_id,
+        "form_version": event.form_version,
+        "submitted_at": event.occurred_at.isoformat(),
+    }

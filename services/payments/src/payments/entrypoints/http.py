@@ -28,7 +28,7 @@ from payments.service_layer.context import PaymentsContext
 logger = logging.getLogger(__name__)
 
 
-def get_context(request: Request) -> PaymentsContext:
+async def get_context(request: Request) -> PaymentsContext:
     context: PaymentsContext = request.app.state.payments_context
     return context
 

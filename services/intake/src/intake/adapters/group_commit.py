@@ -1,0 +1,159 @@
+"""Group commit: the receipts of submissions that arrive together are written in one transaction.
+
+A submission's 202 waits for its receipt and FormSubmitted to be committed. Committed one by one,
+every submission pays its own round trips (a reference number, the INSERT) and its own share of
+PostgreSQL's commit; under load the connections queue for that. Here one writer task takes every
+submission waiting at that moment (up to `max_batch`), and in one transaction draws their
+reference numbers from the database sequences (one statement per family) and inserts every
+receipt with its outbox row (one pipelined `executemany`). Each caller is answered only after that
+COMMIT, so a 202 still means durable; if the transaction fails, every caller in it gets the error
+(and answers 503), and nothing of the batch was written.
+
+While one batch commits, the next one gathers, so the batch grows with the load and a lone
+submission is written at once, without waiting for company.
+
+Each receipt is built in the context of the request that asked for it (`contextvars`), so its
+event carries that request's trace. The batch's own database spans hang off a span that links to
+every request it served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from civic_events.base import Event
+from opentelemetry import trace
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+logger = logging.getLogger(__name__)
+tracer = trace.get_tracer("intake.group_commit")
+
+# A receipt from its reference number: its event and its statement's parameters.
+Receipt = tuple[Event, dict[str, Any]]
+BuildReceipt = Callable[[int], Receipt]
+# Reference numbers for a family: (connection, family, how many) -> numbers.
+DrawNumbers = Callable[[AsyncConnection, str, int], Any]
+
+
+@dataclass
+class _Waiting:
+    family: str
+    build: BuildReceipt
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
+    done: asyncio.Future[Receipt] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class GroupCommit:
+    """Writes receipts with `statement` (executed once per receipt, all in one transaction on a
+    connection from `begin`). `on_commit` runs after each commit (to wake the outbox relay),
+    `observe` gets the number of receipts each commit wrote."""
+
+    def __init__(
+        self,
+        *,
+        begin: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
+        statement: sa.Executable,
+        draw_numbers: DrawNumbers,
+        on_commit: Callable[[], None],
+        observe: Callable[[int], None] = lambda submissions: None,
+        max_batch: int = 200,
+    ) -> None:
+        self._begin = begin
+        self._statement = statement
+        self._draw_numbers = draw_numbers
+        self._on_commit = on_commit
+        self._observe = observe
+        self._max_batch = max_batch
+        self._waiting: list[_Waiting] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="intake-group-commit")
+
+    async def stop(self) -> None:
+        """Write what is waiting, then stop."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wakeup.set()
+        await self._task
+        self._task = None
+
+    async def write(self, family: str, build: BuildReceipt) -> Receipt:
+        """Draw a reference number of `family`, build the receipt from it in the caller's
+        context, and return the receipt once it is committed."""
+        if self._task is None or self._stopping:
+            raise RuntimeError("the group commit is not running")
+        waiting = _Waiting(family, build)
+        self._waiting.append(waiting)
+        self._wakeup.set()
+        return await waiting.done
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._waiting:
+                await self._write_next()
+            if self._stopping:
+                return
+
+    async def _write_next(self) -> None:
+        batch = self._waiting[: self._max_batch]
+        del self._waiting[: self._max_batch]
+        links = [
+            trace.Link(span.get_span_context())
+            for span in (w.context.run(trace.get_current_span) for w in batch)
+            if span.get_span_context().is_valid
+        ]
+        with tracer.start_as_current_span(
+            "intake.submissions group commit",
+            context=trace.set_span_in_context(trace.INVALID_SPAN),
+            links=links,
+            attributes={"intake.batch_size": len(batch)},
+        ):
+            try:
+                written = await self._write(batch)
+            except Exception as exc:
+                logger.warning("a group commit of %d submissions failed: %r", len(batch), exc)
+                for waiting in batch:
+                    if not waiting.done.done():
+                        waiting.done.set_exception(exc)
+                return
+        self._on_commit()
+        self._observe(len(written))
+        for waiting, receipt in written:
+            if not waiting.done.done():
+                waiting.done.set_result(receipt)
+
+    async def _write(self, batch: list[_Waiting]) -> list[tuple[_Waiting, Receipt]]:
+        by_family: dict[str, list[_Waiting]] = defaultdict(list)
+        for waiting in batch:
+            by_family[waiting.family].append(waiting)
+        written: list[tuple[_Waiting, Receipt]] = []
+        async with self._begin() as connection:
+            for family, members in by_family.items():
+                numbers = await self._draw_numbers(connection, family, len(members))
+                for waiting, number in zip(members, numbers, strict=True):
+                    try:
+                        receipt = waiting.context.run(waiting.build, number)
+                    except Exception as exc:  # this submission only; its number is a gap
+                        if not waiting.done.done():
+                            waiting.done.set_exception(exc)
+                        continue
+                    written.append((waiting, receipt))
+            if written:
+                await connection.execute(self._statement, [params for _, (_, params) in written])
+        return written
