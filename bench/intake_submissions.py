@@ -11,7 +11,7 @@ Two figures, printed as JSON: the throughput of 64 concurrent clients (closed lo
 latency of an open-loop arrival rate of 500 submissions a second (a request is sent on the clock
 whether or not earlier ones were answered; a new connection is opened when none is free).
 
-    python -m bench.intake_submissions [--instances N]
+    python -m bench.intake_submissions [--instances N] [--submissions N]
 """
 
 from __future__ import annotations
@@ -83,8 +83,8 @@ class _Connection:
         self.writer.close()
 
 
-async def _throughput(ports: list[int], request: bytes) -> dict[str, Any]:
-    remaining = THROUGHPUT_SUBMISSIONS
+async def _throughput(ports: list[int], request: bytes, submissions: int) -> dict[str, Any]:
+    remaining = submissions
     statuses: dict[int, int] = {}
     latencies: list[float] = []
 
@@ -107,7 +107,7 @@ async def _throughput(ports: list[int], request: bytes) -> dict[str, Any]:
     accepted = statuses.get(202, 0)
     return {
         "clients": CONCURRENCY,
-        "submissions": THROUGHPUT_SUBMISSIONS,
+        "submissions": submissions,
         "accepted": accepted,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "seconds": round(elapsed, 2),
@@ -250,7 +250,9 @@ async def _intake_processes(
             await asyncio.wait_for(process.wait(), timeout=30)
 
 
-async def measure(instances: int = INSTANCES) -> dict[str, Any]:
+async def measure(
+    instances: int = INSTANCES, submissions: int = THROUGHPUT_SUBMISSIONS
+) -> dict[str, Any]:
     request = _request(BODY)
     async with (
         scratch() as (database_url, prefix),
@@ -271,7 +273,7 @@ async def measure(instances: int = INSTANCES) -> dict[str, Any]:
             "client": [os.getpid()],
         }
         before = _cpu_shares(groups)
-        throughput = await _throughput(ports, request)
+        throughput = await _throughput(ports, request, submissions)
         groups["postgres"] = sorted(set(groups["postgres"]) | set(_pids_of("postgres")))
         after = _cpu_shares(groups)
         throughput["cpu_ms_per_submission"] = {
@@ -314,5 +316,6 @@ async def run() -> str:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.intake_submissions")
     parser.add_argument("--instances", type=int, default=INSTANCES)
+    parser.add_argument("--submissions", type=int, default=THROUGHPUT_SUBMISSIONS)
     arguments = parser.parse_args()
-    print(json.dumps(asyncio.run(measure(arguments.instances)), indent=2))
+    print(json.dumps(asyncio.run(measure(arguments.instances, arguments.submissions)), indent=2))
