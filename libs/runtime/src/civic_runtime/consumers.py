@@ -16,7 +16,11 @@ With a batch size N > 1 (`consumer_batch_size`), the subscriber takes up to N re
 and applies them in ONE transaction: an inbox row per record, each handler in order on the same
 session (records of a partition in offset order), one commit, then the offsets. If anything in the
 batch fails, the transaction is rolled back and the batch's records take the one-record path
-above, so retries, outages and dead letters behave exactly as with N = 1.
+above, so retries, outages and dead letters behave exactly as with N = 1. A service may register
+`EventHandlers.before_batch` and `after_batch` callbacks, run in the batch's transaction before
+the first handler (with the batch's events) and after the last: to take locks and read what the
+handlers need in a few statements instead of a few per event, and to write what they left for the
+end of the batch.
 """
 
 from __future__ import annotations
@@ -54,6 +58,10 @@ logger = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
+# Awaited in a batch's transaction before its first handler, with the events about to be applied.
+BatchPreparation = Callable[[Sequence[Event], AsyncSession], Awaitable[None]]
+# Awaited in a batch's transaction after its last handler, before the commit.
+BatchCompletion = Callable[[AsyncSession], Awaitable[None]]
 Outcome = Literal["applied", "duplicate", "ignored", "dead_lettered"]
 
 _inbox = InboxEntry.__table__
@@ -84,6 +92,8 @@ class EventHandlers:
     def __init__(self) -> None:
         self._by_topic: dict[str, dict[str, Registration]] = {}
         self._topics: dict[str, Topic] = {}
+        self._before_batch: list[BatchPreparation] = []
+        self._after_batch: list[BatchCompletion] = []
 
     def on(
         self, event_type: type[E]
@@ -98,6 +108,27 @@ class EventHandlers:
             return handler
 
         return register
+
+    def before_batch(self, prepare: BatchPreparation) -> BatchPreparation:
+        """Run `prepare` in each batch's transaction, before its first handler, with the events
+        about to be applied (in order; duplicates left out). Not run for a record applied alone
+        (N = 1, or a failed batch's fallback): handlers must not depend on it, only go faster."""
+        self._before_batch.append(prepare)
+        return prepare
+
+    def after_batch(self, complete: BatchCompletion) -> BatchCompletion:
+        """Run `complete` in each batch's transaction after its last handler, before the commit
+        (not if a handler failed: the batch is then rolled back and applied record by record)."""
+        self._after_batch.append(complete)
+        return complete
+
+    @property
+    def batch_preparations(self) -> tuple[BatchPreparation, ...]:
+        return tuple(self._before_batch)
+
+    @property
+    def batch_completions(self) -> tuple[BatchCompletion, ...]:
+        return tuple(self._after_batch)
 
     @property
     def topics(self) -> list[Topic]:
@@ -401,12 +432,19 @@ class EventProcessor:
                 .returning(_inbox.c.handler, _inbox.c.event_id)
             )
             claimed = {(row.handler, row.event_id) for row in claimed_rows}
+            fresh: list[bool] = []
             for item in batch:
                 key = (item.registration.name, item.event.event_id)
-                if key not in claimed:
+                fresh.append(key in claimed)
+                claimed.discard(key)  # a second copy within this batch is a duplicate
+            for prepare in self._handlers.batch_preparations:
+                await prepare(
+                    [i.event for i, new in zip(batch, fresh, strict=True) if new], session
+                )
+            for item, new in zip(batch, fresh, strict=True):
+                if not new:
                     outcomes.append("duplicate")
                     continue
-                claimed.discard(key)  # a second copy within this batch is a duplicate
                 # A unit of work per record on the shared session: what a handler sees in
                 # `uow.published` is its own events, as with one record per transaction.
                 uow = UnitOfWork(session)
@@ -421,6 +459,8 @@ class EventProcessor:
                     case_reference.reset(token)
                 published = published or bool(uow.published)
                 outcomes.append("applied")
+            for complete in self._handlers.batch_completions:
+                await complete(session)
         if published and self._on_commit is not None:
             self._on_commit()
         return outcomes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -36,22 +37,6 @@ async def resident_by_id(
     query = select(Resident).where(Resident.id == resident_id)
     if lock:
         query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def resident_by_email(session: AsyncSession, *, email: str) -> Resident | None:
-    query = select(Resident).where(Resident.email == email).with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def resident_by_phone(session: AsyncSession, *, phone: str) -> Resident | None:
-    query = (
-        select(Resident)
-        .where(Resident.phone == phone)
-        .order_by(col(Resident.created_at))
-        .limit(1)
-        .with_for_update()
-    )
     return (await session.execute(query)).scalar_one_or_none()
 
 
@@ -108,6 +93,10 @@ async def has_timeline_event(session: AsyncSession, *, event_id: uuid.UUID) -> b
     return (await session.execute(query)).first() is not None
 
 
+def _reference_lock(reference: str) -> str:
+    return f"cases-reference:{reference}"
+
+
 async def lock_reference(session: AsyncSession, *, reference: str) -> None:
     """Serialise, until this transaction ends, whoever opens or holds updates for `reference`.
 
@@ -116,5 +105,18 @@ async def lock_reference(session: AsyncSession, *, reference: str) -> None:
     """
     await session.execute(
         sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"cases-reference:{reference}"},
+        {"key": _reference_lock(reference)},
+    )
+
+
+async def lock_references(session: AsyncSession, *, references: Collection[str]) -> None:
+    """`lock_reference` for each of `references`, in one round trip and always in the same
+    order, so that two transactions locking several cannot deadlock on them."""
+    await session.execute(
+        sa.text(
+            "SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) "
+            "FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS locking(key, position) "
+            "ORDER BY position"
+        ),
+        {"keys": sorted({_reference_lock(reference) for reference in references})},
     )

@@ -27,7 +27,7 @@ from civic_runtime.consumers import EventHandlers
 from civic_runtime.uow import UnitOfWork
 
 from cases.domain.backoffice import PLANNING_BACK_OFFICE, WASTE_CONTRACTOR
-from cases.service_layer import backoffice, notifications, payments, submissions
+from cases.service_layer import backoffice, notifications, payments, prepared, submissions
 from cases.service_layer.context import CasesContext
 
 Apply = Callable[[UnitOfWork, Any], Awaitable[None]]
@@ -40,6 +40,9 @@ def build_handlers(context: CasesContext) -> EventHandlers:
     def handler(name: str, apply: Apply) -> Callable[[Any, UnitOfWork], Awaitable[None]]:
         async def handle(event: Any, uow: UnitOfWork) -> None:
             metrics.count_when_committed(uow)
+            if not isinstance(event, FormSubmitted):
+                # Cases opened earlier in a batch and not written yet: this event may read them.
+                await prepared.write_pending(uow.session)
             await apply(uow, event)
 
         # The runtime's inbox knows a handler by module and name: keep them stable, so that an
@@ -104,4 +107,8 @@ def build_handlers(context: CasesContext) -> EventHandlers:
     ]
     for event_type, name, apply in registrations:
         handlers.on(event_type)(handler(name, apply))
+    # A batch's submissions: their locks and reads made once, before the first is applied; the
+    # plain new cases written together after the last.
+    handlers.before_batch(prepared.prepare_submissions)
+    handlers.after_batch(prepared.write_pending)
     return handlers

@@ -26,6 +26,7 @@ from cases.adapters.tables import Case, HeldUpdate
 from cases.domain.backoffice import WASTE_CONTRACTOR, target_status
 from cases.domain.sla import PLANNING_DETERMINATION, end_of_day
 from cases.service_layer.lifecycle import apply_update
+from cases.service_layer.prepared import prepared
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,9 @@ async def _apply(uow: UnitOfWork, *, case: Case, event: Event, system: str) -> N
 
 
 async def _hold(uow: UnitOfWork, *, event: Event, system: str, hold_for: timedelta) -> None:
+    batch = prepared(uow.session)
+    if batch is not None:
+        batch.with_held_updates.add(event.subject)
     held_at = datetime.now(UTC)
     await uow.session.execute(
         insert(HeldUpdate.__table__)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +11,8 @@ from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
 from civic_events.payments import PaymentRequested
 from civic_runtime.uow import UnitOfWork
 
-from cases.adapters import repository
+from cases.adapters import opening, repository
+from cases.adapters.opening import PendingOpenings, ResidentWrite
 from cases.adapters.tables import Case, Resident
 from cases.domain.machines import TransitionRefused, machine_for
 from cases.domain.prices import charge_for
@@ -30,41 +31,67 @@ async def open_case(
     opened_at: datetime,
     opened_from: uuid.UUID | None,
     fields: dict[str, Any],
+    timeline: Sequence[dict[str, Any]] = (),
+    work_order: dict[str, Any] | None = None,
+    resident_write: ResidentWrite | None = None,
     sla_overrides: Mapping[str, float] | None = None,
-) -> Case:
+    pending: PendingOpenings | None = None,
+) -> uuid.UUID:
+    """Open a case: its row, its first `timeline` entries and its `work_order` (from
+    `opening.timeline_row` and `work_orders.return_visit`, without the case id), its
+    resident's row (`resident_write`, from `residents.match_resident`) and CaseOpened, in one
+    statement, or none yet given `pending` (see `opening.add_case`). A chargeable case then
+    moves on to `awaiting_payment`. Returns its id.
+    """
     machine = machine_for(case_type)
-    now = datetime.now(UTC)
-    case = Case(
-        reference=reference,
+    case_id = uuid.uuid4()
+    due = sla_due(case_type, opened_at, overrides=sla_overrides)
+    sla_name, sla_due_at = due if due is not None else (None, None)
+    row: dict[str, Any] = {
+        "id": case_id,
+        "reference": reference,
+        "case_type": case_type,
+        "status": machine.initial,
+        "resident_id": resident_id,
+        "opened_from": opened_from,
+        "opened_at": opened_at,
+        "updated_at": datetime.now(UTC),
+        "answers": {},
+        "paid": False,
+        "sla_name": sla_name,
+        "sla_due_at": sla_due_at,
+        **fields,
+    }
+    others = await _others(
+        uow, resident_id=resident_id, agent_resident_id=row.get("agent_resident_id")
+    )
+    opened = CaseOpened(
+        source=SOURCE,
+        subject=reference,
+        case_id=case_id,
         case_type=case_type,
         status=machine.initial,
         resident_id=resident_id,
+        sla_due_at=sla_due_at,
         opened_from=opened_from,
-        opened_at=opened_at,
-        updated_at=now,
-        **fields,
+        triggered_at=opened_at,
+        other_resident_ids=others,
     )
-    due = sla_due(case_type, opened_at, overrides=sla_overrides)
-    if due is not None:
-        case.sla_name, case.sla_due_at = due
-    uow.session.add(case)
-    await uow.session.flush()
-    others = await others_to_tell(uow, case=case)
-    await uow.publish(
-        CaseOpened(
-            source=SOURCE,
-            subject=reference,
-            case_id=case.id,
-            case_type=case_type,
-            status=case.status,
-            resident_id=resident_id,
-            sla_due_at=case.sla_due_at,
-            opened_from=opened_from,
-            triggered_at=opened_at,
-            other_resident_ids=others,
-        )
+    await opening.add_case(
+        uow,
+        case=row,
+        timeline=[
+            {**entry, "case_id": case_id, "resident_id": entry["resident_id"] or resident_id}
+            for entry in timeline
+        ],
+        work_order={**work_order, "case_id": case_id} if work_order is not None else None,
+        events=[opened],
+        resident=resident_write,
+        pending=pending,
     )
     if machine.chargeable:
+        case = await repository.case_by_reference(uow.session, reference=reference)
+        assert case is not None  # written above, in this transaction
         await move_case(
             uow,
             case=case,
@@ -73,7 +100,7 @@ async def open_case(
             changed_by="system",
             occurred_at=opened_at,
         )
-    return case
+    return case_id
 
 
 async def others_to_tell(uow: UnitOfWork, *, case: Case) -> tuple[uuid.UUID, ...]:
@@ -82,14 +109,21 @@ async def others_to_tell(uow: UnitOfWork, *, case: Case) -> tuple[uuid.UUID, ...
     An erased agent is no longer told (notify forgets them too); an agent who is also the
     applicant hears once, as the resident.
     """
-    agent_id = case.agent_resident_id
-    if agent_id is None or agent_id == case.resident_id:
+    return await _others(
+        uow, resident_id=case.resident_id, agent_resident_id=case.agent_resident_id
+    )
+
+
+async def _others(
+    uow: UnitOfWork, *, resident_id: uuid.UUID | None, agent_resident_id: uuid.UUID | None
+) -> tuple[uuid.UUID, ...]:
+    if agent_resident_id is None or agent_resident_id == resident_id:
         return ()
-    # Already in the session when just upserted; otherwise one lookup by primary key.
-    agent = await uow.session.get(Resident, agent_id)
+    # Already in the session when loaded earlier in this transaction; otherwise one lookup.
+    agent = await uow.session.get(Resident, agent_resident_id)
     if agent is None or agent.erased_at is not None:
         return ()
-    return (agent_id,)
+    return (agent_resident_id,)
 
 
 async def move_case(

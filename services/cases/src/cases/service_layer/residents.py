@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from civic_events.contact import Contact, Coordinates
 from civic_events.residents import ContactPreferencesChanged, ResidentUpserted
 from civic_runtime.uow import UnitOfWork
 
-from cases.adapters import repository
+from cases.adapters import opening, repository
+from cases.adapters.opening import RESIDENT_DETAILS, ResidentRecord, ResidentWrite
 from cases.adapters.tables import Resident
 from cases.domain.proof import postcode_of
+from cases.service_layer.prepared import prepared
 
 SOURCE = "cases"
 
@@ -25,6 +30,33 @@ def _channel(contact: Contact, preferred: str | None) -> str:
     return "email" if contact.email else "sms"
 
 
+class ResidentFields(Protocol):
+    """What ResidentUpserted is made of: a `Resident`, or the row of one."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def address(self) -> str | None: ...
+    @property
+    def uprn(self) -> str | None: ...
+    @property
+    def preferred_channel(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def collection_round_ids(self) -> Sequence[str]: ...
+    @property
+    def home_latitude(self) -> float | None: ...
+    @property
+    def home_longitude(self) -> float | None: ...
+
+
 async def upsert_from_contact(
     uow: UnitOfWork,
     *,
@@ -33,77 +65,132 @@ async def upsert_from_contact(
     language: str,
     consent_source: str,
     occurred_at: datetime,
-) -> Resident:
-    """The resident these contact details belong to, created or brought up to date.
-
-    A match needs the same email address or, failing that, the same phone number. Details that
-    would belong to another resident (a phone number already someone else's) are not copied.
-    """
-    session = uow.session
-    email = contact.email.lower() if contact.email else None
-    resident: Resident | None = None
-    if email:
-        resident = await repository.resident_by_email(session, email=email)
-    if resident is None and contact.phone:
-        resident = await repository.resident_by_phone(session, phone=contact.phone)
-        if resident is not None and email and resident.email and resident.email != email:
-            # Same phone, different email: not enough to say it is the same person.
-            resident = None
-    now = datetime.now(UTC)
-    created = resident is None
-    if resident is None:
-        resident = Resident(
-            email=email,
-            created_at=now,
-            updated_at=now,
-            consent_at=occurred_at,
-            consent_source=consent_source,
-        )
-        session.add(resident)
-    before = _snapshot(resident)
-    if email and resident.email is None:
-        resident.email = email
-    if contact.phone and resident.phone != contact.phone:
-        holder = await repository.resident_by_phone(session, phone=contact.phone)
-        if holder is None or holder.id == resident.id:
-            resident.phone = contact.phone
-    if contact.name:
-        resident.name = contact.name
-    if contact.address:
-        resident.address = contact.address
-        resident.postcode = postcode_of(contact.address)
-    if contact.uprn:
-        resident.uprn = contact.uprn
-    resident.language = language
-    channel = _channel(contact, preferred_channel)
-    if created or preferred_channel:
-        resident.preferred_channel = channel
-    if created or _snapshot(resident) != before:
-        resident.updated_at = now
-        await session.flush()
-        await uow.publish(resident_upserted(resident))
+) -> ResidentRecord:
+    """The resident these contact details belong to, created or brought up to date: the
+    resident and its ResidentUpserted (if anything changed) written in one statement."""
+    resident, write = await match_resident(
+        uow,
+        contact=contact,
+        preferred_channel=preferred_channel,
+        language=language,
+        consent_source=consent_source,
+        occurred_at=occurred_at,
+    )
+    if write is not None:
+        await opening.write_resident(uow, write)
     return resident
 
 
-def _snapshot(resident: Resident) -> tuple[object, ...]:
-    return (
-        resident.email,
-        resident.phone,
-        resident.name,
-        resident.address,
-        resident.uprn,
-        resident.language,
-        resident.preferred_channel,
+async def match_resident(
+    uow: UnitOfWork,
+    *,
+    contact: Contact,
+    preferred_channel: str | None,
+    language: str,
+    consent_source: str,
+    occurred_at: datetime,
+) -> tuple[ResidentRecord, ResidentWrite | None]:
+    """The resident these contact details belong to, as it will be, and the write (with its
+    ResidentUpserted) that creates or updates it, if anything changes: the caller writes it,
+    alone (`upsert_from_contact`) or with a new case, before anything else is read.
+
+    A match needs the same email address or, failing that, the same phone number. Details that
+    would belong to another resident (a phone number already someone else's) are not copied.
+    One query finds the candidates (none in a prepared batch, see `prepared`).
+    """
+    email = contact.email.lower() if contact.email else None
+    batch = prepared(uow.session)
+    candidates = batch.candidates(email=email, phone=contact.phone) if batch else None
+    if candidates is None:
+        candidates = await opening.residents_by_contact(
+            uow.session,
+            emails=[email] if email else [],
+            phones=[contact.phone] if contact.phone else [],
+        )
+    # Oldest first: the holder of a phone number is the first resident who gave it.
+    phone_holder = next((r for r in candidates if contact.phone and r.phone == contact.phone), None)
+    found = next((r for r in candidates if email and r.email == email), None)
+    # Same phone, different email: not enough to say it is the same person.
+    if (
+        found is None
+        and phone_holder is not None
+        and not (email and phone_holder.email and phone_holder.email != email)
+    ):
+        found = phone_holder
+    details: dict[str, Any] = (
+        {name: getattr(found, name) for name in RESIDENT_DETAILS}
+        if found is not None
+        else dict.fromkeys(RESIDENT_DETAILS) | {"language": "en", "preferred_channel": "email"}
     )
+    before = dict(details)
+    resident_id = found.id if found is not None else uuid.uuid4()
+    if email and details["email"] is None:
+        details["email"] = email
+    if (
+        contact.phone
+        and details["phone"] != contact.phone
+        and (phone_holder is None or phone_holder.id == resident_id)
+    ):
+        details["phone"] = contact.phone
+    if contact.name:
+        details["name"] = contact.name
+    if contact.address:
+        details["address"] = contact.address
+        details["postcode"] = postcode_of(contact.address)
+    if contact.uprn:
+        details["uprn"] = contact.uprn
+    details["language"] = language
+    if found is None or preferred_channel:
+        details["preferred_channel"] = _channel(contact, preferred_channel)
+    record = ResidentRecord(
+        id=resident_id,
+        **details,
+        collection_round_ids=tuple(found.collection_round_ids) if found is not None else (),
+        home_latitude=found.home_latitude if found is not None else None,
+        home_longitude=found.home_longitude if found is not None else None,
+    )
+    if found is not None and _snapshot(details) == _snapshot(before):
+        return record, None
+    now = datetime.now(UTC)
+    announced = [resident_upserted(record)]
+    write: ResidentWrite
+    if found is None:
+        write = opening.resident_added(
+            events=announced,
+            resident={
+                "id": resident_id,
+                **details,
+                "case_updates": True,
+                "disruption_alerts": False,
+                "planning_alerts": False,
+                "collection_round_ids": [],
+                "consent_at": occurred_at,
+                "consent_source": consent_source,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+    else:
+        write = opening.resident_changed(
+            uow.session, resident_id=resident_id, details=details, updated_at=now, events=announced
+        )
+    if batch is not None:
+        batch.written(record)
+    return record, write
 
 
-def home_of(resident: Resident) -> Coordinates | None:
+def _snapshot(details: dict[str, Any]) -> tuple[object, ...]:
+    # The postcode follows the address: a change of it alone is no change.
+    return tuple(details[name] for name in RESIDENT_DETAILS if name != "postcode")
+
+
+def home_of(resident: ResidentFields) -> Coordinates | None:
     if resident.home_latitude is None or resident.home_longitude is None:
         return None
     return Coordinates(latitude=resident.home_latitude, longitude=resident.home_longitude)
 
 
-def resident_upserted(resident: Resident) -> ResidentUpserted:
+def resident_upserted(resident: ResidentFields) -> ResidentUpserted:
     """The whole current record, as notify's projection keeps it."""
     return ResidentUpserted(
         source=SOURCE,

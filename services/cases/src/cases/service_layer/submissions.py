@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from civic_events.intake import FormSubmitted
 from civic_events.planning import ApplicationReceived
 from civic_runtime.uow import UnitOfWork
 
-from cases.adapters import repository
+from cases.adapters import opening, repository
 from cases.adapters.tables import Case
-from cases.domain.machines import case_type_for_form
+from cases.domain.machines import case_type_for_form, machine_for
 from cases.domain.proof import postcode_of
 from cases.service_layer.backoffice import apply_held_updates
 from cases.service_layer.lifecycle import open_case
-from cases.service_layer.residents import upsert_from_contact
-from cases.service_layer.work_orders import order_return_visit
+from cases.service_layer.prepared import prepared, write_pending
+from cases.service_layer.residents import match_resident, upsert_from_contact
+from cases.service_layer.work_orders import return_visit
 
 # Case types for which the waste contractor is asked to come back.
 RETURN_VISIT_CASE_TYPES = frozenset({"missed_bin"})
@@ -28,21 +30,45 @@ async def form_submitted(
     work_orders: bool = False,
     sla_overrides: Mapping[str, float] | None = None,
 ) -> None:
-    """Open the submission's case; a missed bin also asks the contractor for a return visit."""
-    # Taken before looking: a contractor's update held meanwhile is then seen below.
-    await repository.lock_reference(uow.session, reference=event.subject)
-    existing = await repository.case_by_reference(uow.session, reference=event.subject)
-    if existing is not None:
+    """Open the submission's case; a missed bin also asks the contractor for a return visit.
+
+    A new case costs four round trips: the reference's lock, whether the case exists or updates
+    wait for it, the resident's match, then one statement writing the resident, the case, its
+    first timeline entry (and work order) and the events announcing them. In a prepared batch
+    (see `prepared`) the first three are made once for the whole batch, and a plain new case is
+    written with the batch's others, at its end.
+    """
+    session = uow.session
+    # What earlier events of a batch left pending in the session must be seen by the reads below.
+    await session.flush()
+    batch = prepared(session)
+    case_type = case_type_for_form(event.form_id)
+    pending = None
+    if batch is not None and event.subject in batch.locked:
+        exists = event.subject in batch.with_case
+        updates_held = event.subject in batch.with_held_updates
+        if not (exists or updates_held or machine_for(case_type).chargeable):
+            pending = batch.pending
+    else:
+        # Taken before looking: a contractor's update held meanwhile is then seen below.
+        await repository.lock_reference(session, reference=event.subject)
+        exists, updates_held = await opening.opening_state(session, reference=event.subject)
+    if pending is None:
+        # This case is read back or written at once: what the batch left pending goes first.
+        await write_pending(session)
+    if exists:
+        existing = await repository.case_by_reference(session, reference=event.subject)
+        assert existing is not None  # the reference's lock keeps it from going away
         # Intake issues one reference per submission: a second event with it is a replay.
         await _ignore_repeat(
             uow, existing, event, "a second submission with this reference was ignored"
         )
         return
-    resident = None
+    resident_id, resident_write = None, None
     if event.contact is not None and (
         event.contact.email or event.contact.phone or event.contact.name
     ):
-        resident = await upsert_from_contact(
+        resident, resident_write = await match_resident(
             uow,
             contact=event.contact,
             preferred_channel=event.preferred_channel,
@@ -50,45 +76,61 @@ async def form_submitted(
             consent_source=f"form {event.form_id} via {event.submitted_via}",
             occurred_at=event.occurred_at,
         )
+        resident_id = resident.id
     location = event.location
     address = location.address if location else None
     contact_address = event.contact.address if event.contact else None
-    case_type = case_type_for_form(event.form_id)
-    case = await open_case(
+    uprn = (location.uprn if location else None) or (event.contact.uprn if event.contact else None)
+    timeline = [
+        opening.timeline_row(
+            occurred_at=event.occurred_at,
+            kind="submission",
+            summary=f"Submitted form {event.form_id} (version {event.form_version}) via {event.submitted_via}",
+            detail={
+                "form_id": event.form_id,
+                "form_version": event.form_version,
+                "case_type": case_type,
+            },
+            event_id=event.event_id,
+        )
+    ]
+    order: dict[str, Any] | None = None
+    if work_orders and case_type in RETURN_VISIT_CASE_TYPES:
+        order, entries = return_visit(
+            reference=event.subject,
+            uprn=uprn,
+            answers=event.answers,
+            reported_at=event.occurred_at,
+        )
+        timeline += entries
+    await open_case(
         uow,
         reference=event.subject,
         case_type=case_type,
-        resident_id=resident.id if resident else None,
+        resident_id=resident_id,
         opened_at=event.occurred_at,
         opened_from=event.event_id,
         fields={
             "form_id": event.form_id,
             "form_version": event.form_version,
-            "uprn": (location.uprn if location else None)
-            or (event.contact.uprn if event.contact else None),
+            "uprn": uprn,
             "address": address,
             "postcode": postcode_of(address) or postcode_of(contact_address),
             "description": event.description,
             "answers": dict(event.answers),
         },
+        timeline=timeline,
+        work_order=order,
+        resident_write=resident_write,
         sla_overrides=sla_overrides,
+        pending=pending,
     )
-    await repository.add_timeline(
-        uow.session,
-        case=case,
-        occurred_at=event.occurred_at,
-        kind="submission",
-        summary=f"Submitted form {event.form_id} (version {event.form_version}) via {event.submitted_via}",
-        detail={
-            "form_id": event.form_id,
-            "form_version": event.form_version,
-            "case_type": case_type,
-        },
-        event_id=event.event_id,
-    )
-    if work_orders and case_type in RETURN_VISIT_CASE_TYPES:
-        await order_return_visit(uow, case=case, reported_at=event.occurred_at)
-    await apply_held_updates(uow, case=case)
+    if batch is not None:
+        batch.with_case.add(event.subject)
+    if updates_held:
+        case = await repository.case_by_reference(session, reference=event.subject)
+        assert case is not None  # opened above, in this transaction
+        await apply_held_updates(uow, case=case)
 
 
 async def application_received(uow: UnitOfWork, *, event: ApplicationReceived) -> None:
@@ -123,7 +165,26 @@ async def application_received(uow: UnitOfWork, *, event: ApplicationReceived) -
             consent_source=consent,
             occurred_at=event.occurred_at,
         )
-    case = await open_case(
+    timeline = [
+        opening.timeline_row(
+            occurred_at=event.occurred_at,
+            kind="submission",
+            summary=f"Planning application received ({event.application_type})",
+            detail={"application_type": event.application_type},
+            event_id=event.event_id,
+        )
+    ]
+    if agent is not None:
+        timeline.append(
+            opening.timeline_row(
+                resident_id=agent.id,
+                occurred_at=event.occurred_at,
+                kind="submission",
+                summary=f"Agent on planning application {event.subject}",
+                event_id=event.event_id,
+            )
+        )
+    await open_case(
         uow,
         reference=event.subject,
         case_type="planning_application",
@@ -139,26 +200,8 @@ async def application_received(uow: UnitOfWork, *, event: ApplicationReceived) -
             "answers": {"application_type": event.application_type, "ward": event.ward},
             "last_update_at": event.occurred_at,
         },
+        timeline=timeline,
     )
-    await repository.add_timeline(
-        uow.session,
-        case=case,
-        occurred_at=event.occurred_at,
-        kind="submission",
-        summary=f"Planning application received ({event.application_type})",
-        detail={"application_type": event.application_type},
-        event_id=event.event_id,
-    )
-    if agent is not None:
-        await repository.add_timeline(
-            uow.session,
-            case=case,
-            resident_id=agent.id,
-            occurred_at=event.occurred_at,
-            kind="submission",
-            summary=f"Agent on planning application {event.subject}",
-            event_id=event.event_id,
-        )
 
 
 async def _ignore_repeat(

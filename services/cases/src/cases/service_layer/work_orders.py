@@ -1,7 +1,7 @@
 """Return visits asked of the waste contractor: written with the case, sent later, never lost.
 
-Opening a missed-bin case writes a `cases_work_orders` row in the same transaction. A sender on
-every instance claims due rows one at a time (`FOR UPDATE SKIP LOCKED`, so two instances never
+Opening a missed-bin case writes a `cases_work_orders` row with the case (`return_visit`). A
+sender on every instance claims due rows one at a time (`FOR UPDATE SKIP LOCKED`, so two instances never
 send the same row at once), calls the contractor, and records the answer with the job reference
 on the case's timeline. A contractor that is down is retried with exponential backoff, without
 limit; a request it refuses is kept, marked rejected, for an officer to see.
@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from civic_runtime.uow import UnitOfWork
 from sqlmodel import col, select
 
-from cases.adapters import repository
+from cases.adapters import opening, repository
 from cases.adapters.tables import Case, WorkOrder
 from cases.adapters.waste_contractor import (
     ContractorRejected,
@@ -44,31 +45,33 @@ class Backoff:
         return timedelta(seconds=seconds * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
 
 
-async def order_return_visit(uow: UnitOfWork, *, case: Case, reported_at: datetime) -> None:
-    """Ask the contractor to come back for a missed bin, once this transaction commits."""
-    if not case.uprn:
-        await repository.add_timeline(
-            uow.session,
-            case=case,
+def return_visit(
+    *, reference: str, uprn: str | None, answers: Mapping[str, Any], reported_at: datetime
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """What asks the contractor to come back for a missed bin, written with the case (see
+    `lifecycle.open_case`): the work order, or, without a UPRN, a timeline entry saying so."""
+    if not uprn:
+        entry = opening.timeline_row(
             occurred_at=reported_at,
             kind="work_order",
             summary="No UPRN given: the return visit must be arranged by hand",
             internal=True,
         )
-        return
-    bin_type = case.answers.get("bin_type")
+        return None, [entry]
+    bin_type = answers.get("bin_type")
     now = datetime.now(UTC)
-    uow.session.add(
-        WorkOrder(
-            case_id=case.id,
-            council_reference=case.reference,
-            uprn=case.uprn,
-            bin_type=bin_type if isinstance(bin_type, str) and bin_type else DEFAULT_BIN_TYPE,
-            reported_at=reported_at,
-            next_attempt_at=now,
-            created_at=now,
-        )
-    )
+    order = {
+        "id": uuid.uuid4(),
+        "council_reference": reference,
+        "uprn": uprn,
+        "bin_type": bin_type if isinstance(bin_type, str) and bin_type else DEFAULT_BIN_TYPE,
+        "reported_at": reported_at,
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    return order, []
 
 
 async def send_next(

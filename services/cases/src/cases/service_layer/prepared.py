@@ -1,0 +1,97 @@
+"""What a batch of submissions needs to open its cases, read in three statements before the first.
+
+With `consumer_batch_size` > 1 the runtime applies many events in one transaction, and first
+calls `prepare_submissions` with them (`EventHandlers.before_batch`). It takes the locks of every
+submission's reference (in one order, so two batches cannot deadlock on them), finds which of
+those references already have a case or held updates, and locks the residents whose email or
+phone number a submission gives. `form_submitted` and `upsert_from_contact` then look here
+instead of asking the database three times per event, and keep it current with what they write;
+`hold` notes an update held meanwhile. A plain new case (no held updates, no payment to ask
+for) is not even written at once: its rows and events wait in `pending` and all are written
+together (a statement per table) at the end of the batch, or as soon as anything else is to be
+read or written (`write_pending`). Nobody else can change what is kept here before the
+transaction ends: the references and residents are locked, and a case is opened, an update held,
+only under its reference's lock.
+
+It lives in the session's `info`, so as long as the batch's session. A record applied on its own
+(one per transaction, or a failed batch's fallback) finds nothing here and reads the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from civic_events.base import Event
+from civic_events.intake import FormSubmitted
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cases.adapters import opening, repository
+from cases.adapters.opening import ResidentRecord
+
+_KEY = "cases.prepared_submissions"
+
+
+@dataclass
+class PreparedSubmissions:
+    locked: set[str]  # references whose lock this transaction holds
+    with_case: set[str]
+    with_held_updates: set[str]
+    emails: set[str]  # the residents holding these emails and phone numbers are in `residents`
+    phones: set[str]
+    residents: list[ResidentRecord] = field(default_factory=list)  # oldest first
+    # Cases opened and not written yet: see `write_pending`.
+    pending: opening.PendingOpenings = field(default_factory=opening.PendingOpenings)
+
+    def candidates(self, *, email: str | None, phone: str | None) -> list[ResidentRecord] | None:
+        """The residents holding `email` or `phone`, oldest first; None when not read here."""
+        if (email and email not in self.emails) or (phone and phone not in self.phones):
+            return None
+        return [
+            r
+            for r in self.residents
+            if (email and r.email == email) or (phone and r.phone == phone)
+        ]
+
+    def written(self, resident: ResidentRecord) -> None:
+        """A resident just created or changed in this transaction."""
+        for index, known in enumerate(self.residents):
+            if known.id == resident.id:
+                self.residents[index] = resident
+                return
+        self.residents.append(resident)
+
+
+async def write_pending(session: AsyncSession) -> None:
+    """Write the cases a prepared batch opened and left pending: at the end of the batch, and
+    before anything else reads or writes (any other event, a case that cannot wait), so that
+    what comes next sees them and the outbox keeps each key's events in order."""
+    batch = prepared(session)
+    if batch is not None and batch.pending:
+        await opening.write_pending(session, batch.pending)
+
+
+def prepared(session: AsyncSession) -> PreparedSubmissions | None:
+    found: PreparedSubmissions | None = session.info.get(_KEY)
+    return found
+
+
+async def prepare_submissions(events: Sequence[Event], session: AsyncSession) -> None:
+    """Lock and read, for every FormSubmitted of a batch, what opening its case needs."""
+    submissions = [event for event in events if isinstance(event, FormSubmitted)]
+    if not submissions:
+        return
+    references = {event.subject for event in submissions}
+    emails = {e.contact.email.lower() for e in submissions if e.contact and e.contact.email}
+    phones = {e.contact.phone for e in submissions if e.contact and e.contact.phone}
+    await repository.lock_references(session, references=references)
+    with_case, with_held_updates = await opening.opening_states(session, references=references)
+    residents = await opening.residents_by_contact(session, emails=emails, phones=phones)
+    session.info[_KEY] = PreparedSubmissions(
+        locked=references,
+        with_case=with_case,
+        with_held_updates=with_held_updates,
+        emails=emails,
+        phones=phones,
+        residents=residents,
+    )
