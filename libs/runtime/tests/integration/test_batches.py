@@ -310,3 +310,53 @@ async def test_each_record_of_a_batch_is_handled_in_its_own_trace(
     async with kit.running(kit.settings(consumer_batch_size=50), handlers):
         await eventually(lambda: len(seen) == 4)
     assert [seen[e.event_id] for e in sent] == traces
+
+
+async def test_batch_hooks_run_in_the_batch_transaction_around_its_fresh_records(
+    kit: Any, eventually: Any
+) -> None:
+    sent = events(kit, 10)
+    records = [encode(e) for e in sent]
+    # Each event twice: the second copy is a duplicate, which the preparation never sees.
+    await kit.produce(*records, *records)
+    recorder = Recorder(kit)
+    prepared: list[tuple[int, list[uuid.UUID]]] = []
+    completed: list[int] = []
+
+    @recorder.handlers.before_batch
+    async def prepare(batch: Any, session: Any) -> None:
+        txid = int(await session.scalar(sa.text("SELECT txid_current()")))
+        prepared.append((txid, [event.event_id for event in batch]))
+
+    @recorder.handlers.after_batch
+    async def complete(session: Any) -> None:
+        completed.append(int(await session.scalar(sa.text("SELECT txid_current()"))))
+
+    async with kit.running(kit.settings(consumer_batch_size=50), recorder.handlers) as harness:
+        await eventually(lambda: count(harness, "applied") + count(harness, "duplicate") == 20)
+    assert count(harness, "applied") == 10
+    seen = [event_id for _, batch in prepared for event_id in batch]
+    # Every fresh record was prepared once, in order per key, and no duplicate was.
+    assert sorted(seen) == sorted(e.event_id for e in sent)
+    # Before and after ran in the same transactions as the handlers they surround.
+    assert {txid for txid, batch in prepared if batch} == set(recorder.transactions)
+    assert set(completed) >= set(recorder.transactions)
+
+
+async def test_batch_hooks_do_not_run_for_a_record_applied_alone(kit: Any, eventually: Any) -> None:
+    sent = events(kit, 3)
+    await kit.produce(*(encode(e) for e in sent))
+    recorder = Recorder(kit)
+    hooks: list[str] = []
+
+    @recorder.handlers.before_batch
+    async def prepare(batch: Any, session: Any) -> None:
+        hooks.append("before")
+
+    @recorder.handlers.after_batch
+    async def complete(session: Any) -> None:
+        hooks.append("after")
+
+    async with kit.running(kit.settings(consumer_batch_size=1), recorder.handlers) as harness:
+        await eventually(lambda: count(harness, "applied") == 3)
+    assert hooks == []
