@@ -9,6 +9,8 @@ import pytest
 import sqlalchemy as sa
 from civic_events.envelope import decode
 from civic_events.notify import NotificationDelivered, NotificationFailed, NotificationSent
+from notify.adapters.providers.base import DeliveryProvider, OutgoingMessage, ProviderReceipt
+from sqlalchemy.ext.asyncio import create_async_engine
 
 pytestmark = pytest.mark.integration
 
@@ -179,3 +181,67 @@ async def _expire_leases(kit: Any) -> None:
             sa.text("UPDATE notify_notification SET lease_until = now() WHERE status = 'sending'")
         )
     await engine.dispose()
+
+
+class TakenOverDuringSend(DeliveryProvider):
+    """Hands messages to the real provider; while the message to `victim` is with it, another
+    claimant takes that message over (as if our lease had run out): its attempts move on."""
+
+    def __init__(self, inner: DeliveryProvider, *, database_url: str, victim: str) -> None:
+        self.inner, self.database_url, self.victim = inner, database_url, victim
+        self.name = inner.name
+        self.channels = inner.channels
+        self.supports_lookup = inner.supports_lookup
+
+    async def send(self, message: OutgoingMessage) -> ProviderReceipt:
+        receipt = await self.inner.send(message)
+        if message.recipient == self.victim:
+            engine = create_async_engine(self.database_url)
+            async with engine.begin() as connection:
+                await connection.execute(
+                    sa.text(
+                        "UPDATE notify_notification SET attempts = attempts + 1 WHERE id = :id"
+                    ),
+                    {"id": uuid.UUID(message.reference)},
+                )
+            await engine.dispose()
+        return receipt
+
+    async def find(self, reference: str) -> ProviderReceipt | None:
+        return await self.inner.find(reference)
+
+
+async def test_a_batch_records_only_the_hand_overs_still_its_own(
+    notify_kit: Any, eventually: Any
+) -> None:
+    # The batch's one UPDATE records `sent` only for rows still `sending` under its own claim;
+    # a row another claimant took over meanwhile is left to that claimant, and no event says
+    # it was sent.
+    notify_kit.simulator.simulator.config.callback_url = None
+    kept = notify_kit.resident(email="kept@example.com")
+    taken = notify_kit.resident(email="taken@example.com")
+    events = [
+        notify_kit.case_status_changed(kept.resident_id, "WST-2026-000101"),
+        notify_kit.case_status_changed(taken.resident_id, "WST-2026-000102"),
+    ]
+    async with notify_kit.service(
+        wrap=lambda p: TakenOverDuringSend(
+            p, database_url=notify_kit.database_url, victim="taken@example.com"
+        ),
+        dispatcher_enabled=False,
+    ) as notify:
+        await notify_kit.publish(kept, taken, *events)
+        for event in events:
+            await eventually(lambda event=event: notify.has_applied(event.event_id), timeout=90)
+        await notify.dispatcher.drain()  # one batch: both claimed, both handed over
+        rows = {row["caused_by"]: row for row in await notify.notifications()}
+        async with notify.app.state.runtime.engine.connect() as connection:
+            announced = await connection.scalar(
+                sa.text("SELECT count(*) FROM outbox WHERE event_type = :type"),
+                {"type": NotificationSent.ce_type},
+            )
+    mine, other = rows[events[0].event_id], rows[events[1].event_id]
+    assert (mine["status"], mine["attempts"]) == ("sent", 1)
+    assert mine["provider_reference"] == notify_kit.at_simulator(str(mine["id"]))[0]["id"]
+    assert (other["status"], other["attempts"], other["provider_reference"]) == ("sending", 2, None)
+    assert announced == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 from opentelemetry import propagate, trace
@@ -24,13 +25,27 @@ tracer = trace.get_tracer("notify.dispatch")
 
 def stored_context(row: Mapping[str, Any]) -> Context:
     """The trace context a notification was created in (empty when it has none)."""
-    carrier = {name: row[name] for name in ("traceparent", "tracestate") if row.get(name)}
-    return propagate.extract(carrier, context=Context())
+    return _extracted(row.get("traceparent"), row.get("tracestate"))[0]
 
 
 def stored_span_context(row: Mapping[str, Any]) -> SpanContext | None:
-    found = trace.get_current_span(stored_context(row)).get_span_context()
-    return found if found.is_valid else None
+    return _extracted(row.get("traceparent"), row.get("tracestate"))[1]
+
+
+# A broadcast's thousands of messages share one stored context: parse it once. (Contexts and
+# span contexts are immutable, so sharing them is safe.)
+@lru_cache(maxsize=4096)
+def _extracted(
+    traceparent: str | None, tracestate: str | None
+) -> tuple[Context, SpanContext | None]:
+    carrier = {
+        name: value
+        for name, value in (("traceparent", traceparent), ("tracestate", tracestate))
+        if value
+    }
+    context = propagate.extract(carrier, context=Context())
+    found = trace.get_current_span(context).get_span_context()
+    return context, found if found.is_valid else None
 
 
 @contextmanager

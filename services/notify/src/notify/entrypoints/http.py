@@ -308,6 +308,9 @@ async def govuk_notify_callback(
     except ValueError:
         # Not one of ours (no reference we issue): accept, so Notify does not retry it.
         return {"status": "ignored"}
+    # A receipt can overtake our own record of the hand-over: let this instance's record go
+    # first (so NotificationSent keeps the provider call's trace), then apply the receipt.
+    await request.app.state.dispatcher.recorded(notification_id)
     changed = await apply_provider_status(
         uow,
         notification_id=notification_id,

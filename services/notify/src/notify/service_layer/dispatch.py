@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -29,9 +30,10 @@ import sqlalchemy as sa
 from civic_events.notify import NotificationFailed, NotificationSent
 from civic_runtime.uow import UnitOfWork
 from opentelemetry.trace import SpanContext
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from notify.adapters.metrics import count_after_commit
+from notify.adapters.outbox import publish_all
 from notify.adapters.providers.base import (
     DeliveryProvider,
     OutcomeUnknown,
@@ -90,6 +92,13 @@ class Prepared:
 
 
 @dataclass(frozen=True)
+class ClaimStatements:
+    candidates: dict[str, Any]  # due messages for a rate-limited provider, to lock
+    mark_these: Any  # mark the locked ones granted a token `sending`
+    mark_unlimited: Any  # lock and mark due messages for the other providers, in one
+
+
+@dataclass(frozen=True)
 class Claimed:
     row: Mapping[str, Any]
     recovering: bool  # it was `sending` before: the provider may already have it
@@ -116,6 +125,8 @@ class Dispatcher:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(self.policy.concurrency)
         self._batches = asyncio.Semaphore(4)
+        # Messages of this instance between claim and record, each with what its record sets.
+        self._recording: dict[uuid.UUID, asyncio.Event] = {}
 
     # --- running -------------------------------------------------------------------------
     def wake(self) -> None:
@@ -152,14 +163,19 @@ class Dispatcher:
         """Claim a batch of due messages and start delivering it; returns how many."""
         await self._batches.acquire()
         try:
-            claimed = await self.claim(limit=self.policy.batch_size)
+            # One transaction claims the batch and reads what its messages need.
+            async with self._uow() as uow:
+                claimed = await self._claim(uow, limit=self.policy.batch_size)
+                prepared = await self._prepare(uow, claimed) if claimed else Prepared()
         except BaseException:
             self._batches.release()
             raise
         if not claimed:
             self._batches.release()
             return 0
-        task = asyncio.create_task(self._deliver_batch(claimed))
+        for item in claimed:
+            self._recording[item.row["id"]] = asyncio.Event()
+        task = asyncio.create_task(self._deliver_batch(claimed, prepared))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
         return len(claimed)
@@ -170,14 +186,21 @@ class Dispatcher:
             await self.wait_idle()
         await self.wait_idle()
 
+    async def recorded(self, notification_id: uuid.UUID, *, timeout_s: float = 2.0) -> None:
+        """Wait (a little, at most) until this instance has recorded its hand-over of the
+        message, if it is delivering it now."""
+        done = self._recording.get(notification_id)
+        if done is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), timeout_s)
+
     async def wait_idle(self) -> None:
         if self._in_flight:
             await asyncio.gather(*list(self._in_flight), return_exceptions=True)
 
-    async def _deliver_batch(self, items: list[Claimed]) -> None:
+    async def _deliver_batch(self, items: list[Claimed], prepared: Prepared) -> None:
         """Send a batch concurrently; record the hand-overs in one transaction."""
         try:
-            prepared = await self._prepare(items)
             results = await asyncio.gather(
                 *(self._attempt(item, prepared) for item in items), return_exceptions=True
             )
@@ -193,13 +216,67 @@ class Dispatcher:
             # Rows left `sending` are looked up at their provider when their lease runs out.
             logger.exception("a delivery batch failed")
         finally:
+            for item in items:
+                done = self._recording.pop(item.row["id"], None)
+                if done is not None:
+                    done.set()
             self._batches.release()
 
     # --- 1. claim ------------------------------------------------------------------------
     async def claim(self, *, limit: int) -> list[Claimed]:
         """Claim up to `limit` due messages, for a rate-limited provider only as many as its
         bucket gave tokens for: the rest stay `pending`, untouched, for a later pass."""
+        async with self._uow() as uow:
+            return await self._claim(uow, limit=limit)
+
+    async def _claim(self, uow: UnitOfWork, *, limit: int) -> list[Claimed]:
         now = self._clock()
+        claim = self._claim_statements
+        parameters = {
+            "claim_now": now,
+            "claim_lease_until": now + timedelta(seconds=self.policy.sending_lease_s),
+        }
+        rows: list[Mapping[str, Any]] = []
+        for name in sorted(self._rate_limits):  # one order of bucket locks for every instance
+            locked = (
+                await uow.session.execute(
+                    claim.candidates[name], {**parameters, "claim_wanted": limit}
+                )
+            ).all()
+            if not locked:
+                continue  # nothing due for it: its bucket is not touched
+            granted = await take_tokens(
+                session=uow.session,
+                provider=name,
+                rate_limit=self._rate_limits[name],
+                wanted=len(locked),
+            )
+            previous = {row.id: row.previous for row in locked[:granted]}
+            # The rest are let go at commit, still due, as they were.
+            if previous:
+                found = (
+                    (
+                        await uow.session.execute(
+                            claim.mark_these, {**parameters, "claim_ids": list(previous)}
+                        )
+                    )
+                    .mappings()
+                    .all()
+                )
+                rows.extend({**row, "previous": previous[row["id"]]} for row in found)
+            limit -= len(previous)
+        if limit > 0:
+            found = await uow.session.execute(
+                claim.mark_unlimited, {**parameters, "claim_wanted": limit}
+            )
+            rows.extend(found.mappings().all())
+        return [Claimed(row=dict(row), recovering=row["previous"] == "sending") for row in rows]
+
+    @functools.cached_property
+    def _claim_statements(self) -> ClaimStatements:
+        """The claim's statements, built once (they depend only on the providers and limits):
+        the time, the lease and the batch size are parameters."""
+        now = sa.bindparam("claim_now", type_=sa.DateTime(timezone=True))
         primaries = {ch: chain[0].name for ch, chain in self._providers.items() if chain}
         provider = sa.func.coalesce(
             _n.c.provider,
@@ -214,71 +291,56 @@ class Dispatcher:
             sa.and_(_n.c.status == "pending", _n.c.not_before <= now),
             sa.and_(_n.c.status == "sending", _n.c.lease_until <= now),
         )
-        limited = sorted(self._rate_limits)  # one order of bucket locks for every instance
+        limited = sorted(self._rate_limits)
         unlimited = sa.or_(provider.is_(None), provider.not_in(limited)) if limited else sa.true()
         mark_sending = sa.update(_n).values(
             status="sending",
-            lease_until=now + timedelta(seconds=self.policy.sending_lease_s),
+            lease_until=sa.bindparam("claim_lease_until", type_=sa.DateTime(timezone=True)),
             attempts=_n.c.attempts + 1,
             provider=provider,
         )
 
-        def candidates(of_group: Any, wanted: int) -> Any:
+        def candidates(of_group: Any) -> Any:
             return (
                 sa.select(_n.c.id, _n.c.status.label("previous"))
                 .where(due, of_group)
                 .order_by(_n.c.not_before)
-                .limit(wanted)
+                .limit(sa.bindparam("claim_wanted", type_=sa.Integer))
                 .with_for_update(skip_locked=True)
             )
 
-        rows: list[Mapping[str, Any]] = []
-        async with self._uow() as uow:
-            for name in limited:
-                locked = (await uow.session.execute(candidates(provider == name, limit))).all()
-                if not locked:
-                    continue  # nothing due for it: its bucket is not touched
-                granted = await take_tokens(
-                    session=uow.session,
-                    provider=name,
-                    rate_limit=self._rate_limits[name],
-                    wanted=len(locked),
-                )
-                previous = {row.id: row.previous for row in locked[:granted]}
-                # The rest are let go at commit, still due, as they were.
-                if previous:
-                    statement = mark_sending.where(_n.c.id.in_(previous)).returning(*_n.c)
-                    found = (await uow.session.execute(statement)).mappings().all()
-                    rows.extend({**row, "previous": previous[row["id"]]} for row in found)
-                limit -= len(previous)
-            if limit > 0:
-                due_rows = candidates(unlimited, limit).cte("due")
-                statement = mark_sending.where(_n.c.id == due_rows.c.id).returning(
-                    *_n.c, due_rows.c.previous
-                )
-                rows.extend((await uow.session.execute(statement)).mappings().all())
-        return [Claimed(row=dict(row), recovering=row["previous"] == "sending") for row in rows]
+        due_rows = candidates(unlimited).cte("due")
+        return ClaimStatements(
+            candidates={name: candidates(provider == name) for name in limited},
+            mark_these=mark_sending.where(
+                _n.c.id.in_(sa.bindparam("claim_ids", expanding=True))
+            ).returning(*_n.c),
+            mark_unlimited=mark_sending.where(_n.c.id == due_rows.c.id).returning(
+                *_n.c, due_rows.c.previous
+            ),
+        )
 
     # --- 2. send -------------------------------------------------------------------------
     async def deliver(self, item: Claimed) -> None:
         """Deliver one claimed message (the batch path, for one)."""
-        outcome = await self._attempt(item, await self._prepare([item]))
+        async with self._uow() as uow:
+            prepared = await self._prepare(uow, [item])
+        outcome = await self._attempt(item, prepared)
         if outcome is not None:
             await self._record_sent_many([outcome])
 
-    async def _prepare(self, items: list[Claimed]) -> Prepared:
-        """The residents' preferences and the templates a batch needs, in one transaction."""
+    async def _prepare(self, uow: UnitOfWork, items: list[Claimed]) -> Prepared:
+        """The residents' preferences and the templates a batch needs."""
         prepared = Prepared()
-        async with self._uow() as uow:
-            rows = await uow.session.execute(
-                sa.select(_r).where(_r.c.resident_id.in_({i.row["resident_id"] for i in items}))
+        rows = await uow.session.execute(
+            sa.select(_r).where(_r.c.resident_id.in_({i.row["resident_id"] for i in items}))
+        )
+        for found in rows.mappings():
+            prepared.residents[found["resident_id"]] = preferences.to_preferences(found)
+        for key in {(i.row["template_name"], i.row["channel"]) for i in items}:
+            prepared.templates[key] = await templates.resolve(
+                session=uow.session, name=key[0], channel=key[1]
             )
-            for found in rows.mappings():
-                prepared.residents[found["resident_id"]] = preferences.to_preferences(found)
-            for key in {(i.row["template_name"], i.row["channel"]) for i in items}:
-                prepared.templates[key] = await templates.resolve(
-                    session=uow.session, name=key[0], channel=key[1]
-                )
         return prepared
 
     async def _attempt(self, item: Claimed, prepared: Prepared) -> Outcome | None:
@@ -398,53 +460,68 @@ class Dispatcher:
         return current
 
     async def _record_sent_many(self, outcomes: list[Outcome]) -> None:
-        """Record a batch's hand-overs: one locking read, one executemany, the events."""
+        """Record a batch's hand-overs: one UPDATE of the rows still ours, one executemany of
+        their NotificationSent events."""
+        handed = (
+            sa.func.unnest(
+                sa.cast(sa.bindparam("handed_ids"), ARRAY(sa.Uuid)),
+                sa.cast(sa.bindparam("handed_attempts"), ARRAY(sa.Integer)),
+                sa.cast(sa.bindparam("handed_references"), ARRAY(sa.String)),
+                sa.cast(sa.bindparam("handed_versions"), ARRAY(sa.Integer)),
+            )
+            .table_valued(
+                sa.column("id", sa.Uuid),
+                sa.column("attempts", sa.Integer),
+                sa.column("reference", sa.String),
+                sa.column("version", sa.Integer),
+                name="handed",
+            )
+            .render_derived()
+        )
+        now = self._clock()
         by_id = {outcome.row["id"]: outcome for outcome in outcomes}
         async with self._uow() as uow:
-            current_rows = (
+            # Still ours: still `sending` under the claim that handed it over (the attempts
+            # match). The UPDATE re-checks that on each row once it holds its lock.
+            recorded = (
                 (
                     await uow.session.execute(
-                        sa.select(_n).where(_n.c.id.in_(by_id)).order_by(_n.c.id).with_for_update()
+                        sa.update(_n)
+                        .where(
+                            _n.c.id == handed.c.id,
+                            _n.c.attempts == handed.c.attempts,
+                            _n.c.status == "sending",
+                        )
+                        .values(
+                            status="sent",
+                            sent_at=now,
+                            lease_until=None,
+                            provider_reference=handed.c.reference,
+                            template_version=sa.func.coalesce(
+                                handed.c.version, _n.c.template_version
+                            ),
+                        )
+                        .returning(*_n.c),
+                        {
+                            "handed_ids": list(by_id),
+                            "handed_attempts": [o.row["attempts"] for o in by_id.values()],
+                            "handed_references": [
+                                o.receipt.provider_reference for o in by_id.values()
+                            ],
+                            "handed_versions": [o.template_version for o in by_id.values()],
+                        },
                     )
                 )
                 .mappings()
                 .all()
             )
-            now = self._clock()
-            ours = [
-                by_id[current["id"]]._replace(row=current)
-                for current in current_rows
-                if current["attempts"] == by_id[current["id"]].row["attempts"]
-                and current["status"] == "sending"
-            ]
-            if not ours:
-                return
-            await uow.session.execute(
-                sa.update(_n)
-                .where(_n.c.id == sa.bindparam("b_id"))
-                .values(
-                    status="sent",
-                    sent_at=now,
-                    lease_until=None,
-                    provider_reference=sa.bindparam("b_reference"),
-                    template_version=sa.bindparam("b_version"),
-                ),
-                [
-                    {
-                        "b_id": outcome.row["id"],
-                        "b_reference": outcome.receipt.provider_reference,
-                        "b_version": outcome.template_version or outcome.row["template_version"],
-                    }
-                    for outcome in ours
-                ],
+            ours = [by_id[row["id"]]._replace(row=row) for row in recorded]
+            # Each event carries the trace of its own provider call.
+            await publish_all(
+                uow,
+                [(sent_event(o.row, o.receipt, o.template_version), o.span_context) for o in ours],
             )
             for outcome in ours:
-                # Each event carries the trace of its own provider call (the outbox stores the
-                # current context with the event).
-                with within(outcome.span_context):
-                    await uow.publish(
-                        sent_event(outcome.row, outcome.receipt, outcome.template_version)
-                    )
                 count_sent(uow, outcome.row, accepted_at=outcome.accepted_at or now)
 
     async def _permanent(self, row: Mapping[str, Any], detail: str) -> None:

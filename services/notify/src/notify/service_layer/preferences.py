@@ -165,10 +165,12 @@ async def change_preferences(
     return result.first() is not None
 
 
+# Built once (it runs for every message requested).
+_BY_ID = sa.select(_residents).where(_residents.c.resident_id == sa.bindparam("by_resident_id"))
+
+
 async def load_row(*, session: AsyncSession, resident_id: uuid.UUID) -> Any | None:
-    result = await session.execute(
-        sa.select(_residents).where(_residents.c.resident_id == resident_id)
-    )
+    result = await session.execute(_BY_ID, {"by_resident_id": resident_id})
     return result.mappings().first()
 
 
