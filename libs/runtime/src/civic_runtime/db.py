@@ -21,6 +21,8 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout_s,
         pool_pre_ping=settings.db_pool_pre_ping,
         pool_recycle=1800,
+        # Errors (and so logs) name the statement but never its values: they hold personal data.
+        hide_parameters=True,
         connect_args={
             "server_settings": {
                 "application_name": settings.service_name,

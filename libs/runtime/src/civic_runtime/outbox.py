@@ -104,7 +104,9 @@ class OutboxRelay:
     def start(self) -> None:
         # A dedicated engine without a pool: closing the connection really ends the session,
         # which releases the advisory lock even if we never get to unlock it.
-        self._engine = create_async_engine(self._database_url, poolclass=sa.pool.NullPool)
+        self._engine = create_async_engine(
+            self._database_url, poolclass=sa.pool.NullPool, hide_parameters=True
+        )
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:

@@ -13,6 +13,7 @@ from civic_events.envelope import decode
 from civic_events.intake import FormSubmitted
 from intake.adapters.tables import submission as receipts
 from intake_factories import IntakeHarness, submission
+from sqlalchemy.ext.asyncio import create_async_engine
 
 pytestmark = pytest.mark.integration
 
@@ -109,3 +110,42 @@ async def test_a_failed_group_commit_answers_every_submission_503_and_sends_noth
     assert [decode(r.headers, r.value).subject for r in records] == written
     with pytest.raises(AssertionError):
         await read_records(intake.topic_prefix + "intake.submission.v1", 2, timeout=2.0)
+
+
+async def test_connections_dropped_by_the_database_cost_at_most_one_503(
+    intake: IntakeHarness,
+) -> None:
+    """No pool pre-ping on intake: after PostgreSQL drops every pooled connection (a restart, a
+    failover), one request may answer 503 (never 500), and the pool then reconnects."""
+    runtime = intake.app.state.runtime
+    warm = await asyncio.gather(
+        *(
+            intake.client.post(
+                "/v1/forms/street-cleansing/submissions", json=submission("street-cleansing")
+            )
+            for _ in range(10)
+        )
+    )
+    assert {r.status_code for r in warm} == {202}
+    admin = create_async_engine(runtime.engine.url, poolclass=sa.pool.NullPool)
+    async with admin.connect() as connection:
+        dropped = await connection.scalar(
+            sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = :database AND pid <> pg_backend_pid()"
+            ),
+            {"database": runtime.engine.url.database},
+        )
+    await admin.dispose()
+    assert dropped >= 1
+    statuses = [
+        (
+            await intake.client.post(
+                "/v1/forms/street-cleansing/submissions", json=submission("street-cleansing")
+            )
+        ).status_code
+        for _ in range(5)
+    ]
+    assert set(statuses) <= {202, 503}
+    assert statuses.count(503) <= 1
+    assert statuses[-1] == 202

@@ -27,6 +27,10 @@ class NotifySettings(ServiceSettings):
     service_name: str = "notify"
     database_url: str = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/notify"
     http_port: int = 8003
+    # No ping before each pooled connection's use (three round trips on the time-to-tell path):
+    # a connection dropped by a database restart fails one consumer attempt or dispatcher pass,
+    # which is retried, and SQLAlchemy then replaces every older pooled connection.
+    db_pool_pre_ping: bool = False
 
     # Email goes by the first provider, then the next when one is down (failover).
     email_providers: tuple[EmailProvider, ...] = ("govuk-notify", "smtp")

@@ -127,7 +127,9 @@ class GroupCommit:
             try:
                 written = await self._write(batch)
             except Exception as exc:
-                logger.warning("a group commit of %d submissions failed: %r", len(batch), exc)
+                logger.warning(
+                    "a group commit of %d submissions failed: %s", len(batch), type(exc).__name__
+                )
                 for waiting in batch:
                     if not waiting.done.done():
                         waiting.done.set_exception(exc)
