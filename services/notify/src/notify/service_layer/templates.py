@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.adapters.tables import TemplateVersion
@@ -105,7 +105,7 @@ async def get_version(
 async def list_latest(*, session: AsyncSession) -> list[dict[str, Any]]:
     result = await session.execute(
         sa.select(_templates)
-        .distinct(_templates.c.name, _templates.c.channel)
+        .ext(distinct_on(_templates.c.name, _templates.c.channel))
         .order_by(_templates.c.name, _templates.c.channel, _templates.c.version.desc())
     )
     return [dict(row) for row in result.mappings()]
