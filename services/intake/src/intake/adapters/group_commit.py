@@ -23,7 +23,7 @@ import asyncio
 import contextvars
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +40,7 @@ tracer = trace.get_tracer("intake.group_commit")
 Receipt = tuple[Event, dict[str, Any]]
 BuildReceipt = Callable[[int], Receipt]
 # Reference numbers for a family: (connection, family, how many) -> numbers.
-DrawNumbers = Callable[[AsyncConnection, str, int], Any]
+DrawNumbers = Callable[[AsyncConnection, str, int], Awaitable[list[int]]]
 
 
 @dataclass
@@ -134,11 +134,14 @@ class GroupCommit:
                     if not waiting.done.done():
                         waiting.done.set_exception(exc)
                 return
-        self._on_commit()
-        self._observe(len(written))
         for waiting, receipt in written:
             if not waiting.done.done():
                 waiting.done.set_result(receipt)
+        try:  # never the writer's end: the relay also polls, and a metric can be missed
+            self._on_commit()
+            self._observe(len(written))
+        except Exception:
+            logger.exception("after a group commit")
 
     async def _write(self, batch: list[_Waiting]) -> list[tuple[_Waiting, Receipt]]:
         by_family: dict[str, list[_Waiting]] = defaultdict(list)
