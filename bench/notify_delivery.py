@@ -10,7 +10,10 @@ both afterwards.
    acknowledging it to notify handing the message to the provider (the GOV.UK Notify simulator,
    through the official client). p50/p99. The simulator runs in a process of its own, as the real
    Notify is elsewhere: in notify's process its request handling would take turns with notify's
-   own work on the one event loop.
+   own work on the one event loop. The records are paced without waiting for each one's
+   acknowledgement (waiting held the rate to ~60/s). Also printed: the provider call's own time,
+   the CPU per event by thread (the producer here shares notify's event loop), the event loop's
+   idle share, and the simulator's CPU. The simulator sends no delivery receipts here.
 2. broadcast: a `ServiceDisruption` for a round of N households (rate limits off); the time from
    the event on Kafka to the last message handed to a provider that returns at once (notify's own
    fan-out capacity), and what Notify's 3,000-a-minute limit would make of it.
@@ -24,6 +27,7 @@ import json
 import os
 import statistics
 import sys
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -61,13 +65,17 @@ class Timed(DeliveryProvider):
         self.supports_lookup = inner.supports_lookup if inner else True
         self.handed: dict[str, float] = {}
         self.handed_wall: dict[str, float] = {}
+        self.call_s: list[float] = []  # how long each call to the inner provider took
 
     async def send(self, message: OutgoingMessage) -> ProviderReceipt:
-        self.handed[message.reference] = time.perf_counter()
+        self.handed[message.reference] = now = time.perf_counter()
         self.handed_wall[message.reference] = time.time()
         if self.inner is None:
             return ProviderReceipt(provider_reference=message.reference)
-        return await self.inner.send(message)
+        try:
+            return await self.inner.send(message)
+        finally:
+            self.call_s.append(time.perf_counter() - now)
 
     async def find(self, reference: str) -> ProviderReceipt | None:
         return await self.inner.find(reference) if self.inner else None
@@ -90,8 +98,9 @@ async def notify(settings: NotifySettings, providers: Any) -> AsyncIterator[Any]
 
 
 @asynccontextmanager
-async def simulator_process() -> AsyncIterator[str]:
-    """The GOV.UK Notify simulator in a process of its own (no delivery receipts); its base URL."""
+async def simulator_process() -> AsyncIterator[tuple[str, int]]:
+    """The GOV.UK Notify simulator in a process of its own (no delivery receipts): its base URL
+    and process id."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -119,7 +128,7 @@ async def simulator_process() -> AsyncIterator[str]:
                 raise RuntimeError("the GOV.UK Notify simulator did not start")
             if process.returncode is not None:
                 raise RuntimeError("the GOV.UK Notify simulator did not start")
-        yield base_url
+        yield base_url, process.pid
     finally:
         process.terminate()
         await process.wait()
@@ -132,13 +141,46 @@ async def produce(producer: EventProducer, prefix: str, event: Event) -> None:
     )
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds (user + system) so far of each of this process's threads, by thread name
+    (Linux: /proc/self/task/*/stat); threads of one pool are summed under their prefix."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    cpu: dict[str, float] = {}
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        name = names.get(int(task), "other")
+        if name == threading.main_thread().name:
+            name = "event loop"
+        name = name.split("_")[0].rstrip("-0123456789") or name
+        cpu[name] = cpu.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return cpu
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) so far of another process (Linux: /proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def latency(events: int, rate: float, provider: str) -> dict[str, Any]:
-    async with scratch() as (database_url, prefix), simulator_process() as simulator_url:
+    async with (
+        scratch() as (database_url, prefix),
+        simulator_process() as (
+            simulator_url,
+            simulator_pid,
+        ),
+    ):
         settings = NotifySettings(
             environment="test",
             database_url=database_url,
@@ -174,8 +216,26 @@ async def latency(events: int, rate: float, provider: str) -> dict[str, Any]:
                 await asyncio.sleep(0.1)
             produced: dict[uuid.UUID, float] = {}
             produced_wall: dict[uuid.UUID, float] = {}
+            # What notify's process spends with nothing to do (pollers, heartbeats), for scale.
+            idle_started, idle_threads = time.perf_counter(), thread_cpu()
+            await asyncio.sleep(2)
+            idle_share = (thread_cpu()["event loop"] - idle_threads["event loop"]) / (
+                time.perf_counter() - idle_started
+            )
+
+            async def send(event: CaseStatusChanged) -> None:
+                await produce(producer, prefix, event)
+                produced[event.event_id] = time.perf_counter()
+                produced_wall[event.event_id] = time.time()
+
+            # Each record is sent without waiting for the previous one's acknowledgement (which
+            # takes the producer's linger and a round trip): awaiting it in this loop held the
+            # rate to ~60 a second instead of the issue's 100.
+            sending: set[asyncio.Task[None]] = set()
             started = time.perf_counter()
             cpu_started = time.process_time()
+            times_started, threads_started = os.times(), thread_cpu()
+            simulator_started = process_cpu(simulator_pid)
             for i in range(events):
                 event = CaseStatusChanged(
                     source="bench",
@@ -188,14 +248,19 @@ async def latency(events: int, rate: float, provider: str) -> dict[str, Any]:
                     reason="bench",
                     notify_resident=True,
                 )
-                await produce(producer, prefix, event)
-                produced[event.event_id] = time.perf_counter()
-                produced_wall[event.event_id] = time.time()
+                task = asyncio.create_task(send(event))
+                sending.add(task)
+                task.add_done_callback(sending.discard)
                 await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.perf_counter()))
+            produced_s = time.perf_counter() - started
+            await asyncio.gather(*sending)
             deadline = time.perf_counter() + 60
             while len(timed.handed) < events and time.perf_counter() < deadline:
                 await asyncio.sleep(0.1)
             cpu_s = time.process_time() - cpu_started
+            window_s = time.perf_counter() - started
+            times_ended, threads_ended = os.times(), thread_cpu()
+            simulator_cpu_s = process_cpu(simulator_pid) - simulator_started
             by_reference = await _references(app)
             created_at = await _created(app)
             timed_wall = dict(timed.handed_wall)
@@ -221,6 +286,7 @@ async def latency(events: int, rate: float, provider: str) -> dict[str, Any]:
         "events": events,
         "provider": provider,
         "rate_per_s": rate,
+        "produced_per_s": round(events / produced_s, 1),
         "handed_over": len(samples),
         "p50_ms": round(statistics.median(samples), 1),
         "p99_ms": round(percentile(samples, 0.99), 1),
@@ -230,12 +296,35 @@ async def latency(events: int, rate: float, provider: str) -> dict[str, Any]:
         "consumed_p99_ms": round(percentile(recorded, 0.99), 1),
         "dispatch_p50_ms": round(statistics.median(dispatch), 1),
         "dispatch_p99_ms": round(percentile(dispatch, 0.99), 1),
+        # The provider call itself (the official client in its thread, the simulator's answer).
+        "provider_call_p50_ms": round(1000 * statistics.median(timed.call_s), 1)
+        if timed.call_s
+        else None,
+        "provider_call_p99_ms": round(1000 * percentile(timed.call_s, 0.99), 1)
+        if timed.call_s
+        else None,
         # notify's own civic_notify_time_to_tell_seconds over the same messages (from each
         # event's occurred_at to the provider's acceptance, measured inside the service).
         "metric_time_to_tell": told,
-        # The process's CPU time (notify, the bench's producer; not the simulator) per event,
-        # from the first event produced to the last hand-over.
+        # The process's CPU time per event, from the first event produced to the last
+        # hand-over: notify (its event loop and the official client's threads) and this
+        # benchmark's own producer, which shares notify's event loop; not the simulator. It
+        # includes what the process spends idle (`idle_event_loop_share` of a core, measured
+        # over 2 s before the events) for the whole window.
         "cpu_ms_per_event": round(1000 * cpu_s / events, 2),
+        "window_s": round(window_s, 2),
+        "idle_event_loop_share": round(idle_share, 3),
+        # The simulator's process over the same window: on a small machine it competes with
+        # notify for the cores, as the real Notify would not.
+        "simulator_cpu_ms_per_event": round(1000 * simulator_cpu_s / events, 2),
+        "cpu_ms_per_event_split": {
+            "user": round(1000 * (times_ended.user - times_started.user) / events, 2),
+            "system": round(1000 * (times_ended.system - times_started.system) / events, 2),
+            **{
+                name: round(1000 * (used - threads_started.get(name, 0.0)) / events, 2)
+                for name, used in sorted(threads_ended.items())
+            },
+        },
     }
 
 

@@ -82,6 +82,13 @@ class DispatchPolicy:
     status_link_secret: str = "development-only-status-link-secret"  # noqa: S105
     status_link_ttl_days: int = 90
 
+    @property
+    def reconcile_every_s(self) -> float:
+        """How often an idle dispatcher looks for messages to reconcile: a small share of how
+        long they wait for a receipt first (30 s by default), not on every idle pass (five a
+        second: a transaction each, a tenth of a core's idle time, for messages 15 min old)."""
+        return max(self.poll_interval_s, self.reconcile_after_s / 30)
+
 
 @dataclass
 class Prepared:
@@ -144,11 +151,18 @@ class Dispatcher:
             await asyncio.wait(self._in_flight, timeout=10)
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_reconcile = loop.time()
         while True:
             try:
                 handed = await self.dispatch_due()
-                if handed == 0:
-                    await self._reconcile()
+                # Not again for a while, unless it found a full batch (there may be more).
+                if (
+                    handed == 0
+                    and loop.time() >= next_reconcile
+                    and await self._reconcile() < self.policy.batch_size
+                ):
+                    next_reconcile = loop.time() + self.policy.reconcile_every_s
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -594,8 +608,9 @@ class Dispatcher:
             )
 
     # --- reconciliation ------------------------------------------------------------------
-    async def _reconcile(self) -> None:
-        """Poll the provider about messages sent long ago with no receipt yet."""
+    async def _reconcile(self) -> int:
+        """Poll the provider about messages sent long ago with no receipt yet; returns how many
+        were found."""
         now = self._clock()
         cutoff = now - timedelta(seconds=self.policy.reconcile_after_s)
         async with self._uow() as uow:
@@ -628,6 +643,7 @@ class Dispatcher:
                 await apply_provider_status(
                     uow, notification_id=row["id"], status=status or "", now=self._clock()
                 )
+        return len(rows)
 
 
 def _entry(now: datetime, what: str, row: Mapping[str, Any], detail: str) -> Any:
