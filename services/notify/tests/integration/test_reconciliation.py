@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from civic_events.cases import CaseStatusChanged
 from civic_events.envelope import decode
 from civic_events.notify import NotificationDelivered, NotificationSent
 from civic_simulators.govuk_notify.server import free_port
@@ -18,22 +19,10 @@ pytestmark = pytest.mark.integration
 async def test_a_message_whose_receipt_is_lost_is_reconciled_from_the_provider(
     notify_kit: Any, read_records: Any, eventually: Any
 ) -> None:
-    resident = notify_kit.resident(channel="email")
-    changed = notify_kit.case_status_changed(resident.resident_id)
-
     # The simulator calls back to the kit's port; this instance listens elsewhere, so every
     # receipt is lost (the simulator keeps retrying into the void).
     async with notify_kit.service(port=free_port(), reconcile_after_s=0.5) as notify:
-        await notify_kit.publish(resident, changed)
-        [sent] = await eventually(lambda: _with_status(notify, "sent"), timeout=60)
-        # The provider has delivered it; only the receipt is missing.
-        await eventually(
-            lambda: (
-                [n["status"] for n in notify_kit.at_simulator(str(sent["id"]))] == ["delivered"]
-            ),
-            timeout=30,
-        )
-        assert notify_kit.simulator.simulator.callbacks_delivered == []
+        sent, changed = await _delivered_without_receipt(notify_kit, notify, eventually)
         [delivered] = await eventually(lambda: _with_status(notify, "delivered"), timeout=30)
     assert delivered["id"] == sent["id"]
     assert notify_kit.simulator.simulator.callbacks_delivered == []
@@ -46,19 +35,26 @@ async def test_a_message_whose_receipt_is_lost_is_reconciled_from_the_provider(
 async def test_a_message_is_not_looked_up_before_reconcile_after_s(
     notify_kit: Any, eventually: Any
 ) -> None:
-    resident = notify_kit.resident(channel="email")
-    changed = notify_kit.case_status_changed(resident.resident_id)
     async with notify_kit.service(port=free_port(), reconcile_after_s=3600) as notify:
-        await notify_kit.publish(resident, changed)
-        [sent] = await eventually(lambda: _with_status(notify, "sent"), timeout=60)
-        await eventually(
-            lambda: (
-                [n["status"] for n in notify_kit.at_simulator(str(sent["id"]))] == ["delivered"]
-            ),
-            timeout=30,
-        )
+        await _delivered_without_receipt(notify_kit, notify, eventually)
         await asyncio.sleep(2)  # forty dispatcher passes
         assert [row["status"] for row in await notify.notifications()] == ["sent"]
+
+
+async def _delivered_without_receipt(
+    notify_kit: Any, notify: Any, eventually: Any
+) -> tuple[dict[str, Any], CaseStatusChanged]:
+    """A status change handed to the provider, which has delivered it; no receipt has come."""
+    resident = notify_kit.resident(channel="email")
+    changed = notify_kit.case_status_changed(resident.resident_id)
+    await notify_kit.publish(resident, changed)
+    [sent] = await eventually(lambda: _with_status(notify, "sent"), timeout=60)
+    await eventually(
+        lambda: [n["status"] for n in notify_kit.at_simulator(str(sent["id"]))] == ["delivered"],
+        timeout=30,
+    )
+    assert notify_kit.simulator.simulator.callbacks_delivered == []
+    return sent, changed
 
 
 async def _with_status(notify: Any, status: str) -> list[dict[str, Any]]:
