@@ -9,13 +9,13 @@ request reclaiming an expired key at that moment keeps it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
+from civic_runtime.periodic import PeriodicJob
 from civic_runtime.uow import UnitOfWork
 
 from intake.adapters import repository
@@ -41,38 +41,29 @@ async def purge_expired_idempotency_keys(
             return total
 
 
-class IdempotencyPurgeJob:
+class IdempotencyPurgeJob(PeriodicJob):
     """Runs the purge every `interval_s` in the background of a service process."""
 
     def __init__(
         self, *, unit_of_work: UnitOfWorkFactory, interval_s: float, batch_size: int
     ) -> None:
+        super().__init__(
+            name="idempotency purge", run_round=self._round, interval_s=lambda: interval_s
+        )
         self._unit_of_work = unit_of_work
-        self._interval_s = interval_s
         self._batch_size = batch_size
-        self._task: asyncio.Task[None] | None = None
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="idempotency-purge")
+        self.start()
         try:
             yield
         finally:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            await self.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                deleted = await purge_expired_idempotency_keys(
-                    unit_of_work=self._unit_of_work, batch_size=self._batch_size
-                )
-                if deleted:
-                    logger.info("idempotency purge: %d expired key(s) deleted", deleted)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("idempotency purge round failed")
-            await asyncio.sleep(self._interval_s)
+    async def _round(self) -> None:
+        deleted = await purge_expired_idempotency_keys(
+            unit_of_work=self._unit_of_work, batch_size=self._batch_size
+        )
+        if deleted:
+            logger.info("idempotency purge: %d expired key(s) deleted", deleted)

@@ -15,6 +15,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from civic_runtime.periodic import PeriodicJob
 from civic_runtime.uow import UnitOfWork
 
 from payments.adapters import repository
@@ -22,7 +23,6 @@ from payments.adapters.gateway import GatewayError
 from payments.adapters.metrics import PaymentsMetrics
 from payments.service_layer.context import PaymentsContext
 from payments.service_layer.payments import refresh_from_gateway
-from payments.service_layer.periodic import PeriodicJob
 from payments.service_layer.refunds import settle_refunds
 
 logger = logging.getLogger(__name__)

@@ -18,11 +18,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from civic_runtime.periodic import PeriodicJob
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.adapters import repository
 from payments.service_layer.context import PaymentsContext
-from payments.service_layer.periodic import PeriodicJob
 from payments.service_layer.reconciliation import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)

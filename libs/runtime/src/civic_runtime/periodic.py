@@ -1,6 +1,6 @@
 """A job that runs one round now and then in the background of a service process.
 
-Reconciliation and retention both run this way: a round that fails is logged and the next round
+Payments' reconciliation and retention and intake's idempotency purge run this way: a round that fails is logged and the next round
 comes anyway, so a gateway or database outage pauses the job rather than ending it.
 """
 
@@ -31,7 +31,7 @@ class PeriodicJob:
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=self._name)
 
     async def stop(self) -> None:
         if self._task is not None:
