@@ -8,12 +8,12 @@ both afterwards.
 
 1. latency: `CaseStatusChanged` records produced at 100 a second; for each, the time from Kafka
    acknowledging it to notify handing the message to the provider (the GOV.UK Notify simulator,
-   through the official client). p50/p99. The simulator runs in a process of its own, as the real
-   Notify is elsewhere: in notify's process its request handling would take turns with notify's
-   own work on the one event loop. The records are paced without waiting for each one's
-   acknowledgement (waiting held the rate to ~60/s). Also printed: the provider call's own time,
-   the CPU per event by thread (the producer here shares notify's event loop), the event loop's
-   idle share, and the simulator's CPU. The simulator sends no delivery receipts here.
+   through the official client). p50/p99. The simulator and the producer each run in a process
+   of their own, as the real Notify and cases are elsewhere: in notify's process their work
+   would take turns with notify's own on the one event loop. The records are paced without
+   waiting for each one's acknowledgement (waiting held the rate to ~60/s). Also printed: the
+   provider call's own time, notify's CPU per event by thread, the event loop's idle share, and
+   the simulator's CPU. The simulator sends no delivery receipts here.
 2. broadcast: a `ServiceDisruption` for a round of N households (rate limits off); the time from
    the event on Kafka to the last message handed to a provider that returns at once (notify's own
    fan-out capacity), and what Notify's 3,000-a-minute limit would make of it.
@@ -141,6 +141,72 @@ async def produce(producer: EventProducer, prefix: str, event: Event) -> None:
     )
 
 
+def bench_residents(prefix: str) -> list[uuid.UUID]:
+    """The latency run's 100 residents (the same ids in the producer's process)."""
+    return [uuid.uuid5(uuid.NAMESPACE_URL, f"civic-events:bench:{prefix}:{i}") for i in range(100)]
+
+
+async def producer_process(
+    prefix: str, events: int, rate: float
+) -> tuple[dict[uuid.UUID, float], float]:
+    """Run `produce_case_updates` in a process of its own, as cases is in production (in
+    notify's process, its producing took turns with notify's work on the one event loop): when
+    Kafka acknowledged each event (wall clock, by event id), and how long producing took."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.notify_delivery",
+        "--produce-case-updates",
+        prefix,
+        "--events",
+        str(events),
+        "--rate",
+        str(rate),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"the producer process failed ({process.returncode})")
+    result = json.loads(out)
+    return {uuid.UUID(k): v for k, v in result["acknowledged"].items()}, result["seconds"]
+
+
+async def produce_case_updates(prefix: str, events: int, rate: float) -> dict[str, Any]:
+    """Produce `events` CaseStatusChanged at `rate` a second, each sent without waiting for the
+    previous one's acknowledgement (awaiting it held the rate to ~60 a second instead of 100)."""
+    residents = bench_residents(prefix)
+    acknowledged: dict[str, float] = {}
+    producer = EventProducer(bootstrap_servers=KAFKA, client_id="bench")
+    await producer.start()
+
+    async def send(event: CaseStatusChanged) -> None:
+        await produce(producer, prefix, event)
+        acknowledged[str(event.event_id)] = time.time()
+
+    sending: set[asyncio.Task[None]] = set()
+    started = time.perf_counter()
+    for i in range(events):
+        event = CaseStatusChanged(
+            source="bench",
+            subject=f"WST-2026-{i:06d}",
+            case_id=uuid.uuid4(),
+            case_type="missed_bin",
+            resident_id=residents[i % len(residents)],
+            old_status="received",
+            new_status="return_visit_scheduled",
+            reason="bench",
+            notify_resident=True,
+        )
+        task = asyncio.create_task(send(event))
+        sending.add(task)
+        task.add_done_callback(sending.discard)
+        await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.perf_counter()))
+    seconds = time.perf_counter() - started
+    await asyncio.gather(*sending)
+    await producer.stop()
+    return {"acknowledged": acknowledged, "seconds": seconds}
+
+
 def thread_cpu() -> dict[str, float]:
     """CPU seconds (user + system) so far of each of this process's threads, by thread name
     (Linux: /proc/self/task/*/stat); threads of one pool are summed under their prefix."""
@@ -205,7 +271,7 @@ async def latency(events: int, rate: float, provider: str) -> dict[str, Any]:
                 contact=Contact(name="Bench Resident", email=f"{rid}@example.com"),
                 preferred_channel="email",
             )
-            for rid in (uuid.uuid4() for _ in range(100))
+            for rid in bench_residents(prefix)
         ]
         producer = EventProducer(bootstrap_servers=KAFKA, client_id="bench")
         await producer.start()
@@ -214,49 +280,22 @@ async def latency(events: int, rate: float, provider: str) -> dict[str, Any]:
                 await produce(producer, prefix, resident)
             while await _count(app, "SELECT count(*) FROM notify_resident") < len(residents):
                 await asyncio.sleep(0.1)
-            produced: dict[uuid.UUID, float] = {}
-            produced_wall: dict[uuid.UUID, float] = {}
             # What notify's process spends with nothing to do (pollers, heartbeats), for scale.
             idle_started, idle_threads = time.perf_counter(), thread_cpu()
             await asyncio.sleep(2)
             idle_share = (thread_cpu()["event loop"] - idle_threads["event loop"]) / (
                 time.perf_counter() - idle_started
             )
-
-            async def send(event: CaseStatusChanged) -> None:
-                await produce(producer, prefix, event)
-                produced[event.event_id] = time.perf_counter()
-                produced_wall[event.event_id] = time.time()
-
-            # Each record is sent without waiting for the previous one's acknowledgement (which
-            # takes the producer's linger and a round trip): awaiting it in this loop held the
-            # rate to ~60 a second instead of the issue's 100.
-            sending: set[asyncio.Task[None]] = set()
             started = time.perf_counter()
             cpu_started = time.process_time()
             times_started, threads_started = os.times(), thread_cpu()
             simulator_started = process_cpu(simulator_pid)
-            for i in range(events):
-                event = CaseStatusChanged(
-                    source="bench",
-                    subject=f"WST-2026-{i:06d}",
-                    case_id=uuid.uuid4(),
-                    case_type="missed_bin",
-                    resident_id=residents[i % 100].resident_id,
-                    old_status="received",
-                    new_status="return_visit_scheduled",
-                    reason="bench",
-                    notify_resident=True,
-                )
-                task = asyncio.create_task(send(event))
-                sending.add(task)
-                task.add_done_callback(sending.discard)
-                await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.perf_counter()))
-            produced_s = time.perf_counter() - started
-            await asyncio.gather(*sending)
-            deadline = time.perf_counter() + 60
-            while len(timed.handed) < events and time.perf_counter() < deadline:
+            producing = asyncio.create_task(producer_process(prefix, events, rate))
+            while not producing.done() or len(timed.handed) < events:
+                if time.perf_counter() > started + events / rate + 60:
+                    break
                 await asyncio.sleep(0.1)
+            produced_wall, produced_s = await producing
             cpu_s = time.process_time() - cpu_started
             window_s = time.perf_counter() - started
             times_ended, threads_ended = os.times(), thread_cpu()
@@ -278,9 +317,9 @@ async def latency(events: int, rate: float, provider: str) -> dict[str, Any]:
         if ref in timed_wall and caused_by in created_at
     ]
     samples = [
-        (timed.handed[ref] - produced[caused_by]) * 1000
+        (timed_wall[ref] - produced_wall[caused_by]) * 1000
         for ref, caused_by in by_reference.items()
-        if ref in timed.handed and caused_by in produced
+        if ref in timed_wall and caused_by in produced_wall
     ]
     return {
         "events": events,
@@ -306,11 +345,11 @@ async def latency(events: int, rate: float, provider: str) -> dict[str, Any]:
         # notify's own civic_notify_time_to_tell_seconds over the same messages (from each
         # event's occurred_at to the provider's acceptance, measured inside the service).
         "metric_time_to_tell": told,
-        # The process's CPU time per event, from the first event produced to the last
-        # hand-over: notify (its event loop and the official client's threads) and this
-        # benchmark's own producer, which shares notify's event loop; not the simulator. It
-        # includes what the process spends idle (`idle_event_loop_share` of a core, measured
-        # over 2 s before the events) for the whole window.
+        # notify's process's CPU time per event (its event loop and the official client's
+        # threads), from the first event produced to the last hand-over; not the producer's
+        # nor the simulator's. It includes what the process spends idle
+        # (`idle_event_loop_share` of a core, measured over 2 s before the events) for the
+        # whole window.
         "cpu_ms_per_event": round(1000 * cpu_s / events, 2),
         "window_s": round(window_s, 2),
         "idle_event_loop_share": round(idle_share, 3),
@@ -489,11 +528,18 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=RATE_PER_S)
     parser.add_argument("--households", type=int, default=HOUSEHOLDS)
     parser.add_argument("--provider", choices=["simulator", "null"], default="simulator")
+    parser.add_argument("--produce-case-updates", metavar="TOPIC_PREFIX", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    results = {
-        "latency": await latency(args.events, args.rate, args.provider),
-        "broadcast": await broadcast(args.households),
-    }
+    if args.produce_case_updates:  # the latency run's producer process
+        figures = await produce_case_updates(args.produce_case_updates, args.events, args.rate)
+        print(json.dumps(figures))
+        return
+    # `--events 0` or `--households 0` skips that part.
+    results: dict[str, Any] = {}
+    if args.events:
+        results["latency"] = await latency(args.events, args.rate, args.provider)
+    if args.households:
+        results["broadcast"] = await broadcast(args.households)
     print(json.dumps(results, indent=2))
 
 

@@ -22,7 +22,7 @@ from notify.entrypoints.consumers import handlers
 from notify.entrypoints.http import router
 from notify.service_layer import templates
 from notify.service_layer.dispatch import Dispatcher, DispatchPolicy
-from notify.service_layer.notifications import QUIET_HOURS_KEY, WAKE_KEY
+from notify.service_layer.notifications import CLAIM_AT_CREATION_KEY, QUIET_HOURS_KEY, WAKE_KEY
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -118,10 +118,12 @@ def create_app(
     metrics = NotifyMetrics(runtime.metrics.registry)
     app.state.notify_metrics = metrics
     # A transaction that makes a message due wakes the dispatcher as it commits; the outcomes it
-    # records are counted as it commits; the quiet hours reach every use case that routes.
+    # records are counted as it commits; the quiet hours reach every use case that routes. A
+    # message due at once is claimed as it is created, and handed over at that commit.
     runtime.session_factory.configure(
         info={
             WAKE_KEY: dispatcher.wake,
+            CLAIM_AT_CREATION_KEY: dispatcher if dispatcher_enabled else None,
             METRICS_KEY: metrics,
             QUIET_HOURS_KEY: settings.quiet_hours_window,
         }

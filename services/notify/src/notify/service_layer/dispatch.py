@@ -1,9 +1,11 @@
 """Handing due notifications to providers, without ever sending one twice.
 
-1. Claim: in its own committed transaction, a due row becomes `sending` with a lease, and the
+1. Claim: in a committed transaction, a due row becomes `sending` with a lease, and the
    provider it will go to is fixed. Rows are claimed with `SKIP LOCKED`, so any number of
    instances share the work; for a rate-limited provider, only as many as the bucket that all
-   instances share gives tokens for (adapters/providers/rate_limit.py).
+   instances share gives tokens for (adapters/providers/rate_limit.py). A message due at once
+   is claimed by the transaction that creates it (the consumer's), and handed over as that
+   transaction commits: no claim transaction of its own, no wait for the dispatcher's next pass.
 2. Send, outside any transaction.
 3. Record: `sent` with the provider's id, and `NotificationSent` through the outbox.
 
@@ -30,7 +32,9 @@ import sqlalchemy as sa
 from civic_events.notify import NotificationFailed, NotificationSent
 from civic_runtime.uow import UnitOfWork
 from opentelemetry.trace import SpanContext
+from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.adapters.metrics import count_after_commit
 from notify.adapters.outbox import publish_all
@@ -55,6 +59,13 @@ logger = logging.getLogger(__name__)
 _n = Notification.__table__
 _r = ResidentPreferences.__table__
 SOURCE = "notify"
+# In a session's info: the messages its transaction claimed as it created them.
+_CLAIMED_AT_CREATION = "notify_claimed_at_creation"
+_LISTENING = "notify_hand_over_listening"
+# Claimed messages an instance may hold between claim and record: the claim passes' own bound
+# (4 batches in flight). Past it, new messages wait `pending` for a claim pass, so that none
+# waits for a sending slot anywhere near as long as its lease.
+MAX_BATCHES_IN_FLIGHT = 4
 
 
 class Outcome(NamedTuple):
@@ -131,7 +142,9 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(self.policy.concurrency)
-        self._batches = asyncio.Semaphore(4)
+        self._batches = asyncio.Semaphore(MAX_BATCHES_IN_FLIGHT)
+        self._primaries = {ch: chain[0].name for ch, chain in providers.items() if chain}
+        self._stopping = False
         # Messages of this instance between claim and record, each with what its record sets.
         self._recording: dict[uuid.UUID, asyncio.Event] = {}
 
@@ -143,6 +156,7 @@ class Dispatcher:
         self._task = asyncio.create_task(self._run(), name="notify-dispatcher")
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -187,12 +201,19 @@ class Dispatcher:
         if not claimed:
             self._batches.release()
             return 0
-        for item in claimed:
+        self._start_delivery(claimed, prepared, on_done=self._batches.release)
+        return len(claimed)
+
+    def _start_delivery(
+        self, items: list[Claimed], prepared: Prepared, *, on_done: Callable[[], None] | None = None
+    ) -> None:
+        for item in items:
             self._recording[item.row["id"]] = asyncio.Event()
-        task = asyncio.create_task(self._deliver_batch(claimed, prepared))
+        task = asyncio.create_task(self._deliver_batch(items, prepared))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
-        return len(claimed)
+        if on_done is not None:
+            task.add_done_callback(lambda _task: on_done())
 
     async def drain(self) -> None:
         """Deliver everything due now and wait for it (for tests and the broadcast command)."""
@@ -234,9 +255,68 @@ class Dispatcher:
                 done = self._recording.pop(item.row["id"], None)
                 if done is not None:
                     done.set()
-            self._batches.release()
 
     # --- 1. claim ------------------------------------------------------------------------
+    async def claim_at_creation(self, session: AsyncSession, values: dict[str, Any]) -> None:
+        """In the transaction creating a message due now (`values`, its row): claim it there, as
+        a claim pass would: `sending`, with its lease and its channel's first provider, and a
+        token from that provider's bucket if it is rate-limited. Left `pending`, for a claim
+        pass, when the bucket has no token, this instance holds as many claimed messages as it
+        may, or it is stopping. (If the row then turns out to exist already, the event having
+        been delivered twice, its token is spent for nothing: rare, and only a token.)"""
+        provider = self._primaries.get(values["channel"])
+        held = len(self._recording) + len(session.info.get(_CLAIMED_AT_CREATION, ((),))[0])
+        if (
+            provider is None
+            or self._stopping
+            or held >= MAX_BATCHES_IN_FLIGHT * self.policy.batch_size
+        ):
+            return
+        limit = self._rate_limits.get(provider)
+        if limit is not None and not await take_tokens(
+            session=session, provider=provider, rate_limit=limit, wanted=1
+        ):
+            return
+        values.update(
+            status="sending",
+            provider=provider,
+            attempts=1,
+            lease_until=self._clock() + timedelta(seconds=self.policy.sending_lease_s),
+        )
+
+    async def hand_over_after_commit(
+        self, session: AsyncSession, row: dict[str, Any], prefs: Preferences
+    ) -> None:
+        """A message claimed at its creation (`row`, as inserted): handed to its provider when
+        the transaction commits, with what it needs read now, in that transaction. Nothing is
+        handed over if the transaction rolls back."""
+        claimed: tuple[list[Claimed], Prepared] | None = session.info.get(_CLAIMED_AT_CREATION)
+        if claimed is None:
+            claimed = session.info[_CLAIMED_AT_CREATION] = ([], Prepared())
+            if not session.info.get(_LISTENING):
+                session.info[_LISTENING] = True
+                sa_event.listen(session.sync_session, "after_commit", self._committed)
+                # Any rollback, even of a savepoint, forgets them: a message claimed but never
+                # handed over here is found by its lease running out, and looked up first.
+                sa_event.listen(session.sync_session, "after_soft_rollback", self._rolled_back)
+        items, prepared = claimed
+        key = (row["template_name"], row["channel"])
+        if key not in prepared.templates:
+            prepared.templates[key] = await templates.resolve(
+                session=session, name=key[0], channel=key[1]
+            )
+        prepared.residents[row["resident_id"]] = prefs
+        items.append(Claimed(row=row, recovering=False))
+
+    def _committed(self, session: Any) -> None:
+        claimed = session.info.pop(_CLAIMED_AT_CREATION, None)
+        if claimed is not None:
+            self._start_delivery(*claimed)
+
+    @staticmethod
+    def _rolled_back(session: Any, _transaction: Any) -> None:
+        session.info.pop(_CLAIMED_AT_CREATION, None)
+
     async def claim(self, *, limit: int) -> list[Claimed]:
         """Claim up to `limit` due messages, for a rate-limited provider only as many as its
         bucket gave tokens for: the rest stay `pending`, untouched, for a later pass."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from civic_runtime.telemetry import current_trace_headers
@@ -24,11 +24,26 @@ _notifications = Notification.__table__
 _INSERT_ONCE = (
     insert(_notifications)
     .on_conflict_do_nothing(constraint="uq_notify_notification_once")
-    .returning(_notifications.c.id, _notifications.c.status)
+    .returning(*_notifications.c)
 )
 
 # Set on the session factory by bootstrap: called after a commit that made a message due.
 WAKE_KEY = "notify_wake_dispatcher"
+# Set on the session factory by bootstrap when this instance delivers: its dispatcher, which
+# claims a message due now in the transaction that creates it (`ClaimsAtCreation`).
+CLAIM_AT_CREATION_KEY = "notify_claim_at_creation"
+
+
+class ClaimsAtCreation(Protocol):
+    """The dispatcher, as seen by the use cases that create messages (service_layer/dispatch.py)."""
+
+    async def claim_at_creation(self, session: AsyncSession, values: dict[str, Any]) -> None: ...
+
+    async def hand_over_after_commit(
+        self, session: AsyncSession, row: dict[str, Any], prefs: Preferences
+    ) -> None: ...
+
+
 # Set on the session factory by bootstrap: the `quiet_hours` setting (None: off).
 QUIET_HOURS_KEY = "notify_quiet_hours"
 
@@ -74,15 +89,21 @@ async def request_notification(
                 quiet=quiet_hours(session),
             )
         )
-    inserted = await session.execute(_INSERT_ONCE, values)
-    row = inserted.first()
+    dispatcher: ClaimsAtCreation | None = session.info.get(CLAIM_AT_CREATION_KEY)
+    if dispatcher is not None and values["status"] == "pending" and values["not_before"] <= now:
+        # Due now: claimed in this transaction, handed to its provider as it commits.
+        await dispatcher.claim_at_creation(session, values)
+    row = (await session.execute(_INSERT_ONCE, values)).mappings().first()
     if row is None:
         return None
-    if row.status == "pending":
+    if row["status"] == "sending":
+        assert dispatcher is not None and prefs is not None
+        await dispatcher.hand_over_after_commit(session, dict(row), prefs)
+    elif row["status"] == "pending":
         wake_after_commit(session)
-    elif row.status == "suppressed":
+    elif row["status"] == "suppressed":
         count_after_commit(session, channel=None, outcome="suppressed")
-    return uuid.UUID(str(row.id))
+    return uuid.UUID(str(row["id"]))
 
 
 AWAITING_RESIDENT = "awaiting_resident"
