@@ -23,21 +23,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 import uvicorn
+from aiokafka.admin import AIOKafkaAdminClient
 from civic_events.base import Event
 from civic_events.cases import CaseStatusChanged
 from civic_events.contact import Contact
@@ -51,6 +56,7 @@ from notify.adapters.providers.base import DeliveryProvider, OutgoingMessage, Pr
 from notify.adapters.providers.rate_limit import RateLimit
 from notify.bootstrap import build_providers, create_app
 from notify.config import NotifySettings
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.stack import KAFKA, scratch
 
@@ -144,6 +150,43 @@ async def produce(producer: EventProducer, prefix: str, event: Event) -> None:
 def bench_residents(prefix: str) -> list[uuid.UUID]:
     """The latency run's 100 residents (the same ids in the producer's process)."""
     return [uuid.uuid5(uuid.NAMESPACE_URL, f"civic-events:bench:{prefix}:{i}") for i in range(100)]
+
+
+def latency_residents(prefix: str) -> list[ResidentUpserted]:
+    return [
+        ResidentUpserted(
+            source="bench",
+            subject=str(rid),
+            resident_id=rid,
+            contact=Contact(name="Bench Resident", email=f"{rid}@example.com"),
+            preferred_channel="email",
+        )
+        for rid in bench_residents(prefix)
+    ]
+
+
+def latency_settings(database_url: str, prefix: str, simulator_url: str) -> dict[str, Any]:
+    """notify's settings for the latency run (every instance the same but its HTTP port)."""
+    return {
+        "environment": "test",
+        "database_url": database_url,
+        "kafka_bootstrap_servers": KAFKA,
+        "topic_prefix": prefix,
+        "consumer_group": f"{prefix}notify",
+        "log_level": "WARNING",
+        "http_port": free_port(),
+        "govuk_notify_base_url": simulator_url,
+        "govuk_notify_api_key": f"bench_key-{DEFAULT_SERVICE_ID}-{DEFAULT_SECRET}",
+        "rate_limit_govuk_notify_per_minute": 0,
+        "commit_interval_ms": 100,
+    }
+
+
+def timed_providers(settings: NotifySettings, provider: str) -> tuple[Timed, dict[str, Any]]:
+    """The provider every message goes to (the simulator through the official client, or
+    none), noting when each is handed over."""
+    timed = Timed(build_providers(settings)["email"][0] if provider == "simulator" else None)
+    return timed, {"email": [timed], "sms": [timed], "push": []}
 
 
 async def producer_process(
@@ -247,32 +290,9 @@ async def latency(events: int, rate: float, provider: str) -> dict[str, Any]:
             simulator_pid,
         ),
     ):
-        settings = NotifySettings(
-            environment="test",
-            database_url=database_url,
-            kafka_bootstrap_servers=KAFKA,
-            topic_prefix=prefix,
-            consumer_group=f"{prefix}notify",
-            log_level="WARNING",
-            http_port=free_port(),
-            govuk_notify_base_url=simulator_url,
-            govuk_notify_api_key=f"bench_key-{DEFAULT_SERVICE_ID}-{DEFAULT_SECRET}",
-            rate_limit_govuk_notify_per_minute=0,
-            commit_interval_ms=100,
-        )
-        providers = build_providers(settings)
-        timed = Timed(providers["email"][0] if provider == "simulator" else None)
-        providers = {"email": [timed], "sms": [timed], "push": []}
-        residents = [
-            ResidentUpserted(
-                source="bench",
-                subject=str(rid),
-                resident_id=rid,
-                contact=Contact(name="Bench Resident", email=f"{rid}@example.com"),
-                preferred_channel="email",
-            )
-            for rid in bench_residents(prefix)
-        ]
+        settings = NotifySettings(**latency_settings(database_url, prefix, simulator_url))
+        timed, providers = timed_providers(settings, provider)
+        residents = latency_residents(prefix)
         producer = EventProducer(bootstrap_servers=KAFKA, client_id="bench")
         await producer.start()
         async with notify(settings, providers) as app:
@@ -365,6 +385,163 @@ async def latency(events: int, rate: float, provider: str) -> dict[str, Any]:
             },
         },
     }
+
+
+async def serve_notify(config: dict[str, Any]) -> None:
+    """One notify instance of a several-instance latency run, in this process: serves until
+    SIGTERM, then writes when it handed each message over (and its provider calls' times) to
+    `config["output"]`."""
+    settings = NotifySettings(**config["settings"])
+    timed, providers = timed_providers(settings, config["provider"])
+    stopping = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
+    async with notify(settings, providers):
+        print("ready", flush=True)
+        await stopping.wait()
+    _write_json(config["output"], {"handed": timed.handed_wall, "call_s": timed.call_s})
+
+
+async def latency_instances(
+    events: int, rate: float, provider: str, instances: int
+) -> dict[str, Any]:
+    """The latency run with notify as deployed for more load: `instances` processes sharing
+    the consumer group's partitions and the dispatcher's work (on this 2-core machine, one per
+    core). The hand-over times are each instance's own, as in the one-instance run."""
+    async with (
+        scratch() as (database_url, prefix),
+        simulator_process() as (simulator_url, simulator_pid),
+        contextlib.AsyncExitStack() as stack,
+    ):
+        engine = create_async_engine(database_url)
+        stack.push_async_callback(engine.dispose)
+        outputs, processes = [], []
+        # One at a time: each applies the migrations (the later ones find them applied).
+        for _ in range(instances):
+            handle, output = tempfile.mkstemp(prefix="notify-bench-", suffix=".json")
+            os.close(handle)
+            outputs.append(output)
+            config = {
+                "settings": latency_settings(database_url, prefix, simulator_url),
+                "provider": provider,
+                "output": output,
+            }
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.notify_delivery",
+                "--serve-notify",
+                json.dumps(config),
+                stdout=asyncio.subprocess.PIPE,
+            )
+            processes.append(process)
+            assert process.stdout is not None
+            if (await asyncio.wait_for(process.stdout.readline(), 120)).strip() != b"ready":
+                raise RuntimeError("a notify instance did not start")
+        producer = EventProducer(bootstrap_servers=KAFKA, client_id="bench")
+        await producer.start()
+        for resident in latency_residents(prefix):
+            await produce(producer, prefix, resident)
+        await producer.stop()
+        while await _scalar(engine, "SELECT count(*) FROM notify_resident") < 100:
+            await asyncio.sleep(0.1)
+        # Every instance in the consumer group with its partitions: no rebalance in the run.
+        await _group_stable(f"{prefix}notify", members=instances)
+        cpu_started = {p.pid: process_cpu(p.pid) for p in processes}
+        simulator_started = process_cpu(simulator_pid)
+        started = time.perf_counter()
+        producing = asyncio.create_task(producer_process(prefix, events, rate))
+        handed = "SELECT count(*) FROM notify_notification WHERE provider_reference IS NOT NULL"
+        while not producing.done() or await _scalar(engine, handed) < events:
+            if time.perf_counter() > started + events / rate + 60:
+                break
+            await asyncio.sleep(0.1)
+        produced_wall, produced_s = await producing
+        window_s = time.perf_counter() - started
+        cpu_s = {p.pid: process_cpu(p.pid) - cpu_started[p.pid] for p in processes}
+        simulator_cpu_s = process_cpu(simulator_pid) - simulator_started
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    sa.text(
+                        "SELECT id, caused_by, extract(epoch from created_at) AS at "
+                        "FROM notify_notification"
+                    )
+                )
+            ).all()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            await process.wait()
+    timed_wall: dict[str, float] = {}
+    call_s: list[float] = []
+    by_instance = []
+    for output in outputs:
+        result = _read_json(output, delete=True)
+        timed_wall.update(result["handed"])
+        call_s.extend(result["call_s"])
+        by_instance.append(len(result["handed"]))
+    created_at = {row.caused_by: float(row.at) for row in rows}
+    by_reference = {str(row.id): row.caused_by for row in rows}
+    samples = [
+        (timed_wall[ref] - produced_wall[caused_by]) * 1000
+        for ref, caused_by in by_reference.items()
+        if ref in timed_wall and caused_by in produced_wall
+    ]
+    recorded = [(created_at[c] - produced_wall[c]) * 1000 for c in created_at if c in produced_wall]
+    return {
+        "instances": instances,
+        "events": events,
+        "provider": provider,
+        "rate_per_s": rate,
+        "produced_per_s": round(events / produced_s, 1),
+        "handed_over": len(samples),
+        "handed_over_by_instance": by_instance,
+        "p50_ms": round(statistics.median(samples), 1),
+        "p99_ms": round(percentile(samples, 0.99), 1),
+        "max_ms": round(max(samples), 1),
+        "goal_p99_ms": 200,
+        "consumed_p50_ms": round(statistics.median(recorded), 1),
+        "consumed_p99_ms": round(percentile(recorded, 0.99), 1),
+        "provider_call_p50_ms": round(1000 * statistics.median(call_s), 1) if call_s else None,
+        "provider_call_p99_ms": round(1000 * percentile(call_s, 0.99), 1) if call_s else None,
+        # Each notify process's CPU per event handled by the whole (idle time included).
+        "cpu_ms_per_event_by_instance": [round(1000 * c / events, 2) for c in cpu_s.values()],
+        "window_s": round(window_s, 2),
+        "simulator_cpu_ms_per_event": round(1000 * simulator_cpu_s / events, 2),
+    }
+
+
+def _write_json(path: str, value: Any) -> None:
+    Path(path).write_text(json.dumps(value))
+
+
+def _read_json(path: str, *, delete: bool = False) -> Any:
+    value = json.loads(Path(path).read_text())
+    if delete:
+        Path(path).unlink()
+    return value
+
+
+async def _group_stable(group: str, *, members: int, timeout_s: float = 60) -> None:
+    """Wait until the consumer group is stable with `members` members."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, client_id="bench-group")
+    await admin.start()
+    try:
+        deadline = time.perf_counter() + timeout_s
+        while time.perf_counter() < deadline:
+            [described] = await admin.describe_consumer_groups([group])
+            _, _, state, _, _, found, *_ = described.groups[0]
+            if state == "Stable" and len(found) == members:
+                return
+            await asyncio.sleep(0.5)
+        raise RuntimeError(f"consumer group {group} not stable with {members} members")
+    finally:
+        await admin.close()
+
+
+async def _scalar(engine: Any, query: str) -> int:
+    async with engine.connect() as connection:
+        return int(await connection.scalar(sa.text(query)) or 0)
 
 
 def _time_to_tell(app: Any) -> dict[str, Any]:
@@ -528,15 +705,26 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=RATE_PER_S)
     parser.add_argument("--households", type=int, default=HOUSEHOLDS)
     parser.add_argument("--provider", choices=["simulator", "null"], default="simulator")
+    parser.add_argument(
+        "--instances", type=int, default=1, help="notify processes in the latency run"
+    )
     parser.add_argument("--produce-case-updates", metavar="TOPIC_PREFIX", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-notify", metavar="CONFIG", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_notify:  # one instance of a several-instance latency run
+        await serve_notify(json.loads(args.serve_notify))
+        return
     if args.produce_case_updates:  # the latency run's producer process
         figures = await produce_case_updates(args.produce_case_updates, args.events, args.rate)
         print(json.dumps(figures))
         return
     # `--events 0` or `--households 0` skips that part.
     results: dict[str, Any] = {}
-    if args.events:
+    if args.events and args.instances > 1:
+        results["latency"] = await latency_instances(
+            args.events, args.rate, args.provider, args.instances
+        )
+    elif args.events:
         results["latency"] = await latency(args.events, args.rate, args.provider)
     if args.households:
         results["broadcast"] = await broadcast(args.households)

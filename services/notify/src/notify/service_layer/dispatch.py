@@ -89,6 +89,9 @@ class DispatchPolicy:
     temporary_failure_max_attempts: int = 6
     temporary_failure_backoff_s: float = 30.0
     reconcile_after_s: float = 900.0
+    # Hand-overs are recorded together: the first waits this long for others to join it (one
+    # transaction, one relay pass, instead of one each for messages handed over moments apart).
+    record_together_s: float = 0.025
     status_page_base_url: str = "http://127.0.0.1:8002/v1/status"
     status_link_secret: str = "development-only-status-link-secret"  # noqa: S105
     status_link_ttl_days: int = 90
@@ -147,6 +150,9 @@ class Dispatcher:
         self._stopping = False
         # Messages of this instance between claim and record, each with what its record sets.
         self._recording: dict[uuid.UUID, asyncio.Event] = {}
+        # Hand-overs waiting to be recorded together, each group with what its batch awaits.
+        self._to_record: list[tuple[list[Outcome], asyncio.Future[None]]] = []
+        self._recorder: asyncio.Task[None] | None = None
 
     # --- running -------------------------------------------------------------------------
     def wake(self) -> None:
@@ -246,7 +252,7 @@ class Dispatcher:
                     logger.error("delivering a notification failed: %r", result)
             handed = [result for result in results if isinstance(result, tuple)]
             if handed:
-                await self._record_sent_many(handed)
+                await self._record_together(handed)
         except Exception:
             # Rows left `sending` are looked up at their provider when their lease runs out.
             logger.exception("a delivery batch failed")
@@ -255,6 +261,28 @@ class Dispatcher:
                 done = self._recording.pop(item.row["id"], None)
                 if done is not None:
                     done.set()
+
+    async def _record_together(self, outcomes: list[Outcome]) -> None:
+        """Record these hand-overs with any others made meanwhile, in one transaction; returns
+        when that has committed (raises if it failed)."""
+        recorded = asyncio.get_running_loop().create_future()
+        self._to_record.append((outcomes, recorded))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_waiting())
+        await recorded
+
+    async def _record_waiting(self) -> None:
+        await asyncio.sleep(self.policy.record_together_s)
+        while self._to_record:
+            waiting, self._to_record = self._to_record, []
+            try:
+                await self._record_sent_many([o for outcomes, _ in waiting for o in outcomes])
+            except Exception as exc:
+                for _, recorded in waiting:
+                    recorded.set_exception(exc)
+            else:
+                for _, recorded in waiting:
+                    recorded.set_result(None)
 
     # --- 1. claim ------------------------------------------------------------------------
     async def claim_at_creation(self, session: AsyncSession, values: dict[str, Any]) -> None:
