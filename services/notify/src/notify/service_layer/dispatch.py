@@ -68,6 +68,39 @@ _LISTENING = "notify_hand_over_listening"
 MAX_BATCHES_IN_FLIGHT = 4
 
 
+_handed = (
+    sa.func.unnest(
+        sa.cast(sa.bindparam("handed_ids"), ARRAY(sa.Uuid)),
+        sa.cast(sa.bindparam("handed_attempts"), ARRAY(sa.Integer)),
+        sa.cast(sa.bindparam("handed_references"), ARRAY(sa.String)),
+        sa.cast(sa.bindparam("handed_versions"), ARRAY(sa.Integer)),
+    )
+    .table_valued(
+        sa.column("id", sa.Uuid),
+        sa.column("attempts", sa.Integer),
+        sa.column("reference", sa.String),
+        sa.column("version", sa.Integer),
+        name="handed",
+    )
+    .render_derived()
+)
+# Records hand-overs (built once): `sent`, for the rows still `sending` under the claim that
+# handed them over (the attempts match); PostgreSQL re-checks that on each row once it holds
+# its lock.
+_RECORD_SENT = (
+    sa.update(_n)
+    .where(_n.c.id == _handed.c.id, _n.c.attempts == _handed.c.attempts, _n.c.status == "sending")
+    .values(
+        status="sent",
+        sent_at=sa.bindparam("handed_now", type_=sa.DateTime(timezone=True)),
+        lease_until=None,
+        provider_reference=_handed.c.reference,
+        template_version=sa.func.coalesce(_handed.c.version, _n.c.template_version),
+    )
+    .returning(*_n.c)
+)
+
+
 class Outcome(NamedTuple):
     """A hand-over to record."""
 
@@ -584,22 +617,6 @@ class Dispatcher:
     async def _record_sent_many(self, outcomes: list[Outcome]) -> None:
         """Record a batch's hand-overs: one UPDATE of the rows still ours, one executemany of
         their NotificationSent events."""
-        handed = (
-            sa.func.unnest(
-                sa.cast(sa.bindparam("handed_ids"), ARRAY(sa.Uuid)),
-                sa.cast(sa.bindparam("handed_attempts"), ARRAY(sa.Integer)),
-                sa.cast(sa.bindparam("handed_references"), ARRAY(sa.String)),
-                sa.cast(sa.bindparam("handed_versions"), ARRAY(sa.Integer)),
-            )
-            .table_valued(
-                sa.column("id", sa.Uuid),
-                sa.column("attempts", sa.Integer),
-                sa.column("reference", sa.String),
-                sa.column("version", sa.Integer),
-                name="handed",
-            )
-            .render_derived()
-        )
         now = self._clock()
         by_id = {outcome.row["id"]: outcome for outcome in outcomes}
         async with self._uow() as uow:
@@ -608,23 +625,9 @@ class Dispatcher:
             recorded = (
                 (
                     await uow.session.execute(
-                        sa.update(_n)
-                        .where(
-                            _n.c.id == handed.c.id,
-                            _n.c.attempts == handed.c.attempts,
-                            _n.c.status == "sending",
-                        )
-                        .values(
-                            status="sent",
-                            sent_at=now,
-                            lease_until=None,
-                            provider_reference=handed.c.reference,
-                            template_version=sa.func.coalesce(
-                                handed.c.version, _n.c.template_version
-                            ),
-                        )
-                        .returning(*_n.c),
+                        _RECORD_SENT,
                         {
+                            "handed_now": now,
                             "handed_ids": list(by_id),
                             "handed_attempts": [o.row["attempts"] for o in by_id.values()],
                             "handed_references": [

@@ -72,16 +72,24 @@ def candidates(name: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
 
+# Built once: every message a consumer claims at its creation resolves its template.
+_RESOLVE = (
+    sa.select(_templates)
+    .where(
+        _templates.c.name.in_(sa.bindparam("resolve_names", expanding=True)),
+        _templates.c.channel == sa.bindparam("resolve_channel"),
+    )
+    .order_by(sa.func.length(_templates.c.name).desc(), _templates.c.version.desc())
+    .limit(1)
+)
+
+
 async def resolve(
     *, session: AsyncSession, name: str, channel: Channel
 ) -> tuple[TemplateContent, int] | None:
     """The latest version of the most specific template for `name` on `channel`."""
-    names = candidates(name)
     result = await session.execute(
-        sa.select(_templates)
-        .where(_templates.c.name.in_(names), _templates.c.channel == channel)
-        .order_by(sa.func.length(_templates.c.name).desc(), _templates.c.version.desc())
-        .limit(1)
+        _RESOLVE, {"resolve_names": candidates(name), "resolve_channel": channel}
     )
     row = result.mappings().first()
     if row is None:
