@@ -277,6 +277,35 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def summary(
+    events: int,
+    rate: float,
+    provider: str,
+    produced_s: float,
+    samples: list[float],
+    recorded: list[float],
+    call_s: list[float],
+) -> dict[str, Any]:
+    """The latency run's figures: event on Kafka → handed over (`samples`), event on Kafka →
+    its notification row (`recorded`), and the provider calls' own time, in ms."""
+    return {
+        "events": events,
+        "provider": provider,
+        "rate_per_s": rate,
+        "produced_per_s": round(events / produced_s, 1),
+        "handed_over": len(samples),
+        "p50_ms": round(statistics.median(samples), 1),
+        "p99_ms": round(percentile(samples, 0.99), 1),
+        "max_ms": round(max(samples), 1),
+        "goal_p99_ms": 200,
+        "consumed_p50_ms": round(statistics.median(recorded), 1),
+        "consumed_p99_ms": round(percentile(recorded, 0.99), 1),
+        # The provider call itself (the official client in its thread, the simulator's answer).
+        "provider_call_p50_ms": round(1000 * statistics.median(call_s), 1) if call_s else None,
+        "provider_call_p99_ms": round(1000 * percentile(call_s, 0.99), 1) if call_s else None,
+    }
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -320,8 +349,8 @@ async def latency(events: int, rate: float, provider: str) -> dict[str, Any]:
             window_s = time.perf_counter() - started
             times_ended, threads_ended = os.times(), thread_cpu()
             simulator_cpu_s = process_cpu(simulator_pid) - simulator_started
-            by_reference = await _references(app)
-            created_at = await _created(app)
+            by_reference = await _references(app.state.runtime.engine)
+            created_at = await _created(app.state.runtime.engine)
             timed_wall = dict(timed.handed_wall)
             await _recorded(app)
             told = _time_to_tell(app)
@@ -342,26 +371,9 @@ async def latency(events: int, rate: float, provider: str) -> dict[str, Any]:
         if ref in timed_wall and caused_by in produced_wall
     ]
     return {
-        "events": events,
-        "provider": provider,
-        "rate_per_s": rate,
-        "produced_per_s": round(events / produced_s, 1),
-        "handed_over": len(samples),
-        "p50_ms": round(statistics.median(samples), 1),
-        "p99_ms": round(percentile(samples, 0.99), 1),
-        "max_ms": round(max(samples), 1),
-        "goal_p99_ms": 200,
-        "consumed_p50_ms": round(statistics.median(recorded), 1),
-        "consumed_p99_ms": round(percentile(recorded, 0.99), 1),
+        **summary(events, rate, provider, produced_s, samples, recorded, timed.call_s),
         "dispatch_p50_ms": round(statistics.median(dispatch), 1),
         "dispatch_p99_ms": round(percentile(dispatch, 0.99), 1),
-        # The provider call itself (the official client in its thread, the simulator's answer).
-        "provider_call_p50_ms": round(1000 * statistics.median(timed.call_s), 1)
-        if timed.call_s
-        else None,
-        "provider_call_p99_ms": round(1000 * percentile(timed.call_s, 0.99), 1)
-        if timed.call_s
-        else None,
         # notify's own civic_notify_time_to_tell_seconds over the same messages (from each
         # event's occurred_at to the provider's acceptance, measured inside the service).
         "metric_time_to_tell": told,
@@ -459,15 +471,8 @@ async def latency_instances(
         window_s = time.perf_counter() - started
         cpu_s = {p.pid: process_cpu(p.pid) - cpu_started[p.pid] for p in processes}
         simulator_cpu_s = process_cpu(simulator_pid) - simulator_started
-        async with engine.connect() as connection:
-            rows = (
-                await connection.execute(
-                    sa.text(
-                        "SELECT id, caused_by, extract(epoch from created_at) AS at "
-                        "FROM notify_notification"
-                    )
-                )
-            ).all()
+        by_reference = await _references(engine)
+        created_at = await _created(engine)
         for process in processes:
             process.terminate()
         for process in processes:
@@ -480,8 +485,6 @@ async def latency_instances(
         timed_wall.update(result["handed"])
         call_s.extend(result["call_s"])
         by_instance.append(len(result["handed"]))
-    created_at = {row.caused_by: float(row.at) for row in rows}
-    by_reference = {str(row.id): row.caused_by for row in rows}
     samples = [
         (timed_wall[ref] - produced_wall[caused_by]) * 1000
         for ref, caused_by in by_reference.items()
@@ -490,20 +493,8 @@ async def latency_instances(
     recorded = [(created_at[c] - produced_wall[c]) * 1000 for c in created_at if c in produced_wall]
     return {
         "instances": instances,
-        "events": events,
-        "provider": provider,
-        "rate_per_s": rate,
-        "produced_per_s": round(events / produced_s, 1),
-        "handed_over": len(samples),
+        **summary(events, rate, provider, produced_s, samples, recorded, call_s),
         "handed_over_by_instance": by_instance,
-        "p50_ms": round(statistics.median(samples), 1),
-        "p99_ms": round(percentile(samples, 0.99), 1),
-        "max_ms": round(max(samples), 1),
-        "goal_p99_ms": 200,
-        "consumed_p50_ms": round(statistics.median(recorded), 1),
-        "consumed_p99_ms": round(percentile(recorded, 0.99), 1),
-        "provider_call_p50_ms": round(1000 * statistics.median(call_s), 1) if call_s else None,
-        "provider_call_p99_ms": round(1000 * percentile(call_s, 0.99), 1) if call_s else None,
         # Each notify process's CPU per event handled by the whole (idle time included).
         "cpu_ms_per_event_by_instance": [round(1000 * c / events, 2) for c in cpu_s.values()],
         "window_s": round(window_s, 2),
@@ -648,8 +639,8 @@ async def _count(app: Any, query: str) -> int:
         return int(await connection.scalar(sa.text(query)) or 0)
 
 
-async def _created(app: Any) -> dict[uuid.UUID, float]:
-    async with app.state.runtime.engine.connect() as connection:
+async def _created(engine: Any) -> dict[uuid.UUID, float]:
+    async with engine.connect() as connection:
         rows = await connection.execute(
             sa.text(
                 "SELECT caused_by, extract(epoch from created_at) AS at FROM notify_notification"
@@ -658,8 +649,8 @@ async def _created(app: Any) -> dict[uuid.UUID, float]:
         return {row.caused_by: float(row.at) for row in rows}
 
 
-async def _references(app: Any) -> dict[str, uuid.UUID]:
-    async with app.state.runtime.engine.connect() as connection:
+async def _references(engine: Any) -> dict[str, uuid.UUID]:
+    async with engine.connect() as connection:
         rows = await connection.execute(sa.text("SELECT id, caused_by FROM notify_notification"))
         return {str(row.id): row.caused_by for row in rows}
 
