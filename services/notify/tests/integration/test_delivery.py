@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -245,3 +246,32 @@ async def test_a_batch_records_only_the_hand_overs_still_its_own(
     assert mine["provider_reference"] == notify_kit.at_simulator(str(mine["id"]))[0]["id"]
     assert (other["status"], other["attempts"], other["provider_reference"]) == ("sending", 2, None)
     assert announced == 1
+
+
+async def test_hand_overs_made_moments_apart_are_recorded_by_one_transaction(
+    notify_kit: Any, eventually: Any
+) -> None:
+    # Three status changes, each consumed (and claimed, and handed over) on its own, a moment
+    # apart: one record transaction, so one `sent_at` (the record's clock reading) for all three.
+    notify_kit.simulator.simulator.config.callback_url = None
+    resident = notify_kit.resident()
+    changes = [
+        notify_kit.case_status_changed(resident.resident_id, f"WST-2026-00040{i}") for i in range(3)
+    ]
+    async with notify_kit.service() as notify:
+        notify.dispatcher.policy = dataclasses.replace(
+            notify.dispatcher.policy, record_together_s=5.0
+        )
+        await notify_kit.publish(resident)
+        for event in changes:
+            await notify_kit.publish(event)
+            await eventually(lambda event=event: notify.has_applied(event.event_id), timeout=90)
+        rows = await eventually(lambda: _all_with_status(notify, "sent", expected=3), timeout=90)
+    assert len({row["created_at"] for row in rows}) == 3  # three consumer transactions
+    assert len({row["sent_at"] for row in rows}) == 1  # one record
+    assert len(notify_kit.simulator.simulator.notifications) == 3
+
+
+async def _all_with_status(notify: Any, status: str, expected: int) -> list[dict[str, Any]]:
+    rows = await _with_status(notify, status)
+    return rows if len(rows) == expected else []
