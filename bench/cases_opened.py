@@ -1,22 +1,28 @@
 """Cases opened per second from a backlog of FormSubmitted events, next to the raw PostgreSQL rate.
 
-    uv run --frozen python -m bench.cases_opened [--events 2000]   (also part of `make bench`)
+    uv run --frozen python -m bench.cases_opened [--events 5000] [--processes 2]   (also `make bench`)
 
 Needs the local Kafka and PostgreSQL (`scripts/infra/up.sh`). Makes its own databases and topics,
 then drops the databases. Every case is a missed bin with a new resident: an inbox row, a
 resident, a case, a timeline entry and two outbox rows (ResidentUpserted, CaseOpened), the
 contractor switched off (no work order). Prints one JSON object:
-- `service_cases_per_s`: the service consuming the backlog, from the first case to the last,
+- `service_cases_per_s`: the service in this process (one app on its asyncio loop) consuming the
+  backlog, from the first case to the last,
   with its default `consumer_batch_size` (100 records per transaction);
 - `service_unbatched_cases_per_s`: the same, on a database and topics of its own, with
-  `consumer_batch_size` 1 (one record per transaction);
+  `consumer_batch_size` 1 (one record per transaction), on a backlog of `unbatched_events`;
+- `service_processes`: the service as deployed, `python -m cases serve` processes (uvicorn,
+  uvloop) in one consumer group, 1 and `--processes` of them (default 2: one per core of the
+  2-core machine the README's figures come from), batch 100; each process warmed up on a few
+  cases, the group stable, then the backlog written (by this process, while they consume: its
+  CPU counts against them) and measured from the first case to the last;
 - `raw_postgres_cases_per_s`: the same rows, with the same values and payloads, inserted straight
   into the same schema with asyncpg, one transaction per case: an INSERT per table, the two
   outbox rows in one INSERT taking their keys' locks as the runtime's outbox does;
 - `raw_postgres_batched_cases_per_s`: the same rows, 100 cases per transaction (as the service);
 - `raw_postgres_pipelined_cases_per_s`: the same, each statement sent once per transaction for all
   its cases with asyncpg's `executemany` (pipelined: the fastest plain way to write these rows);
-  both raw rates measured before and after the service, the better kept;
+  the raw rates measured before and after the services, the better kept;
 - `service_over_raw` (the goal: at least `goal.service_over_raw`) and the other ratios;
 - `load_average`: the machine's 1-minute load average before and after (the rates are only
   comparable within a run).
@@ -30,13 +36,18 @@ import contextlib
 import dataclasses
 import json
 import os
+import socket
+import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import httpx
 import sqlalchemy as sa
+from aiokafka.admin import AIOKafkaAdminClient
 from cases.bootstrap import MIGRATIONS_DIR, create_app
 from cases.config import CasesSettings
 from civic_events.cases import CaseOpened
@@ -56,6 +67,14 @@ SERVICE_BATCH_SIZE: int = CasesSettings.model_fields["consumer_batch_size"].defa
 GOAL = 0.5  # issue 4: at least half the raw rate
 # The key of the pipelined raw rate among the raw rates by batch size.
 PIPELINED = -1
+# `python -m cases serve` processes in one consumer group: one per core of the 2-core machine the
+# figures below come from (also measured with 1, for comparison).
+PROCESSES = 2
+# The backlog of each measure: long enough for two processes to run a few seconds at ~1,000/s.
+EVENTS = 5000
+UNBATCHED_EVENTS = 1000
+# Cases opened by each process before its measure: enough for every partition to have some.
+WARM_UP_PER_PROCESS = 100
 
 
 def _submission(n: int, run: str) -> FormSubmitted:
@@ -83,6 +102,34 @@ async def _database(admin: Any) -> str:
     return sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
 
+async def _produce_backlog(prefix: str, events: list[FormSubmitted]) -> None:
+    producer = EventProducer(bootstrap_servers=KAFKA, client_id="bench")
+    await producer.start()
+    records = [encode(e) for e in events]
+    await producer.send_many([dataclasses.replace(r, topic=prefix + r.topic) for r in records])
+    await producer.stop()
+
+
+async def _cases_per_second(database_url: str, count: int, *, already: int = 0) -> float:
+    """Cases opened per second from the first case seen (beyond `already`) to the `count`th."""
+    engine = create_async_engine(database_url)
+    first: tuple[float, int] | None = None
+    while True:
+        async with engine.connect() as connection:
+            opened = (
+                await connection.execute(sa.text("SELECT count(*) FROM cases_case"))
+            ).scalar_one() - already
+        now = time.perf_counter()
+        if first is None and opened > 0:
+            first = (now, opened)
+        if opened >= count and first is not None and now > first[0]:
+            break
+        await asyncio.sleep(0.05)
+    await engine.dispose()
+    assert first is not None
+    return (count - first[1]) / (now - first[0])
+
+
 async def _service_rate(
     database_url: str,
     prefix: str,
@@ -91,11 +138,8 @@ async def _service_rate(
     *,
     batch_size: int = 1,
 ) -> float:
-    producer = EventProducer(bootstrap_servers=KAFKA, client_id="bench")
-    await producer.start()
-    records = [encode(e) for e in events]
-    await producer.send_many([dataclasses.replace(r, topic=prefix + r.topic) for r in records])
-    await producer.stop()
+    """The service in this process (`instances` apps on this event loop), the backlog there first."""
+    await _produce_backlog(prefix, events)
     settings = CasesSettings(
         environment="test",
         database_url=database_url,
@@ -108,26 +152,109 @@ async def _service_rate(
         sla_checker_enabled=False,
         waste_contractor_url="",  # the benchmark measures cases, not the contractor
     )
-    engine = create_async_engine(database_url)
-    first: tuple[float, int] | None = None
     async with contextlib.AsyncExitStack() as stack:
         for _ in range(instances):
             app = create_app(settings)
             await stack.enter_async_context(app.router.lifespan_context(app))
-        while True:
-            async with engine.connect() as connection:
-                count = (
-                    await connection.execute(sa.text("SELECT count(*) FROM cases_case"))
-                ).scalar_one()
-            now = time.perf_counter()
-            if first is None and count > 0:
-                first = (now, count)
-            if count >= len(events):
+        return await _cases_per_second(database_url, len(events))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _group_members(group: str) -> int:
+    """Members of the consumer group `group` once it is stable (0 while it rebalances)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, client_id="bench-admin")
+    await admin.start()
+    try:
+        described = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    for response in described:
+        for _error, group_id, state, _protocol_type, _protocol, members, *_ in response.groups:
+            if group_id == group and state == "Stable":
+                return len(members)
+    return 0
+
+
+@contextlib.asynccontextmanager
+async def _cases_processes(
+    database_url: str, prefix: str, processes: int, *, batch_size: int
+) -> AsyncIterator[None]:
+    """`processes` `python -m cases serve` processes (as deployed: uvicorn, uvloop), all members
+    of one consumer group, the group stable before this yields."""
+    started: list[asyncio.subprocess.Process] = []
+    group = f"{prefix}cases"
+    try:
+        ports = []
+        for _ in range(processes):
+            port = _free_port()
+            env = {
+                **os.environ,
+                "CASES_ENVIRONMENT": "test",
+                "CASES_DATABASE_URL": database_url,
+                "CASES_KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+                "CASES_TOPIC_PREFIX": prefix,
+                "CASES_CONSUMER_GROUP": group,
+                "CASES_CONSUMER_BATCH_SIZE": str(batch_size),
+                "CASES_MIGRATE_ON_START": "false",  # migrated by the benchmark
+                "CASES_HTTP_PORT": str(port),
+                "CASES_LOG_LEVEL": "WARNING",
+                "CASES_SLA_CHECKER_ENABLED": "false",
+                "CASES_WASTE_CONTRACTOR_URL": "",
+            }
+            started.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "cases", "serve", env=env
+                )
+            )
+            ports.append(port)
+        for port in ports:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as probe:
+                for _ in range(600):
+                    with contextlib.suppress(httpx.TransportError):
+                        if (await probe.get("/readyz")).status_code == 200:
+                            break
+                    await asyncio.sleep(0.1)
+                else:
+                    raise RuntimeError(f"cases on port {port} did not become ready")
+        # Every process in the group with its partitions before the backlog is written: a
+        # rebalance in the middle of the measure would stop every consumer for a while.
+        for _ in range(600):
+            if await _group_members(group) == processes:
                 break
-            await asyncio.sleep(0.05)
-    await engine.dispose()
-    assert first is not None
-    return (len(events) - first[1]) / (now - first[0])
+            await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError(f"the group {group} did not reach {processes} members")
+        yield
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            await asyncio.wait_for(process.wait(), timeout=30)
+
+
+async def _processes_rate(
+    database_url: str, prefix: str, events: list[FormSubmitted], processes: int, *, batch_size: int
+) -> float:
+    """The service as `processes` processes of its own; the backlog written once they consume.
+
+    Each process first opens a few cases of a warm-up backlog (its first batch prepares its
+    statements and connections): otherwise one process's first batch, a second or so, would fall
+    inside the measure begun by another's first case.
+    """
+    warm_up = [
+        _submission(n, f"warm{uuid.uuid4().hex[:6]}")
+        for n in range(WARM_UP_PER_PROCESS * processes)
+    ]
+    async with _cases_processes(database_url, prefix, processes, batch_size=batch_size):
+        await _produce_backlog(prefix, warm_up)
+        await _cases_per_second(database_url, len(warm_up))
+        await _produce_backlog(prefix, events)
+        return await _cases_per_second(database_url, len(events), already=len(warm_up))
 
 
 _RAW_INBOX = (
@@ -286,7 +413,20 @@ async def _raw_rate(
     return len(cases) / elapsed
 
 
-async def main(count: int, instances: int) -> dict[str, Any]:
+async def _drop(connection: Any, name: str | None) -> None:
+    """Drop a benchmark database. PostgreSQL 15 refuses `WITH (FORCE)` while an autovacuum worker
+    is in it ("must be a member of the role whose process is being terminated"): wait for it."""
+    for attempt in range(20):
+        try:
+            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except sa.exc.DBAPIError:
+            if attempt == 19:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def main(count: int, instances: int, processes: int = PROCESSES) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     admin = create_async_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     databases: list[str] = []
@@ -320,29 +460,44 @@ async def main(count: int, instances: int) -> dict[str, Any]:
         # Raw before and after the service, the better of the two kept: a burst of load on the
         # shared machine during one raw measure must not flatter the service.
         await measure_raw()
-        for batch_size in (SERVICE_BATCH_SIZE, 1):
-            database_url = await empty_database()
+
+        async def empty_topics() -> str:
             prefix = f"bench{uuid.uuid4().hex[:8]}."
             await ensure_topics(KAFKA, registry_topics(prefix, partitions=12))
+            return prefix
+
+        # At ~70 cases/s, one record per transaction is measured on a shorter backlog.
+        unbatched = min(count, UNBATCHED_EVENTS)
+        for batch_size in (SERVICE_BATCH_SIZE, 1):
             run = uuid.uuid4().hex[:6]
             service[batch_size] = await _service_rate(
-                database_url,
-                prefix,
-                [_submission(n, run) for n in range(count)],
+                await empty_database(),
+                await empty_topics(),
+                [_submission(n, run) for n in range(count if batch_size > 1 else unbatched)],
                 instances,
                 batch_size=batch_size,
+            )
+        by_processes: dict[int, float] = {}
+        for number in sorted({1, processes}):
+            run = uuid.uuid4().hex[:6]
+            by_processes[number] = await _processes_rate(
+                await empty_database(),
+                await empty_topics(),
+                [_submission(n, run) for n in range(count)],
+                number,
+                batch_size=SERVICE_BATCH_SIZE,
             )
         await measure_raw()
     finally:
         async with admin.connect() as connection:
             for database_url in databases:
-                name = sa.make_url(database_url).database
-                await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                await _drop(connection, sa.make_url(database_url).database)
         await admin.dispose()
     ratio = service[SERVICE_BATCH_SIZE] / raw[1]
     return {
         "benchmark": "cases_opened_from_backlog",
         "events": count,
+        "unbatched_events": unbatched,
         "service_instances": instances,
         "consumer_batch_size": SERVICE_BATCH_SIZE,
         "service_cases_per_s": round(service[SERVICE_BATCH_SIZE], 1),
@@ -354,6 +509,14 @@ async def main(count: int, instances: int) -> dict[str, Any]:
         "service_over_raw_batched": round(service[SERVICE_BATCH_SIZE] / raw[SERVICE_BATCH_SIZE], 2),
         "raw_postgres_pipelined_cases_per_s": round(raw[PIPELINED], 1),
         "service_over_raw_pipelined": round(service[SERVICE_BATCH_SIZE] / raw[PIPELINED], 2),
+        "service_processes": [
+            {
+                "processes": number,
+                "cases_per_s": round(rate, 1),
+                "over_raw_pipelined": round(rate / raw[PIPELINED], 2),
+            }
+            for number, rate in sorted(by_processes.items())
+        ],
         "goal": {"service_over_raw": GOAL, "met": ratio >= GOAL},
         "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "measured_at": datetime.now(UTC).isoformat(),
@@ -362,11 +525,16 @@ async def main(count: int, instances: int) -> dict[str, Any]:
 
 async def run() -> str:
     """The Markdown section `python -m bench` collects."""
-    figures = await main(1000, 1)
+    figures = await main(EVENTS, 1)
     met = "met" if figures["goal"]["met"] else "NOT met"
+    processes = "; ".join(
+        f"{p['processes']} `cases serve` process{'es' if p['processes'] > 1 else ''}: "
+        f"{p['cases_per_s']}/s ({p['over_raw_pipelined']} of raw pipelined)"
+        for p in figures["service_processes"]
+    )
     return "\n".join(
         [
-            "## Cases opened from a backlog of FormSubmitted (one instance)",
+            "## Cases opened from a backlog of FormSubmitted",
             "",
             f"- {figures['service_cases_per_s']} cases/s through the service "
             f"(`consumer_batch_size` {figures['consumer_batch_size']}; "
@@ -379,6 +547,7 @@ async def run() -> str:
             f"{figures['service_over_raw']} (goal {figures['goal']['service_over_raw']}: {met}), "
             f"over raw pipelined {figures['service_over_raw_pipelined']}; "
             f"load average {figures['load_average']['before']} → {figures['load_average']['after']}",
+            f"- As deployed, batch {figures['consumer_batch_size']}: {processes}",
             "",
         ]
     )
@@ -386,7 +555,15 @@ async def run() -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--instances", type=int, default=1, help="consumers in the group")
+    parser.add_argument("--events", type=int, default=EVENTS)
+    parser.add_argument(
+        "--instances", type=int, default=1, help="consumers in the group, in this process"
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=PROCESSES,
+        help="`cases serve` processes in the group (measured with 1 and with this many)",
+    )
     arguments = parser.parse_args()
-    print(json.dumps(asyncio.run(main(arguments.events, arguments.instances))))
+    print(json.dumps(asyncio.run(main(arguments.events, arguments.instances, arguments.processes))))

@@ -65,6 +65,9 @@ BatchCompletion = Callable[[AsyncSession], Awaitable[None]]
 Outcome = Literal["applied", "duplicate", "ignored", "dead_lettered"]
 
 _inbox = InboxEntry.__table__
+# A batch's inbox rows: one statement built once and given a list of rows (SQLAlchemy sends them
+# as multi-row INSERTs, "insertmanyvalues"), so it is compiled once, not for every batch.
+_CLAIM_MANY = insert(_inbox).on_conflict_do_nothing().returning(_inbox.c.handler, _inbox.c.event_id)
 DLQ_HEADER_PREFIX = "dlq-"
 # How long a batch subscriber waits for records before polling again (FastStream then sleeps as
 # long again when none came): the latency an idle consumer adds to the first record it sees.
@@ -414,22 +417,18 @@ class EventProcessor:
         outcomes: list[Outcome] = []
         async with self._session_factory() as session, session.begin():
             claimed_rows = await session.execute(
-                insert(_inbox)
-                .values(
-                    [
-                        {
-                            "handler": item.registration.name,
-                            "event_id": item.event.event_id,
-                            "event_type": item.event.ce_type,
-                            "topic": item.record.topic,
-                            "partition": item.record.partition,
-                            "offset": item.record.offset,
-                        }
-                        for item in batch
-                    ]
-                )
-                .on_conflict_do_nothing()
-                .returning(_inbox.c.handler, _inbox.c.event_id)
+                _CLAIM_MANY,
+                [
+                    {
+                        "handler": item.registration.name,
+                        "event_id": item.event.event_id,
+                        "event_type": item.event.ce_type,
+                        "topic": item.record.topic,
+                        "partition": item.record.partition,
+                        "offset": item.record.offset,
+                    }
+                    for item in batch
+                ],
             )
             claimed = {(row.handler, row.event_id) for row in claimed_rows}
             fresh: list[bool] = []

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from cases.adapters.metrics import CasesMetrics
 from cases.adapters.waste_contractor import HttpWasteContractor, WasteContractor
 from cases.config import MIGRATIONS_DIR, CasesSettings
+from cases.domain.sla import load_calendar
 from cases.entrypoints.auth import OfficerTokens
 from cases.entrypoints.consumers import build_handlers
 from cases.entrypoints.http import officer_router, status_router
@@ -76,6 +77,7 @@ def create_app(settings: ServiceSettings, *, contractor: WasteContractor | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        load_calendar(datetime.now(UTC).date())  # before the first case, not during it
         async with runtime_lifespan(app):
             tasks = []
             if settings.sla_checker_enabled:

@@ -12,6 +12,9 @@ from civic_runtime.uow import UnitOfWork
 from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy import event as orm_event
 
+# The units of work of a session waiting for its commit to be counted (in `Session.info`).
+_WAITING = "cases.metrics.waiting"
+
 
 class CasesMetrics:
     def __init__(self) -> None:
@@ -49,9 +52,23 @@ class CasesMetrics:
                 self.sla_breaches.labels(event.case_type, event.sla).inc()
 
     def count_when_committed(self, uow: UnitOfWork) -> None:
-        """Count what `uow` publishes, after (and only if) its transaction commits."""
+        """Count what `uow` publishes, after (and only if) its transaction commits.
 
-        def committed(_session: object) -> None:
-            self.count(uow.published)
+        One listener per session, however many units of work share it (a batch runs a hundred
+        on one session): registering an SQLAlchemy listener costs more than the case it counts.
+        """
+        info = uow.session.info
+        waiting: list[UnitOfWork] | None = info.get(_WAITING)
+        if waiting is None:
+            waiting = info[_WAITING] = []
 
-        orm_event.listen(uow.session.sync_session, "after_commit", committed, once=True)
+            def committed(_session: object) -> None:
+                for committed_uow in info.pop(_WAITING, []):
+                    self.count(committed_uow.published)
+
+            def rolled_back(_session: object) -> None:
+                info.pop(_WAITING, None)  # nothing of these was committed
+
+            orm_event.listen(uow.session.sync_session, "after_commit", committed, once=True)
+            orm_event.listen(uow.session.sync_session, "after_rollback", rolled_back, once=True)
+        waiting.append(uow)

@@ -9,6 +9,7 @@ statements are built once, with bind parameters, so SQLAlchemy compiles each onc
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Collection, Mapping, Sequence
@@ -167,6 +168,7 @@ _NEW_TIMELINE = (
     .cte("new_timeline")
 )
 _INSERT_CASE = sa.insert(_case).values(_values(_case, "case_", _CASE_COLUMNS))
+_INSERT_TIMELINE = sa.insert(_timeline).values(_values(_timeline, "timeline_", _TIMELINE_COLUMNS))
 _INSERT_WORK_ORDER = sa.insert(_work_order).values(
     _values(_work_order, "work_order_", _WORK_ORDER_COLUMNS)
 )
@@ -266,20 +268,54 @@ class PendingOpenings:
         return bool(self.cases or self.new_residents or self.changed_residents or self.events)
 
 
+@dataclass(frozen=True)
+class _DriverStatement:
+    """A statement compiled once for the database driver, its rows then given as tuples: a
+    batch's rows go to asyncpg's executemany without SQLAlchemy's processing of each row (which
+    cost more than the rows' own writing)."""
+
+    sql: str
+    # Per positional parameter: its key in a row, whether it is JSON (sent as text), and the
+    # constant it takes when it is no column of the row (a literal of the statement).
+    parameters: tuple[tuple[str, bool, Any], ...]
+
+    def rows(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        return [
+            tuple(
+                (json.dumps(row[key]) if is_json else row[key]) if key in row else constant
+                for key, is_json, constant in self.parameters
+            )
+            for row in rows
+        ]
+
+
+@functools.cache
+def _for_driver(statement: sa.Insert | sa.Update, dialect: sa.Dialect) -> _DriverStatement:
+    compiled = statement.compile(dialect=dialect)
+    assert compiled.positiontup is not None, "a positional paramstyle (asyncpg's $n)"
+    parameters = []
+    for name in compiled.positiontup:
+        bind = compiled.binds[name]
+        parameters.append((name, isinstance(bind.type, sa.JSON), bind.effective_value))
+    return _DriverStatement(compiled.string, tuple(parameters))
+
+
 async def write_pending(session: AsyncSession, pending: PendingOpenings) -> None:
     """Write what `add_case` left pending: a statement per table for all the cases (sent at once
     by asyncpg's executemany), residents before cases before timeline entries and work orders,
     then the events in order, each key's lock taken before its row takes an id."""
+    connection = await session.connection()
     for statement, rows in (
         (_INSERT_RESIDENT, pending.new_residents),
         (_UPDATE_RESIDENT, pending.changed_residents),  # in order, after the inserts
         (_INSERT_CASE, pending.cases),
-        (sa.insert(_timeline), pending.timeline),
+        (_INSERT_TIMELINE, pending.timeline),
         (_INSERT_WORK_ORDER, pending.work_orders),
         (STAGE, pending.events),
     ):
         if rows:
-            await session.execute(statement, rows)
+            driver = _for_driver(statement, connection.dialect)
+            await connection.exec_driver_sql(driver.sql, driver.rows(rows))
     for rows in (
         pending.new_residents,
         pending.changed_residents,
@@ -310,7 +346,9 @@ async def add_case(
             rows = pending.new_residents if resident.kind == "new" else pending.changed_residents
             rows.append(resident.params)
         pending.cases.append(_params("case_", _CASE_COLUMNS, case))
-        pending.timeline.extend(dict(entry) for entry in timeline)
+        pending.timeline.extend(
+            _params("timeline_", _TIMELINE_COLUMNS, entry) for entry in timeline
+        )
         if work_order is not None:
             pending.work_orders.append(_params("work_order_", _WORK_ORDER_COLUMNS, work_order))
         pending.events.extend(stage_parameters(event) for event in staged)

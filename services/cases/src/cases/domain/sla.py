@@ -31,6 +31,13 @@ def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
 
 
+def load_calendar(today: date) -> None:
+    """Load this year's and next year's bank holidays now: `holidays` imports and builds its
+    country on first use (about a second), which would otherwise stall the first case opened."""
+    for year in (today.year, today.year + 1):
+        _bank_holidays(year)
+
+
 def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 

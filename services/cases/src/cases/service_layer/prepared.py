@@ -19,6 +19,7 @@ It lives in the session's `info`, so as long as the batch's session. A record ap
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -42,6 +43,11 @@ class PreparedSubmissions:
     residents: list[ResidentRecord] = field(default_factory=list)  # oldest first
     # Cases opened and not written yet: see `write_pending`.
     pending: opening.PendingOpenings = field(default_factory=opening.PendingOpenings)
+    # Where each resident is in `residents`, so that `written` needs no search.
+    _places: dict[uuid.UUID, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._places = {resident.id: place for place, resident in enumerate(self.residents)}
 
     def candidates(self, *, email: str | None, phone: str | None) -> list[ResidentRecord] | None:
         """The residents holding `email` or `phone`, oldest first; None when not read here."""
@@ -54,12 +60,13 @@ class PreparedSubmissions:
         ]
 
     def written(self, resident: ResidentRecord) -> None:
-        """A resident just created or changed in this transaction."""
-        for index, known in enumerate(self.residents):
-            if known.id == resident.id:
-                self.residents[index] = resident
-                return
-        self.residents.append(resident)
+        """A resident just created or changed in this transaction (a changed one keeps its place)."""
+        place = self._places.get(resident.id)
+        if place is None:
+            self._places[resident.id] = len(self.residents)
+            self.residents.append(resident)
+        else:
+            self.residents[place] = resident
 
 
 async def write_pending(session: AsyncSession) -> None:

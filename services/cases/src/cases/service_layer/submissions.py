@@ -39,8 +39,10 @@ async def form_submitted(
     written with the batch's others, at its end.
     """
     session = uow.session
-    # What earlier events of a batch left pending in the session must be seen by the reads below.
-    await session.flush()
+    # What earlier events of a batch left pending in the session must be seen by the reads below
+    # (checked first: a flush with nothing to write still costs a trip through the greenlet).
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
     batch = prepared(session)
     case_type = case_type_for_form(event.form_id)
     pending = None
