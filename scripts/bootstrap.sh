@@ -58,11 +58,18 @@ case ":$PATH:" in
 esac
 
 cd "$ROOT"
-args=(sync --all-packages --group dev)
+# --compile-bytecode: the installed packages' .pyc files are written now. Python never writes
+# them itself where PYTHONDONTWRITEBYTECODE is set (as on the CI machines), and then compiled
+# every module again in every process: 6 s of CPU to import a service, 2 s with them.
+args=(sync --all-packages --group dev --compile-bytecode)
 if [ -f uv.lock ]; then
   args+=(--frozen)
 else
   log "no uv.lock; uv sync will create one"
 fi
 "$UV" "${args[@]}" "$@"
+# The same for the workspace's own sources (installed editable, so not compiled by uv); the
+# __pycache__ directories are ignored by git. Up-to-date files are skipped: a second run is quick.
+"$ROOT/.venv/bin/python" -m compileall -q -j 0 libs services tools bench demo >/dev/null ||
+  log "compileall reported errors (the imports will compile what it could not)"
 log "ok: $("$UV" --version), environment $ROOT/.venv"
