@@ -36,7 +36,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import socket
 import sys
 import time
 import uuid
@@ -47,7 +46,6 @@ from typing import Any
 import asyncpg
 import httpx
 import sqlalchemy as sa
-from aiokafka.admin import AIOKafkaAdminClient
 from cases.bootstrap import MIGRATIONS_DIR, create_app
 from cases.config import CasesSettings
 from civic_events.cases import CaseOpened
@@ -59,6 +57,8 @@ from civic_runtime import migrations
 from civic_runtime.admin import ensure_topics, registry_topics
 from civic_runtime.producer import EventProducer
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from bench.stack import free_port, group_stable
 
 ADMIN_URL = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/postgres"
 KAFKA = "127.0.0.1:9092"
@@ -159,27 +159,6 @@ async def _service_rate(
         return await _cases_per_second(database_url, len(events))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def _group_members(group: str) -> int:
-    """Members of the consumer group `group` once it is stable (0 while it rebalances)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, client_id="bench-admin")
-    await admin.start()
-    try:
-        described = await admin.describe_consumer_groups([group])
-    finally:
-        await admin.close()
-    for response in described:
-        for _error, group_id, state, _protocol_type, _protocol, members, *_ in response.groups:
-            if group_id == group and state == "Stable":
-                return len(members)
-    return 0
-
-
 @contextlib.asynccontextmanager
 async def _cases_processes(
     database_url: str, prefix: str, processes: int, *, batch_size: int
@@ -191,7 +170,7 @@ async def _cases_processes(
     try:
         ports = []
         for _ in range(processes):
-            port = _free_port()
+            port = free_port()
             env = {
                 **os.environ,
                 "CASES_ENVIRONMENT": "test",
@@ -221,14 +200,8 @@ async def _cases_processes(
                     await asyncio.sleep(0.1)
                 else:
                     raise RuntimeError(f"cases on port {port} did not become ready")
-        # Every process in the group with its partitions before the backlog is written: a
-        # rebalance in the middle of the measure would stop every consumer for a while.
-        for _ in range(600):
-            if await _group_members(group) == processes:
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise RuntimeError(f"the group {group} did not reach {processes} members")
+        # Every process in the group with its partitions before the backlog is written.
+        await group_stable(group, members=processes)
         yield
     finally:
         for process in started:

@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import sys
 import time
@@ -30,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from bench.stack import KAFKA, scratch
+from bench.stack import KAFKA, free_port, scratch
 
 CONCURRENCY = 64
 THROUGHPUT_SUBMISSIONS = 10_000
@@ -199,12 +198,6 @@ def _cpu_shares(groups: dict[str, list[int]]) -> dict[str, float]:
     return {name: _cpu_seconds(pids) for name, pids in groups.items()}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @asynccontextmanager
 async def _intake_processes(
     database_url: str, prefix: str, instances: int
@@ -215,7 +208,7 @@ async def _intake_processes(
     try:
         # One after the other: each publishes the form catalogue at start.
         for _ in range(instances):
-            port = _free_port()
+            port = free_port()
             env = {
                 **os.environ,
                 "INTAKE_ENVIRONMENT": "test",

@@ -42,7 +42,6 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 import uvicorn
-from aiokafka.admin import AIOKafkaAdminClient
 from civic_events.base import Event
 from civic_events.cases import CaseStatusChanged
 from civic_events.contact import Contact
@@ -51,14 +50,13 @@ from civic_events.residents import ResidentUpserted
 from civic_events.waste import ServiceDisruption
 from civic_runtime.producer import EventProducer
 from civic_simulators.govuk_notify.app import DEFAULT_SECRET, DEFAULT_SERVICE_ID
-from civic_simulators.govuk_notify.server import free_port
 from notify.adapters.providers.base import DeliveryProvider, OutgoingMessage, ProviderReceipt
 from notify.adapters.providers.rate_limit import RateLimit
 from notify.bootstrap import build_providers, create_app
 from notify.config import NotifySettings
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.stack import KAFKA, scratch
+from bench.stack import KAFKA, free_port, group_stable, scratch
 
 
 class Timed(DeliveryProvider):
@@ -457,7 +455,7 @@ async def latency_instances(
         while await _scalar(engine, "SELECT count(*) FROM notify_resident") < 100:
             await asyncio.sleep(0.1)
         # Every instance in the consumer group with its partitions: no rebalance in the run.
-        await _group_stable(f"{prefix}notify", members=instances)
+        await group_stable(f"{prefix}notify", members=instances)
         cpu_started = {p.pid: process_cpu(p.pid) for p in processes}
         simulator_started = process_cpu(simulator_pid)
         started = time.perf_counter()
@@ -511,23 +509,6 @@ def _read_json(path: str, *, delete: bool = False) -> Any:
     if delete:
         Path(path).unlink()
     return value
-
-
-async def _group_stable(group: str, *, members: int, timeout_s: float = 60) -> None:
-    """Wait until the consumer group is stable with `members` members."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, client_id="bench-group")
-    await admin.start()
-    try:
-        deadline = time.perf_counter() + timeout_s
-        while time.perf_counter() < deadline:
-            [described] = await admin.describe_consumer_groups([group])
-            _, _, state, _, _, found, *_ = described.groups[0]
-            if state == "Stable" and len(found) == members:
-                return
-            await asyncio.sleep(0.5)
-        raise RuntimeError(f"consumer group {group} not stable with {members} members")
-    finally:
-        await admin.close()
 
 
 async def _scalar(engine: Any, query: str) -> int:

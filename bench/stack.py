@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import statistics
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,6 +51,39 @@ async def scratch() -> AsyncIterator[tuple[str, str]]:
             await admin.dispose()
         finally:
             await delete_topics(topics)
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def group_stable(group: str, *, members: int, timeout_s: float = 60) -> None:
+    """Wait until the consumer group `group` is stable with `members` members: every instance
+    has its partitions, so no rebalance stops the consumers in the middle of a measure."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, client_id="bench-group")
+    await admin.start()
+    try:
+        deadline = time.perf_counter() + timeout_s
+        while time.perf_counter() < deadline:
+            for response in await admin.describe_consumer_groups([group]):
+                for (
+                    _error,
+                    group_id,
+                    state,
+                    _protocol_type,
+                    _protocol,
+                    found,
+                    *_,
+                ) in response.groups:
+                    if group_id == group and state == "Stable" and len(found) == members:
+                        return
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()
+    raise RuntimeError(f"the consumer group {group} did not become stable with {members} members")
 
 
 async def delete_topics(names: list[str]) -> None:
