@@ -36,7 +36,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -44,7 +43,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import httpx
 import sqlalchemy as sa
 from cases.bootstrap import MIGRATIONS_DIR, create_app
 from cases.config import CasesSettings
@@ -58,7 +56,7 @@ from civic_runtime.admin import ensure_topics, registry_topics
 from civic_runtime.producer import EventProducer
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.stack import free_port, group_stable
+from bench.stack import group_stable, start_service
 
 ADMIN_URL = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/postgres"
 KAFKA = "127.0.0.1:9092"
@@ -168,38 +166,20 @@ async def _cases_processes(
     started: list[asyncio.subprocess.Process] = []
     group = f"{prefix}cases"
     try:
-        ports = []
         for _ in range(processes):
-            port = free_port()
-            env = {
-                **os.environ,
-                "CASES_ENVIRONMENT": "test",
-                "CASES_DATABASE_URL": database_url,
-                "CASES_KAFKA_BOOTSTRAP_SERVERS": KAFKA,
-                "CASES_TOPIC_PREFIX": prefix,
-                "CASES_CONSUMER_GROUP": group,
-                "CASES_CONSUMER_BATCH_SIZE": str(batch_size),
-                "CASES_MIGRATE_ON_START": "false",  # migrated by the benchmark
-                "CASES_HTTP_PORT": str(port),
-                "CASES_LOG_LEVEL": "WARNING",
-                "CASES_SLA_CHECKER_ENABLED": "false",
-                "CASES_WASTE_CONTRACTOR_URL": "",
-            }
-            started.append(
-                await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "cases", "serve", env=env
-                )
+            process, _port = await start_service(
+                "cases",
+                {
+                    "DATABASE_URL": database_url,
+                    "TOPIC_PREFIX": prefix,
+                    "CONSUMER_GROUP": group,
+                    "CONSUMER_BATCH_SIZE": str(batch_size),
+                    "MIGRATE_ON_START": "false",  # migrated by the benchmark
+                    "SLA_CHECKER_ENABLED": "false",
+                    "WASTE_CONTRACTOR_URL": "",
+                },
             )
-            ports.append(port)
-        for port in ports:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as probe:
-                for _ in range(600):
-                    with contextlib.suppress(httpx.TransportError):
-                        if (await probe.get("/readyz")).status_code == 200:
-                            break
-                    await asyncio.sleep(0.1)
-                else:
-                    raise RuntimeError(f"cases on port {port} did not become ready")
+            started.append(process)
         # Every process in the group with its partitions before the backlog is written.
         await group_stable(group, members=processes)
         yield

@@ -21,15 +21,12 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
-
-from bench.stack import KAFKA, free_port, scratch
+from bench.stack import scratch, start_service
 
 CONCURRENCY = 64
 THROUGHPUT_SUBMISSIONS = 10_000
@@ -208,32 +205,15 @@ async def _intake_processes(
     try:
         # One after the other: each publishes the form catalogue at start.
         for _ in range(instances):
-            port = free_port()
-            env = {
-                **os.environ,
-                "INTAKE_ENVIRONMENT": "test",
-                "INTAKE_DATABASE_URL": database_url,
-                "INTAKE_KAFKA_BOOTSTRAP_SERVERS": KAFKA,
-                "INTAKE_TOPIC_PREFIX": prefix,
-                "INTAKE_HTTP_PORT": str(port),
-                "INTAKE_CONSUMER_ENABLED": "false",
-                "INTAKE_LOG_LEVEL": "WARNING",
-            }
-            processes.append(
-                await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "intake", "serve", env=env
-                )
+            process, port = await start_service(
+                "intake",
+                {
+                    "DATABASE_URL": database_url,
+                    "TOPIC_PREFIX": prefix,
+                    "CONSUMER_ENABLED": "false",
+                },
             )
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as probe:
-                for _ in range(600):
-                    try:
-                        if (await probe.get("/readyz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.1)
-                else:
-                    raise RuntimeError(f"intake on port {port} did not become ready")
+            processes.append(process)
             ports.append(port)
         yield ports, [process.pid for process in processes]
     finally:

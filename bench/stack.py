@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 from aiokafka.admin import AIOKafkaAdminClient
 from civic_runtime.admin import ensure_topics, registry_topics
@@ -58,6 +61,34 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def start_service(
+    service: str, settings: dict[str, str]
+) -> tuple[asyncio.subprocess.Process, int]:
+    """`python -m <service> serve` as deployed (uvicorn, uvloop), configured by `settings` (names
+    without the service's prefix) on a free port: the process and its port, once it is ready."""
+    port = free_port()
+    prefix = service.upper() + "_"
+    env = {
+        **os.environ,
+        **{prefix + name: value for name, value in settings.items()},
+        prefix + "ENVIRONMENT": "test",
+        prefix + "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+        prefix + "HTTP_PORT": str(port),
+        prefix + "LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", service, "serve", env=env)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as probe:
+        for _ in range(600):
+            with contextlib.suppress(httpx.TransportError):
+                if (await probe.get("/readyz")).status_code == 200:
+                    return process, port
+            if process.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+    process.terminate()
+    raise RuntimeError(f"{service} on port {port} did not become ready")
 
 
 async def group_stable(group: str, *, members: int, timeout_s: float = 60) -> None:
