@@ -56,7 +56,7 @@ from civic_runtime.admin import ensure_topics, registry_topics
 from civic_runtime.producer import EventProducer
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.stack import group_stable, start_service
+from bench.stack import drop_database, group_stable, start_service, stop_processes
 
 ADMIN_URL = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/postgres"
 KAFKA = "127.0.0.1:9092"
@@ -184,10 +184,7 @@ async def _cases_processes(
         await group_stable(group, members=processes)
         yield
     finally:
-        for process in started:
-            process.terminate()
-        for process in started:
-            await asyncio.wait_for(process.wait(), timeout=30)
+        await stop_processes(started)
 
 
 async def _processes_rate(
@@ -366,19 +363,6 @@ async def _raw_rate(
     return len(cases) / elapsed
 
 
-async def _drop(connection: Any, name: str | None) -> None:
-    """Drop a benchmark database. PostgreSQL 15 refuses `WITH (FORCE)` while an autovacuum worker
-    is in it ("must be a member of the role whose process is being terminated"): wait for it."""
-    for attempt in range(20):
-        try:
-            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            return
-        except sa.exc.DBAPIError:
-            if attempt == 19:
-                raise
-            await asyncio.sleep(0.5)
-
-
 async def main(count: int, instances: int, processes: int = PROCESSES) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     admin = create_async_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
@@ -444,7 +428,7 @@ async def main(count: int, instances: int, processes: int = PROCESSES) -> dict[s
     finally:
         async with admin.connect() as connection:
             for database_url in databases:
-                await _drop(connection, sa.make_url(database_url).database)
+                await drop_database(connection, sa.make_url(database_url).database)
         await admin.dispose()
     ratio = service[SERVICE_BATCH_SIZE] / raw[1]
     return {

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bench.stack import scratch, start_service
+from bench.stack import scratch, start_service, stop_processes
 
 CONCURRENCY = 64
 THROUGHPUT_SUBMISSIONS = 10_000
@@ -217,10 +217,7 @@ async def _intake_processes(
             ports.append(port)
         yield ports, [process.pid for process in processes]
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            await asyncio.wait_for(process.wait(), timeout=30)
+        await stop_processes(processes)
 
 
 async def measure(

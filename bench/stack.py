@@ -50,10 +50,30 @@ async def scratch() -> AsyncIterator[tuple[str, str]]:
     finally:
         try:
             async with admin.connect() as connection:
-                await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                await drop_database(connection, name)
             await admin.dispose()
         finally:
             await delete_topics(topics)
+
+
+async def drop_database(connection: Any, name: str | None) -> None:
+    """Drop a benchmark database. PostgreSQL 15 refuses `WITH (FORCE)` while an autovacuum worker
+    is in it ("must be a member of the role whose process is being terminated"): wait for it."""
+    for attempt in range(20):
+        try:
+            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except sa.exc.DBAPIError:
+            if attempt == 19:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def stop_processes(processes: list[asyncio.subprocess.Process]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        await asyncio.wait_for(process.wait(), timeout=30)
 
 
 def free_port() -> int:
