@@ -121,12 +121,19 @@ async def _at_rate(ports: list[int], request: bytes, rate: int, seconds: int) ->
     async def one(port: int) -> None:
         nonlocal opened
         started = time.perf_counter()
-        if idle[port]:
+        status = 0
+        while idle[port] and not status:
             connection = idle[port].pop()
-        else:
+            try:
+                status = await connection.send(request)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                # Idle past the server's keep-alive timeout (uvicorn's 5 s), closed unread:
+                # another connection, as any client's pool does.
+                connection.close()
+        if not status:
             connection = await _Connection.open(port)
             opened += 1
-        status = await connection.send(request)
+            status = await connection.send(request)
         latencies.append((time.perf_counter() - started) * 1000)
         statuses[status] = statuses.get(status, 0) + 1
         idle[port].append(connection)
