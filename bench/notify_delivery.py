@@ -42,6 +42,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 import uvicorn
+import uvloop
 from civic_events.base import Event
 from civic_events.cases import CaseStatusChanged
 from civic_events.contact import Contact
@@ -704,4 +705,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())  # as deployed (see bench/__main__.py)
