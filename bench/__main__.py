@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,14 +20,23 @@ from bench import (
 RESULTS = Path(__file__).parent / "results" / "latest.md"
 
 
+# Between two benchmarks: what the previous one left to the broker and the database (deleted
+# topics' files, dropped databases, checkpoints) is done before the next one measures.
+SETTLE_S = 15
+
+
 async def main() -> None:
-    sections = [
-        await outbox_latency.run(),
-        await consumer_throughput.run(),
-        await intake_submissions.run(),
-        await cases_opened.run(),
-        await notify_delivery.run(),
-    ]
+    sections: list[str] = []
+    for benchmark in (
+        outbox_latency,
+        consumer_throughput,
+        intake_submissions,
+        cases_opened,
+        notify_delivery,
+    ):
+        if sections:
+            await asyncio.sleep(SETTLE_S)
+        sections.append(await benchmark.run())
     header = (
         f"# Benchmark results\n\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
         f"{platform.node()}, Python {platform.python_version()}, local single-node Kafka and "
