@@ -13,7 +13,6 @@ so every subscribed topic has a series from the start.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterable
 
@@ -21,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
 
 from civic_runtime.metrics import RuntimeMetrics
+from civic_runtime.periodic import PeriodicJob
 
 logger = logging.getLogger(__name__)
 
@@ -38,19 +38,17 @@ class ConsumerLagMonitor:
         self._metrics = metrics
         self._topics = topics
         self._consumer = consumer
-        self._task: asyncio.Task[None] | None = None
+        self._job = PeriodicJob(
+            name="consumer-lag", run_round=self._round, interval_s=lambda: self.interval_s
+        )
 
     def start(self) -> None:
         for topic in self._topics():
             self._metrics.consumer_lag.labels(topic).set(0)
-        self._task = asyncio.create_task(self._run(), name="consumer-lag")
+        self._job.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._job.stop()
 
     async def refresh(self) -> dict[str, int]:
         """Measure once and publish the gauge; returns the lag per topic."""
@@ -82,12 +80,10 @@ class ConsumerLagMonitor:
             return None
         return position
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval_s)
-            try:
-                await self.refresh()
-            except (KafkaError, OSError, TimeoutError) as exc:
-                logger.warning("consumer lag not measured (%s): %s", type(exc).__name__, exc)
-            except Exception:
-                logger.exception("consumer lag measurement failed; retrying")
+    async def _round(self) -> None:
+        # The broker unreachable for a while is expected, and said without a traceback (other
+        # failures get one, from the job).
+        try:
+            await self.refresh()
+        except (KafkaError, OSError, TimeoutError) as exc:
+            logger.warning("consumer lag not measured (%s): %s", type(exc).__name__, exc)

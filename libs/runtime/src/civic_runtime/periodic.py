@@ -1,6 +1,7 @@
 """A job that runs one round now and then in the background of a service process.
 
-Payments' reconciliation and retention and intake's idempotency purge run this way: a round that fails is logged and the next round
+Payments' reconciliation and retention, intake's idempotency purge and the consumers' lag
+monitor run this way: a round that fails is logged and the next round
 comes anyway, so a gateway or database outage pauses the job rather than ending it.
 """
 
