@@ -56,7 +56,7 @@ from civic_runtime.admin import ensure_topics, registry_topics
 from civic_runtime.producer import EventProducer
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.stack import drop_database, group_stable, start_service, stop_processes
+from bench.stack import CpuMeter, drop_database, group_stable, start_service, stop_processes
 
 ADMIN_URL = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/postgres"
 KAFKA = "127.0.0.1:9092"
@@ -160,9 +160,9 @@ async def _service_rate(
 @contextlib.asynccontextmanager
 async def _cases_processes(
     database_url: str, prefix: str, processes: int, *, batch_size: int
-) -> AsyncIterator[None]:
+) -> AsyncIterator[list[int]]:
     """`processes` `python -m cases serve` processes (as deployed: uvicorn, uvloop), all members
-    of one consumer group, the group stable before this yields."""
+    of one consumer group, the group stable before this yields their process ids."""
     started: list[asyncio.subprocess.Process] = []
     group = f"{prefix}cases"
     try:
@@ -182,15 +182,17 @@ async def _cases_processes(
             started.append(process)
         # Every process in the group with its partitions before the backlog is written.
         await group_stable(group, members=processes)
-        yield
+        yield [process.pid for process in started]
     finally:
         await stop_processes(started)
 
 
 async def _processes_rate(
     database_url: str, prefix: str, events: list[FormSubmitted], processes: int, *, batch_size: int
-) -> float:
+) -> tuple[float, dict[str, float]]:
     """The service as `processes` processes of its own; the backlog written once they consume.
+    The rate, and the CPU milliseconds per case of the service's processes, PostgreSQL, Kafka
+    and this process (which writes the backlog meanwhile).
 
     Each process first opens a few cases of a warm-up backlog (its first batch prepares its
     statements and connections): otherwise one process's first batch, a second or so, would fall
@@ -200,11 +202,13 @@ async def _processes_rate(
         _submission(n, f"warm{uuid.uuid4().hex[:6]}")
         for n in range(WARM_UP_PER_PROCESS * processes)
     ]
-    async with _cases_processes(database_url, prefix, processes, batch_size=batch_size):
+    async with _cases_processes(database_url, prefix, processes, batch_size=batch_size) as pids:
         await _produce_backlog(prefix, warm_up)
         await _cases_per_second(database_url, len(warm_up))
+        meter = CpuMeter(cases=pids, benchmark=[os.getpid()])
         await _produce_backlog(prefix, events)
-        return await _cases_per_second(database_url, len(events), already=len(warm_up))
+        rate = await _cases_per_second(database_url, len(events), already=len(warm_up))
+        return rate, meter.ms_per(len(events))
 
 
 _RAW_INBOX = (
@@ -336,13 +340,15 @@ def _raw_rows(submission: FormSubmitted, offset: int) -> list[tuple[str, tuple[A
 
 async def _raw_rate(
     database_url: str, submissions: list[FormSubmitted], *, batch: int, pipelined: bool = False
-) -> float:
+) -> tuple[float, dict[str, float]]:
     """The same rows as the service writes, straight into PostgreSQL (values made beforehand):
     a statement at a time, or (`pipelined`) each statement once per transaction for all its
-    cases with asyncpg's `executemany`, which sends them without waiting for each answer."""
+    cases with asyncpg's `executemany`, which sends them without waiting for each answer. The
+    rate, and the CPU milliseconds per case of PostgreSQL, Kafka and this client."""
     url = database_url.replace("postgresql+asyncpg", "postgresql")
     connection = await asyncpg.connect(url)
     cases = [_raw_rows(submission, offset) for offset, submission in enumerate(submissions)]
+    meter = CpuMeter(client=[os.getpid()])
     started = time.perf_counter()
     for start in range(0, len(cases), batch):
         async with connection.transaction():
@@ -359,8 +365,9 @@ async def _raw_rate(
                 for statement, arguments in rows:
                     await connection.execute(statement, *arguments)
     elapsed = time.perf_counter() - started
+    cpu = meter.ms_per(len(cases))
     await connection.close()
-    return len(cases) / elapsed
+    return len(cases) / elapsed, cpu
 
 
 async def main(count: int, instances: int, processes: int = PROCESSES) -> dict[str, Any]:
@@ -379,21 +386,23 @@ async def main(count: int, instances: int, processes: int = PROCESSES) -> dict[s
         async def measure_raw() -> None:
             for batch in (1, SERVICE_BATCH_SIZE):
                 run = uuid.uuid4().hex[:6]
-                rate = await _raw_rate(
+                rate, _cpu = await _raw_rate(
                     await empty_database(), [_submission(n, run) for n in range(count)], batch=batch
                 )
                 raw[batch] = max(rate, raw.get(batch, 0.0))
             run = uuid.uuid4().hex[:6]
-            rate = await _raw_rate(
+            rate, cpu = await _raw_rate(
                 await empty_database(),
                 [_submission(n, run) for n in range(count)],
                 batch=SERVICE_BATCH_SIZE,
                 pipelined=True,
             )
-            raw[PIPELINED] = max(rate, raw.get(PIPELINED, 0.0))
+            if rate > raw.get(PIPELINED, 0.0):
+                raw[PIPELINED], raw_cpu[PIPELINED] = rate, cpu
 
         service: dict[int, float] = {}
         raw: dict[int, float] = {}
+        raw_cpu: dict[int, dict[str, float]] = {}
         # Raw before and after the service, the better of the two kept: a burst of load on the
         # shared machine during one raw measure must not flatter the service.
         await measure_raw()
@@ -414,7 +423,7 @@ async def main(count: int, instances: int, processes: int = PROCESSES) -> dict[s
                 instances,
                 batch_size=batch_size,
             )
-        by_processes: dict[int, float] = {}
+        by_processes: dict[int, tuple[float, dict[str, float]]] = {}
         for number in sorted({1, processes}):
             run = uuid.uuid4().hex[:6]
             by_processes[number] = await _processes_rate(
@@ -445,18 +454,32 @@ async def main(count: int, instances: int, processes: int = PROCESSES) -> dict[s
         "service_unbatched_over_raw": round(service[1] / raw[1], 2),
         "service_over_raw_batched": round(service[SERVICE_BATCH_SIZE] / raw[SERVICE_BATCH_SIZE], 2),
         "raw_postgres_pipelined_cases_per_s": round(raw[PIPELINED], 1),
+        "raw_postgres_pipelined_cpu_ms_per_case": raw_cpu[PIPELINED],
         "service_over_raw_pipelined": round(service[SERVICE_BATCH_SIZE] / raw[PIPELINED], 2),
         "service_processes": [
             {
                 "processes": number,
                 "cases_per_s": round(rate, 1),
                 "over_raw_pipelined": round(rate / raw[PIPELINED], 2),
+                "cpu_ms_per_case": cpu,
+                **_ceilings(cpu),
             }
-            for number, rate in sorted(by_processes.items())
+            for number, (rate, cpu) in sorted(by_processes.items())
         ],
         "goal": {"service_over_raw": GOAL, "met": ratio >= GOAL},
         "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "measured_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def _ceilings(cpu_ms_per_case: dict[str, float]) -> dict[str, float]:
+    """The rates this machine's cores allow at these CPU costs per case: all of them; and
+    PostgreSQL's and Kafka's alone (were the service's own Python free)."""
+    cores = os.cpu_count() or 1
+    stack = cpu_ms_per_case["postgres"] + cpu_ms_per_case["kafka"]
+    return {
+        "cores_allow_cases_per_s": round(cores * 1000 / sum(cpu_ms_per_case.values()), 1),
+        "postgres_and_kafka_alone_allow_cases_per_s": round(cores * 1000 / stack, 1),
     }
 
 
@@ -466,7 +489,10 @@ async def run() -> str:
     met = "met" if figures["goal"]["met"] else "NOT met"
     processes = "; ".join(
         f"{p['processes']} `cases serve` process{'es' if p['processes'] > 1 else ''}: "
-        f"{p['cases_per_s']}/s ({p['over_raw_pipelined']} of raw pipelined)"
+        f"{p['cases_per_s']}/s ({p['over_raw_pipelined']} of raw pipelined; CPU ms per case "
+        + ", ".join(f"{name} {ms}" for name, ms in p["cpu_ms_per_case"].items())
+        + f": the cores allow {p['cores_allow_cases_per_s']}/s, PostgreSQL and Kafka alone "
+        f"{p['postgres_and_kafka_alone_allow_cases_per_s']}/s)"
         for p in figures["service_processes"]
     )
     return "\n".join(
@@ -480,7 +506,12 @@ async def run() -> str:
             f"{figures['raw_postgres_batched_cases_per_s']}/s "
             f"{figures['consumer_batch_size']} per transaction, "
             f"{figures['raw_postgres_pipelined_cases_per_s']}/s {figures['consumer_batch_size']} "
-            "per transaction with each statement pipelined (`executemany`). Service/raw "
+            "per transaction with each statement pipelined (`executemany`; CPU ms per case "
+            + ", ".join(
+                f"{name} {ms}"
+                for name, ms in figures["raw_postgres_pipelined_cpu_ms_per_case"].items()
+            )
+            + "). Service/raw "
             f"{figures['service_over_raw']} (goal {figures['goal']['service_over_raw']}: {met}), "
             f"over raw pipelined {figures['service_over_raw_pipelined']}; "
             f"load average {figures['load_average']['before']} → {figures['load_average']['after']}",

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bench.stack import scratch, start_service, stop_processes
+from bench.stack import CpuMeter, scratch, start_service, stop_processes
 
 CONCURRENCY = 64
 THROUGHPUT_SUBMISSIONS = 10_000
@@ -170,38 +170,6 @@ def _cuts(samples: list[float]) -> dict[str, float]:
     }
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes have used so far (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except FileNotFoundError:  # a PostgreSQL backend that has exited since
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
-def _pids_of(pattern: str) -> list[int]:
-    """Processes whose command line contains `pattern` (the local PostgreSQL and Kafka)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                    if pattern.encode() in cmdline.read():
-                        found.append(int(entry))
-            except OSError:
-                continue
-    return found
-
-
-def _cpu_shares(groups: dict[str, list[int]]) -> dict[str, float]:
-    return {name: _cpu_seconds(pids) for name, pids in groups.items()}
-
-
 @asynccontextmanager
 async def _intake_processes(
     database_url: str, prefix: str, instances: int
@@ -241,21 +209,11 @@ async def measure(
             for _ in range(100):
                 await connection.send(request)
             connection.close()
-        # Where the 2 cores go, per submission: intake, PostgreSQL (every backend, so other
-        # work on the shared server counts too), Kafka, and this client.
-        groups = {
-            "intake": pids,
-            "postgres": _pids_of("postgres"),
-            "kafka": _pids_of("kafka.Kafka"),
-            "client": [os.getpid()],
-        }
-        before = _cpu_shares(groups)
+        # Where the 2 cores go, per submission: intake, PostgreSQL, Kafka, and this client.
+        meter = CpuMeter(intake=pids, client=[os.getpid()])
         throughput = await _throughput(ports, request, submissions)
-        groups["postgres"] = sorted(set(groups["postgres"]) | set(_pids_of("postgres")))
-        after = _cpu_shares(groups)
         throughput["cpu_ms_per_submission"] = {
-            name: round((after[name] - before[name]) * 1000 / throughput["submissions"], 2)
-            for name in groups
+            name: round(ms, 2) for name, ms in meter.ms_per(throughput["submissions"]).items()
         }
         await asyncio.sleep(2)  # let the relay drain the backlog before the latency run
         rate = await _at_rate(ports, request, RATE_PER_S, RATE_SECONDS)

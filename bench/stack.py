@@ -182,3 +182,60 @@ def percentiles(samples_ms: list[float]) -> str:
         f"p50 {cuts[49]:.1f} ms, p95 {cuts[94]:.1f} ms, p99 {cuts[98]:.1f} ms, "
         f"max {ordered[-1]:.1f} ms (n={len(ordered)})"
     )
+
+
+class CpuMeter:
+    """Where the cores go: CPU seconds (user + system, Linux /proc) used since `start` by the
+    local PostgreSQL (every backend, so other work on the shared server counts too, and those
+    that exited meanwhile through what the postmaster reaped), the local Kafka and the processes
+    named in `groups`."""
+
+    def __init__(self, **groups: list[int]) -> None:
+        self._groups = {
+            "postgres": _pids_of("postgres"),
+            "kafka": _pids_of("kafka.Kafka"),
+            **groups,
+        }
+        self._started = self._seconds()
+
+    def _seconds(self) -> dict[str, float]:
+        self._groups["postgres"] = sorted(set(self._groups["postgres"]) | set(_pids_of("postgres")))
+        return {
+            name: _cpu_seconds(pids, reaped=name == "postgres")
+            for name, pids in self._groups.items()
+        }
+
+    def ms_per(self, items: int) -> dict[str, float]:
+        """Each group's CPU milliseconds per item since `start`."""
+        now = self._seconds()
+        return {name: round((now[name] - self._started[name]) * 1000 / items, 3) for name in now}
+
+
+def _cpu_seconds(pids: list[int], *, reaped: bool) -> float:
+    """User + system CPU time the processes have used so far, with their reaped children's."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a PostgreSQL backend that has exited since
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+        if reaped:
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return total / ticks
+
+
+def _pids_of(pattern: str) -> list[int]:
+    """Processes whose command line contains `pattern`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    if pattern.encode() in cmdline.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
