@@ -15,8 +15,9 @@ FastStream subscriber per topic and, for each record:
 With a batch size N > 1 (`consumer_batch_size`), the subscriber takes up to N records at a time
 and applies them in ONE transaction: an inbox row per record, each handler in order on the same
 session (records of a partition in offset order), one commit, then the offsets. If anything in the
-batch fails, the transaction is rolled back and the batch's records take the one-record path
-above, so retries, outages and dead letters behave exactly as with N = 1. A service may register
+batch fails, the transaction is rolled back and each half of the batch is applied the same way, in
+order, down to the record that fails: a batch of one that fails takes the one-record path above,
+so retries, outages and dead letters behave exactly as with N = 1. A service may register
 `EventHandlers.before_batch` and `after_batch` callbacks, run in the batch's transaction before
 the first handler (with the batch's events) and after the last: to take locks and read what the
 handlers need in a few statements instead of a few per event, and to write what they left for the
@@ -311,7 +312,8 @@ class EventProcessor:
         return await self._process_decoded(decoded)
 
     async def process_batch(self, records: Sequence[Any]) -> list[Outcome]:
-        """Apply `records` in one transaction; on any failure, roll it back and apply them one by one.
+        """Apply `records` in one transaction; on any failure, roll it back and apply them in
+        halves (`_apply_or_split`).
 
         Never raises, except when cancelled (then nothing was committed). Returns each record's
         outcome, in the order given.
@@ -325,26 +327,41 @@ class EventProcessor:
             else:
                 outcomes[index] = decoded
         if batch:
-            try:
-                applied = await self._apply_batch([decoded for _, decoded in batch])
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                logger.warning(
-                    "a batch of %d record(s) failed and was rolled back; applying each on its own: "
-                    "%s: %s",
-                    len(batch),
-                    type(exc).__name__,
-                    exc,
-                )
-                for index, decoded in batch:
-                    with _record_span(decoded.record):
-                        outcomes[index] = await self._process_decoded(decoded)
-            else:
-                for (index, decoded), outcome in zip(batch, applied, strict=True):
-                    self._count(decoded.record.topic, decoded.event.ce_type, outcome)
-                    outcomes[index] = outcome
+            await self._apply_or_split(batch, outcomes)
         return [outcomes[index] for index in range(len(records))]
+
+    async def _apply_or_split(
+        self, batch: Sequence[tuple[int, _Decoded]], outcomes: dict[int, Outcome]
+    ) -> None:
+        """Apply `batch` in one transaction; if that fails, each half in turn the same way, down
+        to the record that fails, which takes the one-record path (retries, dead letter).
+
+        The halves keep the records' order, so a partition's records are still applied in offset
+        order; and a record that fails costs about two batches' work, not one transaction for
+        each of its neighbours."""
+        try:
+            applied = await self._apply_batch([decoded for _, decoded in batch])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if len(batch) == 1:
+                ((index, decoded),) = batch
+                with _record_span(decoded.record):
+                    outcomes[index] = await self._process_decoded(decoded)
+                return
+            logger.warning(
+                "a batch of %d record(s) failed and was rolled back; applying it in halves: %s: %s",
+                len(batch),
+                type(exc).__name__,
+                exc,
+            )
+            middle = len(batch) // 2
+            await self._apply_or_split(batch[:middle], outcomes)
+            await self._apply_or_split(batch[middle:], outcomes)
+        else:
+            for (index, decoded), outcome in zip(batch, applied, strict=True):
+                self._count(decoded.record.topic, decoded.event.ce_type, outcome)
+                outcomes[index] = outcome
 
     async def _decode(self, record: Any) -> _Decoded | Outcome:
         """The record's event and handler; or, when it has none, its outcome (poison dead-lettered)."""
@@ -531,9 +548,11 @@ def _record_span(record: Any) -> Iterator[None]:
     FastStream's telemetry middleware makes one span per batch, in a trace of its own: without
     this, a handler in batch mode would not join the trace of the submission it continues.
     """
+    fields = propagate.get_global_textmap().fields  # of all the headers, the trace context's
     carrier = {
         name: value.decode(errors="replace") if isinstance(value, bytes) else str(value)
         for name, value in (record.headers or [])
+        if name in fields
     }
     batch_span = trace.get_current_span().get_span_context()
     links = [trace.Link(batch_span)] if batch_span.is_valid else None

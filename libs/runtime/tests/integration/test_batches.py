@@ -1,5 +1,6 @@
 """Batch consumption (`consumer_batch_size` > 1) against the real broker and database: several
-records per transaction, with the one-record path as the fallback when anything in a batch fails."""
+records per transaction; when anything in a batch fails, its halves, down to the record that
+fails, which takes the one-record path."""
 
 from __future__ import annotations
 
@@ -169,9 +170,11 @@ async def test_a_transient_failure_in_a_batch_is_retried_per_record_and_all_appl
 ) -> None:
     sent = events(kit, 8)
     await kit.produce(*(encode(e) for e in sent))
-    # Call 1 fails the batch; call 2 (the first record, on its own) fails and is retried.
-    recorder = Recorder(kit, failures=2)
-    async with kit.running(kit.settings(consumer_batch_size=50), recorder.handlers) as harness:
+    # Each failure fails the batch holding the first record, then its first half (8, 4, 2, 1
+    # records at most), then that record on its own, which is retried until the failures end.
+    recorder = Recorder(kit, failures=5)
+    settings = kit.settings(consumer_batch_size=50, retry_max_attempts=10)
+    async with kit.running(settings, recorder.handlers) as harness:
         await eventually(lambda: count(harness, "applied") == 8)
         effects = await harness.effects()
         assert sorted(e for e, _ in effects) == sorted(e.event_id for e in sent)
@@ -181,6 +184,26 @@ async def test_a_transient_failure_in_a_batch_is_retried_per_record_and_all_appl
             "civic_consumer_retries_total", {"topic": kit.prefix + TOPIC, "kind": "error"}
         )
     assert retries is not None and retries >= 1
+
+
+async def test_a_failing_record_is_found_by_halving_its_batch_and_its_neighbours_stay_batched(
+    kit: Any, eventually: Any
+) -> None:
+    sent = events(kit, 64, keys=1)  # one key, so one partition and one batch of 64
+    bad = sent[37].event_id
+    await kit.produce(*(encode(e) for e in sent))
+    recorder = Recorder(kit, fail={bad})
+    settings = kit.settings(consumer_batch_size=100, retry_max_attempts=2)
+    async with kit.running(settings, recorder.handlers) as harness:
+        await eventually(lambda: count(harness, "applied") == 63)
+        assert count(harness, "dead_lettered") == 1
+        effects = await harness.effects()
+    assert [e for e, _ in effects] == [e.event_id for e in sent if e.event_id != bad]
+    # The transaction each of the 63 was applied in (its last call): the few halves around the
+    # failing record (6 for one batch of 64), not one each as a one-by-one fallback would take.
+    last_transaction = dict(zip(recorder.calls, recorder.transactions, strict=True))
+    committed = {last_transaction[e.event_id] for e in sent if e.event_id != bad}
+    assert len(committed) <= 12, len(committed)
 
 
 async def test_records_of_one_key_are_applied_in_order_in_a_batch_and_in_its_fallback(
