@@ -20,6 +20,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from civic_events.base import Event
 from civic_runtime.outbox import STAGE, stage_parameters
+from civic_runtime.telemetry import current_trace_headers
 from civic_runtime.uow import UnitOfWork
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -351,7 +352,8 @@ async def add_case(
         )
         if work_order is not None:
             pending.work_orders.append(_params("work_order_", _WORK_ORDER_COLUMNS, work_order))
-        pending.events.extend(stage_parameters(event) for event in staged)
+        trace_headers = current_trace_headers()
+        pending.events.extend(stage_parameters(event, trace_headers) for event in staged)
         uow.published.extend(staged)
         return
     params = {

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from civic_events.base import Event
 from civic_runtime.outbox import stage_parameters
 from civic_runtime.tables import OutboxMessage
+from civic_runtime.telemetry import current_trace_headers
 from civic_runtime.uow import UnitOfWork
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
@@ -73,7 +74,8 @@ async def publish(
 
     Like `uow.publish`, the events are announced if, and only if, the unit of work commits.
     """
-    staged = [stage_parameters(event) for event in events]
+    trace_headers = current_trace_headers()
+    staged = [stage_parameters(event, trace_headers) for event in events]
     await uow.session.execute(
         statement,
         {
