@@ -1,6 +1,6 @@
 """Cases opened per second from a backlog of FormSubmitted events, next to the raw PostgreSQL rate.
 
-    uv run --frozen python -m bench.cases_opened [--events 5000] [--processes 2]   (also `make bench`)
+    uv run --frozen python -m bench.cases_opened [--events 10000] [--processes 2]   (also `make bench`)
 
 Needs the local Kafka and PostgreSQL (`scripts/infra/up.sh`). Makes its own databases and topics,
 then drops the databases. Every case is a missed bin with a new resident: an inbox row, a
@@ -8,20 +8,26 @@ resident, a case, a timeline entry and two outbox rows (ResidentUpserted, CaseOp
 contractor switched off (no work order). Prints one JSON object:
 - `service_cases_per_s`: the service in this process (one app on its asyncio loop) consuming the
   backlog, from the first case to the last,
-  with its default `consumer_batch_size` (100 records per transaction);
+  with its default `consumer_batch_size` (500 records per transaction);
 - `service_unbatched_cases_per_s`: the same, on a database and topics of its own, with
   `consumer_batch_size` 1 (one record per transaction), on a backlog of `unbatched_events`;
 - `service_processes`: the service as deployed, `python -m cases serve` processes (uvicorn,
   uvloop) in one consumer group, 1 and `--processes` of them (default 2: one per core of the
-  2-core machine the README's figures come from), batch 100; each process warmed up on a few
+  2-core machine the README's figures come from), default batch; each process warmed up on a few
   cases, the group stable, then the backlog written (by this process, while they consume: its
-  CPU counts against them) and measured from the first case to the last;
+  CPU counts against them) and measured from the first case to the last; with each one's CPU
+  milliseconds per case (`cpu_ms_per_case`: the service's processes, PostgreSQL, Kafka, this
+  process) and the rates the machine's cores would allow at those costs, in all and for
+  PostgreSQL and Kafka alone (`cores_allow_cases_per_s`,
+  `postgres_and_kafka_alone_allow_cases_per_s`);
 - `raw_postgres_cases_per_s`: the same rows, with the same values and payloads, inserted straight
   into the same schema with asyncpg, one transaction per case: an INSERT per table, the two
   outbox rows in one INSERT taking their keys' locks as the runtime's outbox does;
-- `raw_postgres_batched_cases_per_s`: the same rows, 100 cases per transaction (as the service);
+- `raw_postgres_batched_cases_per_s`: the same rows, as many cases per transaction as the
+  service's batch (500);
 - `raw_postgres_pipelined_cases_per_s`: the same, each statement sent once per transaction for all
-  its cases with asyncpg's `executemany` (pipelined: the fastest plain way to write these rows);
+  its cases with asyncpg's `executemany` (pipelined: the fastest plain way to write these rows),
+  with its CPU milliseconds per case (`raw_postgres_pipelined_cpu_ms_per_case`);
   the raw rates measured before and after the services, the better kept;
 - `service_over_raw` (the goal: at least `goal.service_over_raw`) and the other ratios;
 - `load_average`: the machine's 1-minute load average before and after (the rates are only
@@ -60,7 +66,7 @@ from bench.stack import CpuMeter, drop_database, group_stable, start_service, st
 
 ADMIN_URL = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/postgres"
 KAFKA = "127.0.0.1:9092"
-# The service's default `consumer_batch_size` (100).
+# The service's default `consumer_batch_size` (500).
 SERVICE_BATCH_SIZE: int = CasesSettings.model_fields["consumer_batch_size"].default
 GOAL = 0.5  # issue 4: at least half the raw rate
 # The key of the pipelined raw rate among the raw rates by batch size.
@@ -68,8 +74,9 @@ PIPELINED = -1
 # `python -m cases serve` processes in one consumer group: one per core of the 2-core machine the
 # figures below come from (also measured with 1, for comparison).
 PROCESSES = 2
-# The backlog of each measure: long enough for two processes to run a few seconds at ~1,000/s.
-EVENTS = 5000
+# The backlog of each measure: long enough for two processes to run several seconds at
+# ~1,500/s (each then takes ten batches or so).
+EVENTS = 10000
 UNBATCHED_EVENTS = 1000
 # Cases opened by each process before its measure: enough for every partition to have some.
 WARM_UP_PER_PROCESS = 100

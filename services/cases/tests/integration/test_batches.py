@@ -158,8 +158,13 @@ async def test_a_batch_of_new_cases_costs_a_few_statements_whatever_its_size(kit
             sa.event.remove(engine, "before_cursor_execute", count)
         assert outcomes == ["applied"] * 20
         # Reading: the inbox rows, the references' locks, the cases and held updates, the
-        # residents; writing, at the end: the residents, the cases, the timeline, the outbox.
-        assert len(statements) == 8, statements
+        # residents (these two planned for their values, between two SETs); writing, at the
+        # end: the residents, the cases, the timeline, the outbox.
+        assert len(statements) == 10, statements
+        assert statements[2:6:3] == [
+            "SET LOCAL plan_cache_mode = force_custom_plan",
+            "SET LOCAL plan_cache_mode TO DEFAULT",
+        ]
         async with app.state.runtime.engine.connect() as connection:
             counts = [
                 await connection.scalar(sa.text(f"SELECT count(*) FROM {table}"))
