@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,9 +40,16 @@ def run(
             migrations.downgrade(migrations_dir, settings.database_url, args.revision or "-1")
         return
 
+    app = create_app(settings)
+    # What the service has built so far (every module, class and schema: most of the objects it
+    # will ever hold) stays for the process's life: out of the cyclic garbage collector's way, so
+    # a full collection walks only what was made since. Without this each one walked the whole
+    # heap, about 150 ms, and opening a backlog of cases spent a fifth of its CPU in them.
+    gc.collect()
+    gc.freeze()
     # uvicorn turns SIGTERM/SIGINT into the app's lifespan shutdown: the graceful path.
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
