@@ -14,8 +14,8 @@ contractor switched off (no work order). Prints one JSON object:
 - `service_processes`: the service as deployed, `python -m cases serve` processes (uvicorn,
   uvloop) in one consumer group, 1 and `--processes` of them (default 2: one per core of the
   2-core machine the README's figures come from), default batch; each process warmed up on a few
-  cases, the group stable, then the backlog written (by this process, while they consume: its
-  CPU counts against them) and measured from the first case to the last; with each one's CPU
+  cases, the group stable, then the backlog written while they are paused (SIGSTOP) and
+  measured from the first case to the last once they are resumed; with each one's CPU
   milliseconds per case (`cpu_ms_per_case`: the service's processes, PostgreSQL, Kafka, this
   process) and the rates the machine's cores would allow at those costs, in all and for
   PostgreSQL and Kafka alone (`cores_allow_cases_per_s`,
@@ -42,6 +42,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import signal
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -197,13 +198,16 @@ async def _cases_processes(
 async def _processes_rate(
     database_url: str, prefix: str, events: list[FormSubmitted], processes: int, *, batch_size: int
 ) -> tuple[float, dict[str, float]]:
-    """The service as `processes` processes of its own; the backlog written once they consume.
-    The rate, and the CPU milliseconds per case of the service's processes, PostgreSQL, Kafka
-    and this process (which writes the backlog meanwhile).
+    """The service as `processes` processes of its own, on a backlog written while they are
+    paused. The rate, and the CPU milliseconds per case of the service's processes, PostgreSQL,
+    Kafka and this process.
 
     Each process first opens a few cases of a warm-up backlog (its first batch prepares its
     statements and connections): otherwise one process's first batch, a second or so, would fall
-    inside the measure begun by another's first case.
+    inside the measure begun by another's first case. Then they are paused (SIGSTOP) while the
+    backlog is written, for a second or so (well inside the consumer group's session timeout,
+    so nobody leaves the group), and resumed together: they find the whole backlog on Kafka, as
+    the in-process measure does, and the writing of it is not in their measure.
     """
     warm_up = [
         _submission(n, f"warm{uuid.uuid4().hex[:6]}")
@@ -212,8 +216,14 @@ async def _processes_rate(
     async with _cases_processes(database_url, prefix, processes, batch_size=batch_size) as pids:
         await _produce_backlog(prefix, warm_up)
         await _cases_per_second(database_url, len(warm_up))
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            await _produce_backlog(prefix, events)
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
         meter = CpuMeter(cases=pids, benchmark=[os.getpid()])
-        await _produce_backlog(prefix, events)
         rate = await _cases_per_second(database_url, len(events), already=len(warm_up))
         return rate, meter.ms_per(len(events))
 
