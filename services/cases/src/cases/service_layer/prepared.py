@@ -20,6 +20,7 @@ It lives in the session's `info`, so as long as the batch's session. A record ap
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -48,30 +49,50 @@ class PreparedSubmissions:
     residents: list[ResidentRecord] = field(default_factory=list)  # oldest first
     # Cases opened and not written yet: see `write_pending`.
     pending: opening.PendingOpenings = field(default_factory=opening.PendingOpenings)
-    # Where each resident is in `residents`, so that `written` needs no search.
+    # Where each resident is in `residents`, and where those holding each email and phone
+    # number are: neither `written` nor `candidates` searches the list (with 500 submissions a
+    # batch, searching it for each was a quadratic cost).
     _places: dict[uuid.UUID, int] = field(init=False, repr=False)
+    _by_email: dict[str, set[int]] = field(init=False, repr=False)
+    _by_phone: dict[str, set[int]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._places = {resident.id: place for place, resident in enumerate(self.residents)}
+        self._places, self._by_email, self._by_phone = {}, defaultdict(set), defaultdict(set)
+        for place, resident in enumerate(self.residents):
+            self._index(place, resident)
+
+    def _index(self, place: int, resident: ResidentRecord) -> None:
+        self._places[resident.id] = place
+        if resident.email:
+            self._by_email[resident.email].add(place)
+        if resident.phone:
+            self._by_phone[resident.phone].add(place)
 
     def candidates(self, *, email: str | None, phone: str | None) -> list[ResidentRecord] | None:
         """The residents holding `email` or `phone`, oldest first; None when not read here."""
         if (email and email not in self.emails) or (phone and phone not in self.phones):
             return None
-        return [
-            r
-            for r in self.residents
-            if (email and r.email == email) or (phone and r.phone == phone)
-        ]
+        places: set[int] = set()
+        if email:
+            places |= self._by_email.get(email, set())
+        if phone:
+            places |= self._by_phone.get(phone, set())
+        return [self.residents[place] for place in sorted(places)]
 
     def written(self, resident: ResidentRecord) -> None:
         """A resident just created or changed in this transaction (a changed one keeps its place)."""
         place = self._places.get(resident.id)
         if place is None:
-            self._places[resident.id] = len(self.residents)
+            place = len(self.residents)
             self.residents.append(resident)
         else:
+            before = self.residents[place]
+            if before.email:
+                self._by_email[before.email].discard(place)
+            if before.phone:
+                self._by_phone[before.phone].discard(place)
             self.residents[place] = resident
+        self._index(place, resident)
 
 
 async def write_pending(session: AsyncSession) -> None:
