@@ -49,7 +49,7 @@ class CasesSettings(ServiceSettings):
     officers: tuple[OfficerCredential, ...] = ()
     # Cases applies up to this many events in one transaction (libs/runtime's batch mode): a
     # backlog of submissions opens cases several times faster; the handlers are batch-safe. 500
-    # opened 1.2 to 1.8 times as many cases a second as 100 did (bench/cases_opened.py); a
+    # opened 1.4 to 1.9 times as many cases a second as 100 did (bench/cases_opened.py); a
     # batch fills only under a backlog, and one that fails is applied in halves.
     consumer_batch_size: int = Field(default=500, ge=1, le=1000)
 
