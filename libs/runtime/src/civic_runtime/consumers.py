@@ -124,7 +124,8 @@ class EventHandlers:
     def before_batch(self, prepare: BatchPreparation) -> BatchPreparation:
         """Run `prepare` in each batch's transaction, before its first handler, with the events
         about to be applied (in order; duplicates left out). Not run for a record applied alone
-        (N = 1, or a failed batch's fallback): handlers must not depend on it, only go faster."""
+        (N = 1, or the record a failed batch's halving comes down to): handlers must not depend
+        on it, only go faster."""
         self._before_batch.append(prepare)
         return prepare
 

@@ -14,7 +14,8 @@ transaction ends: the references and residents are locked, and a case is opened,
 only under its reference's lock.
 
 It lives in the session's `info`, so as long as the batch's session. A record applied on its own
-(one per transaction, or a failed batch's fallback) finds nothing here and reads the database.
+(one per transaction, or the record a failed batch's halving comes down to) finds nothing here
+and reads the database.
 """
 
 from __future__ import annotations
