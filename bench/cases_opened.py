@@ -63,7 +63,7 @@ from civic_runtime.admin import ensure_topics, registry_topics
 from civic_runtime.producer import EventProducer
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.stack import CpuMeter, drop_database, group_stable, start_service, stop_processes
+from bench.stack import CpuMeter, drop_database, group_stable, services
 
 ADMIN_URL = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/postgres"
 KAFKA = "127.0.0.1:9092"
@@ -171,28 +171,20 @@ async def _cases_processes(
 ) -> AsyncIterator[list[int]]:
     """`processes` `python -m cases serve` processes (as deployed: uvicorn, uvloop), all members
     of one consumer group, the group stable before this yields their process ids."""
-    started: list[asyncio.subprocess.Process] = []
     group = f"{prefix}cases"
-    try:
-        for _ in range(processes):
-            process, _port = await start_service(
-                "cases",
-                {
-                    "DATABASE_URL": database_url,
-                    "TOPIC_PREFIX": prefix,
-                    "CONSUMER_GROUP": group,
-                    "CONSUMER_BATCH_SIZE": str(batch_size),
-                    "MIGRATE_ON_START": "false",  # migrated by the benchmark
-                    "SLA_CHECKER_ENABLED": "false",
-                    "WASTE_CONTRACTOR_URL": "",
-                },
-            )
-            started.append(process)
+    settings = {
+        "DATABASE_URL": database_url,
+        "TOPIC_PREFIX": prefix,
+        "CONSUMER_GROUP": group,
+        "CONSUMER_BATCH_SIZE": str(batch_size),
+        "MIGRATE_ON_START": "false",  # migrated by the benchmark
+        "SLA_CHECKER_ENABLED": "false",
+        "WASTE_CONTRACTOR_URL": "",
+    }
+    async with services("cases", settings, processes) as started:
         # Every process in the group with its partitions before the backlog is written.
         await group_stable(group, members=processes)
-        yield [process.pid for process in started]
-    finally:
-        await stop_processes(started)
+        yield [process.pid for process, _port in started]
 
 
 async def _processes_rate(

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bench.stack import CpuMeter, scratch, start_service, stop_processes
+from bench.stack import CpuMeter, scratch, services
 
 CONCURRENCY = 64
 THROUGHPUT_SUBMISSIONS = 10_000
@@ -175,24 +175,10 @@ async def _intake_processes(
     database_url: str, prefix: str, instances: int
 ) -> AsyncIterator[tuple[list[int], list[int]]]:
     """The ports and process ids of `instances` intake processes."""
-    processes: list[asyncio.subprocess.Process] = []
-    ports: list[int] = []
-    try:
-        # One after the other: each publishes the form catalogue at start.
-        for _ in range(instances):
-            process, port = await start_service(
-                "intake",
-                {
-                    "DATABASE_URL": database_url,
-                    "TOPIC_PREFIX": prefix,
-                    "CONSUMER_ENABLED": "false",
-                },
-            )
-            processes.append(process)
-            ports.append(port)
-        yield ports, [process.pid for process in processes]
-    finally:
-        await stop_processes(processes)
+    settings = {"DATABASE_URL": database_url, "TOPIC_PREFIX": prefix, "CONSUMER_ENABLED": "false"}
+    # One after the other: each publishes the form catalogue at start.
+    async with services("intake", settings, instances) as started:
+        yield [port for _process, port in started], [process.pid for process, _port in started]
 
 
 async def measure(

@@ -69,6 +69,21 @@ async def drop_database(connection: Any, name: str | None) -> None:
             await asyncio.sleep(0.5)
 
 
+@asynccontextmanager
+async def services(
+    service: str, settings: dict[str, str], count: int
+) -> AsyncIterator[list[tuple[asyncio.subprocess.Process, int]]]:
+    """`count` processes of `python -m <service> serve` (`start_service`), started one after the
+    other, each with its port; all stopped after, also when one fails to start."""
+    started: list[tuple[asyncio.subprocess.Process, int]] = []
+    try:
+        for _ in range(count):
+            started.append(await start_service(service, settings))
+        yield started
+    finally:
+        await stop_processes([process for process, _port in started])
+
+
 async def stop_processes(processes: list[asyncio.subprocess.Process]) -> None:
     for process in processes:
         process.terminate()
