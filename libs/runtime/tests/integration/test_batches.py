@@ -206,6 +206,36 @@ async def test_a_failing_record_is_found_by_halving_its_batch_and_its_neighbours
     assert len(committed) <= 12, len(committed)
 
 
+async def test_an_outage_during_a_batch_is_waited_out_through_its_halves_and_nothing_is_lost(
+    kit: Any, eventually: Any
+) -> None:
+    sent = events(kit, 16, keys=1)  # one partition: one batch of 16
+    await kit.produce(*(encode(e) for e in sent))
+    handlers = EventHandlers()
+    calls: list[uuid.UUID] = []
+
+    @handlers.on(CaseOpened)
+    async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
+        calls.append(event.event_id)
+        # The first 8 calls meet the database restarting: the batch of 16, its halves of 8, 4,
+        # 2 and 1, then the first record on its own, waited out beyond the retry limit.
+        if len(calls) <= 8:
+            raise ConnectionRefusedError("the database is restarting")
+        await uow.session.execute(
+            sa.insert(kit.effects).values(event_id=event.event_id, subject=event.subject)
+        )
+
+    settings = kit.settings(consumer_batch_size=100, retry_max_attempts=2, outage_max_backoff_ms=50)
+    async with kit.running(settings, handlers) as harness:
+        await eventually(lambda: count(harness, "applied") == 16)
+        assert count(harness, "dead_lettered") == 0
+        assert [e for e, _ in await harness.effects()] == [e.event_id for e in sent]
+        outages = harness.runtime.metrics.registry.get_sample_value(
+            "civic_consumer_retries_total", {"topic": kit.prefix + TOPIC, "kind": "outage"}
+        )
+    assert outages is not None and outages >= 3
+
+
 async def test_records_of_one_key_are_applied_in_order_in_a_batch_and_in_its_fallback(
     kit: Any, eventually: Any
 ) -> None:

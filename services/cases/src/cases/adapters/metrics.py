@@ -54,7 +54,7 @@ class CasesMetrics:
     def count_when_committed(self, uow: UnitOfWork) -> None:
         """Count what `uow` publishes, after (and only if) its transaction commits.
 
-        One listener per session, however many units of work share it (a batch runs a hundred
+        One listener per session, however many units of work share it (a batch runs hundreds
         on one session): registering an SQLAlchemy listener costs more than the case it counts.
         """
         info = uow.session.info
