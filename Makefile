@@ -1,7 +1,10 @@
 # Civic Events: the commands. `make run` and `make test` are all a newcomer needs.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-export PATH := $(HOME)/.local/bin:$(CURDIR)/.local/tools/bin:$(PATH)
+# The checkout's own uv, installed by scripts/bootstrap.sh; a uv elsewhere on PATH is never used.
+UV_BIN := $(CURDIR)/.local/tools/uv/bin
+UV := $(UV_BIN)/uv
+export PATH := $(UV_BIN):$(PATH)
 PYTEST_ARGS ?=
 
 .PHONY: api-client demo ops help bootstrap infra-up infra-down infra-status run up down status test test-unit lint migrate bench chaos schemas
@@ -21,9 +24,12 @@ infra-down: ## stop Kafka and PostgreSQL
 infra-status: ## are Kafka and PostgreSQL running?
 	@scripts/infra/status.sh
 
+# On a terminal the platform runs as a job of its own (set -m), so that Ctrl-C reaches it and not
+# make: it stops cleanly and make exits 0.
 run: infra-up ## start the whole platform in the foreground, with the demo district; Ctrl-C stops it
 	@scripts/infra/prometheus.sh start
-	@trap 'scripts/infra/prometheus.sh stop; scripts/infra/down.sh' EXIT; scripts/services.sh run
+	@if [ -t 0 ]; then set -m; fi; \
+	trap 'scripts/infra/prometheus.sh stop; scripts/infra/down.sh' EXIT; scripts/services.sh run
 
 up: infra-up ## start the whole platform in the background
 	@scripts/services.sh start
@@ -34,11 +40,11 @@ down: ## stop the platform and its infrastructure
 	@scripts/infra/prometheus.sh stop
 	@scripts/infra/down.sh
 
-demo: ## play every flow live against the running platform (after make up, or beside make run)
-	uv run --frozen python -m demo $(FLOWS)
+demo: bootstrap ## play every flow live against the running platform (after make up, or beside make run)
+	$(UV) run --frozen python -m demo $(FLOWS)
 
 ops: bootstrap ## operating commands: make ops ARGS="lag" (also: dlq list|redrive, replay, outbox, api-client)
-	uv run --frozen python -m civic_runtime.ops $(ARGS)
+	$(UV) run --frozen python -m civic_runtime.ops $(ARGS)
 
 status: ## what is running
 	@scripts/services.sh status
@@ -46,28 +52,28 @@ status: ## what is running
 
 test: infra-up ## every test, against real Kafka and PostgreSQL (and promtool for the alert rules)
 	@scripts/infra/prometheus.sh install
-	uv run --frozen pytest $(PYTEST_ARGS)
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 test-unit: bootstrap ## the fast tests only (no I/O)
-	uv run --frozen pytest -m unit $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -m unit $(PYTEST_ARGS)
 
 lint: bootstrap ## ruff and mypy
-	uv run --frozen ruff check .
-	uv run --frozen ruff format --check .
-	uv run --frozen mypy libs/events/src libs/runtime/src services/intake/src services/cases/src services/notify/src services/payments/src tools/simulators/src demo
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy libs/events/src libs/runtime/src services/intake/src services/cases/src services/notify/src services/payments/src tools/simulators/src demo
 
 migrate: infra-up ## apply every service's migrations
-	@for s in intake cases notify payments; do uv run --frozen python -m $$s migrate || exit 1; done
+	@for s in intake cases notify payments; do $(UV) run --frozen python -m $$s migrate || exit 1; done
 
 schemas: bootstrap ## re-export the events' JSON Schemas after a (compatible) change
-	uv run --frozen python -m civic_events.schemas export
+	$(UV) run --frozen python -m civic_events.schemas export
 
 api-client: infra-up ## create a back-office API client: make api-client NAME=waste-contractor SCOPES=waste
 	@test -n "$(NAME)" -a -n "$(SCOPES)" || { echo "usage: make api-client NAME=<name> SCOPES=<scope,scope>"; exit 2; }
-	uv run --frozen python -m intake api-client create "$(NAME)" --scopes "$(SCOPES)"
+	$(UV) run --frozen python -m intake api-client create "$(NAME)" --scopes "$(SCOPES)"
 
 bench: infra-up ## benchmarks (figures go to bench/results/)
-	uv run --frozen python -m bench
+	$(UV) run --frozen python -m bench
 
 chaos: infra-up ## failure tests: broker and database outages
-	uv run --frozen pytest tests/chaos $(PYTEST_ARGS)
+	$(UV) run --frozen pytest tests/chaos $(PYTEST_ARGS)

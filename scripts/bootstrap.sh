@@ -1,61 +1,63 @@
 #!/usr/bin/env bash
-# Make sure `uv` exists and the workspace virtualenv (.venv) is in sync with uv.lock.
+# Make sure the checkout's own `uv` exists and the workspace virtualenv (.venv) is in sync with uv.lock.
 #
-#   scripts/bootstrap.sh
+#   scripts/bootstrap.sh [uv sync arguments...]
 #
-# Uses `uv` from PATH; when there is none, installs it (from PyPI) into .local/tools/uv and
-# prints that location. To use it in your shell:  export PATH="$PWD/.local/tools/uv/bin:$PATH"
-# Then runs: uv sync --frozen --all-packages --group dev   (without --frozen when uv.lock is missing).
+# uv lives in the checkout, at .local/tools/uv/bin/uv (the Makefile puts that folder first on PATH
+# and calls it by that path); a uv elsewhere on PATH is never used, so every machine runs the same
+# version (UV_VERSION below) and a fresh machine takes the same path as a developer's.
+# It is installed from PyPI into a virtualenv of its own (python3 -m venv; on Debian without
+# python3-venv, from the uv wheel unpacked by pip). Then:
+#   uv sync --frozen --all-packages --group dev --compile-bytecode   (no --frozen without uv.lock)
 # Extra arguments are passed on to `uv sync`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-TOOLS="$ROOT/.local/tools"
+UV_VERSION="0.13.10"
+UV_HOME="$ROOT/.local/tools/uv"
+UV="$UV_HOME/bin/uv"
 
 log() { printf '%s\n' "[bootstrap] $*"; }
 die() { printf '%s\n' "[bootstrap] ERROR: $*" >&2; exit 1; }
 
-find_uv() {
-  if command -v uv >/dev/null 2>&1; then
-    command -v uv
-  elif [ -x "$TOOLS/uv/bin/uv" ]; then
-    printf '%s\n' "$TOOLS/uv/bin/uv"
-  else
-    return 1
-  fi
+have_uv() { [ -x "$UV" ] && [ "$("$UV" --version 2>/dev/null | cut -d' ' -f2)" = "$UV_VERSION" ]; }
+
+# The uv wheel carries the binary under uv-<version>.data/scripts/; pip fetches it, zipfile unpacks it.
+install_from_wheel() {
+  local tmp
+  tmp="$(mktemp -d)"
+  python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+    -d "$tmp" "uv==$UV_VERSION" || { rm -rf "$tmp"; return 1; }
+  python3 - "$tmp" "$UV_HOME/bin" <<'PY' || { rm -rf "$tmp"; return 1; }
+import pathlib, sys, zipfile
+wheel = next(pathlib.Path(sys.argv[1]).glob("uv-*.whl"))
+target = pathlib.Path(sys.argv[2])
+target.mkdir(parents=True, exist_ok=True)
+with zipfile.ZipFile(wheel) as archive:
+    for name in archive.namelist():
+        if ".data/scripts/" in name and name.rsplit("/", 1)[1] in ("uv", "uvx"):
+            path = target / name.rsplit("/", 1)[1]
+            path.write_bytes(archive.read(name))
+            path.chmod(0o755)
+PY
+  rm -rf "$tmp"
 }
 
 install_uv() {
   command -v python3 >/dev/null 2>&1 || die "python3 is required to install uv"
-  log "uv not found; installing it into $TOOLS/uv"
-  mkdir -p "$TOOLS"
-  rm -rf "$TOOLS/uv"
-  if ! python3 -m venv "$TOOLS/uv" >/dev/null 2>&1; then
-    # Debian ships venv/ensurepip separately.
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-      log "installing python3-venv with apt-get"
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-      rm -rf "$TOOLS/uv"
-      python3 -m venv "$TOOLS/uv"
-    else
-      rm -rf "$TOOLS/uv"
-      log "python3 -m venv unavailable; trying pip install --user uv"
-      python3 -m pip install --user --quiet uv ||
-        python3 -m pip install --user --quiet --break-system-packages uv ||
-        die "could not install uv; see https://docs.astral.sh/uv/getting-started/installation/"
-      mkdir -p "$TOOLS/uv/bin"
-      ln -sf "$(python3 -m site --user-base)/bin/uv" "$TOOLS/uv/bin/uv"
-      return 0
-    fi
+  log "installing uv $UV_VERSION into $UV_HOME"
+  rm -rf "$UV_HOME"
+  mkdir -p "$(dirname "$UV_HOME")"
+  if python3 -m venv "$UV_HOME" >/dev/null 2>&1 &&
+      "$UV_HOME/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"; then
+    return 0
   fi
-  "$TOOLS/uv/bin/python" -m pip install --quiet --disable-pip-version-check uv
+  rm -rf "$UV_HOME"
+  install_from_wheel ||
+    die "could not install uv $UV_VERSION from PyPI (python3 -m venv and python3 -m pip both failed)"
 }
 
-UV="$(find_uv)" || { install_uv; UV="$(find_uv)"; } || die "uv still not found after installing it"
-case ":$PATH:" in
-  *":$(dirname "$UV"):"*) ;;
-  *) log "uv is at $UV; to put it on PATH: export PATH=\"$(dirname "$UV"):\$PATH\"" ;;
-esac
+have_uv || install_uv
+have_uv || die "uv $UV_VERSION still not found at $UV after installing it"
 
 cd "$ROOT"
 # --compile-bytecode: the installed packages' .pyc files are written now. Python never writes
@@ -72,4 +74,4 @@ fi
 # __pycache__ directories are ignored by git. Up-to-date files are skipped: a second run is quick.
 "$ROOT/.venv/bin/python" -m compileall -q -j 0 libs services tools bench demo >/dev/null ||
   log "compileall reported errors (the imports will compile what it could not)"
-log "ok: $("$UV" --version), environment $ROOT/.venv"
+log "ok: $("$UV" --version) at $UV, environment $ROOT/.venv"

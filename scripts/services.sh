@@ -5,8 +5,10 @@
 #   services.sh start   in the background (pid and log files under .local/services)
 #   services.sh stop | status
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-STATE="$ROOT/.local/services"
+INFRA_NAME=services
+# shellcheck source=scripts/infra/_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/infra/_lib.sh"
+STATE="$LOCAL/services"
 SERVICES=(intake cases notify payments)
 # Stand-ins for the parties we cannot run here, on the ports the services expect (DESIGN.md).
 SIMULATORS=(waste_contractor planning_backoffice govuk_pay govuk_notify smtp_sink)
@@ -34,7 +36,34 @@ wait_listening() {
   return 1
 }
 
-running() { [ -f "$STATE/$1.pid" ] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
+# command_of NAME: the command line that runs NAME, with this checkout's interpreter in it.
+command_of() {
+  case "$1" in
+    intake | cases | notify | payments) printf '%s' "$PY -m $1 serve" ;;
+    *) printf '%s' "$PY -m civic_simulators.$1" ;;
+  esac
+}
+
+# running NAME: the recorded process is alive (right after its start it may not have exec'd yet).
+running() { pid_alive "$STATE/$1.pid" >/dev/null; }
+
+# adopt NAME: true when NAME already runs, started by an earlier `make run` or `make up` (even
+# one killed before it could stop it), whose pid is then recorded again.
+adopt() { our_process "$STATE/$1.pid" "$(command_of "$1") " >/dev/null; }
+
+# launch NAME: start NAME in the background, unless it already runs; refuse a port held by another.
+launch() {
+  local name=$1
+  if adopt "$name"; then echo "$name: already running (pid $(cat "$STATE/$name.pid"))"; return 0; fi
+  if port_open 127.0.0.1 "$(port_of "$name")"; then
+    die "$name: port $(port_of "$name") is taken by another process; stop it and run this again"
+  fi
+  case "$name" in
+    intake | cases | notify | payments) nohup "$PY" -m "$name" serve >>"$STATE/$name.log" 2>&1 & ;;
+    *) nohup "$PY" -m "civic_simulators.$name" >>"$STATE/$name.log" 2>&1 & ;;
+  esac
+  echo $! >"$STATE/$name.pid"
+}
 
 wait_healthy() {
   local name=$1 port; port=$(port_of "$1")
@@ -80,17 +109,9 @@ start() {
   export PLANNING_SIM_AUTO_EVERY_S="${PLANNING_SIM_AUTO_EVERY_S:-60}"
   CASES_OFFICERS=$("$PY" -c 'import hashlib, json, sys; print(json.dumps([{"officer_id": "dev-officer", "token_sha256": hashlib.sha256(sys.argv[1].encode()).hexdigest(), "role": "team_lead", "teams": ["waste", "planning", "environment", "information"]}]))' "$DEV_OFFICER_TOKEN")
   export CASES_OFFICERS
-  for name in "${SIMULATORS[@]}"; do
-    if running "$name"; then echo "$name: already running"; continue; fi
-    nohup "$PY" -m "civic_simulators.$name" >>"$STATE/$name.log" 2>&1 &
-    echo $! >"$STATE/$name.pid"
-  done
+  for name in "${SIMULATORS[@]}"; do launch "$name"; done
   for name in "${SIMULATORS[@]}"; do wait_listening "$name"; echo "$name (simulator): on 127.0.0.1:$(port_of "$name")"; done
-  for name in "${SERVICES[@]}"; do
-    if running "$name"; then echo "$name: already running"; continue; fi
-    nohup "$PY" -m "$name" serve >>"$STATE/$name.log" 2>&1 &
-    echo $! >"$STATE/$name.pid"
-  done
+  for name in "${SERVICES[@]}"; do launch "$name"; done
   for name in "${SERVICES[@]}"; do wait_healthy "$name"; echo "$name: ready on http://127.0.0.1:$(port_of "$name")"; done
   echo "demo district: loading its residents into cases (idempotent)"
   "$PY" -m cases load-demo "$DISTRICT"
@@ -112,10 +133,8 @@ notify_caught_up() {
 
 stop() {
   for name in "${SERVICES[@]}" "${SIMULATORS[@]}"; do
-    if running "$name"; then
-      kill -TERM "$(cat "$STATE/$name.pid")"
-      for _ in $(seq 1 40); do running "$name" || break; sleep 0.5; done
-      running "$name" && kill -KILL "$(cat "$STATE/$name.pid")"
+    if adopt "$name"; then
+      stop_pid "$(cat "$STATE/$name.pid")" "$name" 20
       echo "$name: stopped"
     fi
     rm -f "$STATE/$name.pid"
@@ -124,7 +143,7 @@ stop() {
 
 status() {
   for name in "${SERVICES[@]}" "${SIMULATORS[@]}"; do
-    if running "$name"; then echo "$name: running (pid $(cat "$STATE/$name.pid"))"; else echo "$name: stopped"; fi
+    if adopt "$name"; then echo "$name: running (pid $(cat "$STATE/$name.pid"))"; else echo "$name: stopped"; fi
   done
 }
 

@@ -66,3 +66,34 @@ stop_pid() {
     sleep 0.1
   done
 }
+
+# cmdline_of PID: the process's command line, its arguments joined by spaces (empty when gone).
+cmdline_of() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true; }
+
+# find_pid PATTERN: the first process whose command line contains PATTERN, a string holding a path
+# of this checkout, so that it names a process of ours and nobody else's.
+find_pid() {
+  local proc pid
+  for proc in /proc/[0-9]*; do
+    pid="${proc#/proc/}"
+    [ "$pid" = "$$" ] && continue
+    case "$(cmdline_of "$pid")" in *"$1"*) printf '%s' "$pid"; return 0 ;; esac
+  done
+  return 1
+}
+
+# our_process PIDFILE PATTERN: prints the pid of our process, recorded in PIDFILE, or found by its
+# command line when the record is missing or stale (then recorded again): whatever an earlier run
+# started, even one that was killed before it could tidy up, is adopted rather than left in the way.
+# Only for processes started by an earlier command: a child started a moment ago may not have
+# exec'd yet, so it is watched with `kill -0` instead.
+our_process() {
+  local pidfile="$1" pattern="$2" pid
+  if pid="$(pid_alive "$pidfile")"; then
+    case "$(cmdline_of "$pid")" in *"$pattern"*) printf '%s' "$pid"; return 0 ;; esac
+  fi
+  pid="$(find_pid "$pattern")" || { rm -f "$pidfile"; return 1; }
+  mkdir -p "$(dirname "$pidfile")"
+  printf '%s\n' "$pid" >"$pidfile"
+  printf '%s' "$pid"
+}

@@ -5,7 +5,7 @@
 #
 # State (all git-ignored): .local/kafka/{libs,config,data,logs,run}, .local/kafka/cluster.id
 # Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP_OPTS (-Xmx512m -Xms256m),
-#              KAFKA_START_TIMEOUT (90 seconds), KAFKA_STATE_DIR (.local/kafka: config, data, logs,
+#              KAFKA_START_TIMEOUT (180 seconds), KAFKA_STATE_DIR (.local/kafka: config, data, logs,
 #              pid; another folder runs a second, private broker, as the chaos tests do; the jars
 #              stay in .local/kafka/libs).
 # If something else already serves Kafka on KAFKA_PORT (an environment-provided broker), `up` says
@@ -18,7 +18,7 @@ INFRA_NAME=kafka
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
-KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-180}"
 HOST=127.0.0.1
 
 POM="$ROOT/infra/kafka/pom.xml"
@@ -33,7 +33,6 @@ LOGS="$KDIR/logs"
 PIDFILE="$KDIR/run/kafka.pid"
 CLUSTER_ID_FILE="$KDIR/cluster.id"
 PROBE="$ROOT/scripts/infra/kafka_probe.py"
-STARTED_LINE="Kafka Server started"
 
 # Answers as Kafka on HOST:PORT (ApiVersions round trip; bare port check without python3).
 answers_kafka() {
@@ -44,13 +43,8 @@ answers_kafka() {
   fi
 }
 
-# Prints our broker's pid when it is running.
-our_pid() {
-  local pid
-  pid="$(pid_alive "$PIDFILE")" || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka' || return 1
-  printf '%s' "$pid"
-}
+# Prints our broker's pid when it is running (adopting one whose record was lost).
+our_pid() { our_process "$PIDFILE" "kafka.Kafka $CONFIG"; }
 
 resolve_jars() {
   local want have=""
@@ -195,17 +189,37 @@ fail_start() {
   exit 1
 }
 
+# wait_ready PID: until the broker answers ApiVersions (it accepts requests only once it has
+# started), while PID lives; a line every 15 s so that a slow start is seen to be one.
+wait_ready() {
+  local pid="$1" t0 deadline next
+  t0="$(now_ms)"
+  deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+  next=$((SECONDS + 15))
+  until answers_kafka; do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; fail_start "broker exited during startup"; }
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      fail_start "broker not ready after ${KAFKA_START_TIMEOUT}s (pid $pid still starting: \
+\`$0 up\` waits for it again, \`$0 down\` stops it; see $LOGS)"
+    fi
+    if [ "$SECONDS" -ge "$next" ]; then
+      log "still starting (pid $pid, $(( ($(now_ms) - t0) / 1000 ))s)"
+      next=$((SECONDS + 15))
+    fi
+    sleep 0.3
+  done
+}
+
 cmd_up() {
   local pid
   if pid="$(our_pid)"; then
     if write_config; then
       warn "config changed while running; apply it with: $0 down && $0 up"
     fi
-    answers_kafka || die "our broker (pid $pid) is running but does not answer on $HOST:$KAFKA_PORT"
+    wait_ready "$pid"
     log "already running (pid $pid) on $HOST:$KAFKA_PORT"
     return 0
   fi
-  rm -f "$PIDFILE"
   if port_open "$HOST" "$KAFKA_PORT"; then
     if answers_kafka; then
       log "$HOST:$KAFKA_PORT already serves Kafka, not started by this script (environment-provided broker); using it"
@@ -221,28 +235,15 @@ cmd_up() {
   write_config || true
   format_storage
 
-  local t0 offset=0 deadline
+  local t0
   t0="$(now_ms)"
-  [ -f "$LOGS/server.log" ] && offset="$(stat -c %s "$LOGS/server.log")"
   log "starting broker on $HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
   # setsid: the broker outlives the calling shell and its process group.
   java_cmd kafka.Kafka "$CONFIG"
   setsid "${JAVA_CMD[@]}" </dev/null >>"$LOGS/console.out" 2>&1 &
   pid=$!
   echo "$pid" >"$PIDFILE"
-  deadline=$((SECONDS + KAFKA_START_TIMEOUT))
-  while :; do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; fail_start "broker exited during startup"; }
-    # log4j rolls server.log at 50 MB: a file shorter than before holds only the new run's lines.
-    if [ -f "$LOGS/server.log" ] && [ "$(stat -c %s "$LOGS/server.log")" -lt "$offset" ]; then offset=0; fi
-    if port_open "$HOST" "$KAFKA_PORT" &&
-        tail -c +"$((offset + 1))" "$LOGS/server.log" 2>/dev/null | grep -q "$STARTED_LINE" &&
-        answers_kafka; then
-      break
-    fi
-    [ "$SECONDS" -ge "$deadline" ] && fail_start "broker not ready after ${KAFKA_START_TIMEOUT}s (pid $pid still running; see $LOGS)"
-    sleep 0.3
-  done
+  wait_ready "$pid"
   log "ready (pid $pid) in $(( ($(now_ms) - t0) / 1000 ))s; logs in $LOGS"
 }
 

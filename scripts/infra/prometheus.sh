@@ -68,19 +68,15 @@ cmd_install() {
   log "installed $(prometheus --version 2>&1 | head -n1) in $(( ($(now_ms) - t0) / 1000 ))s"
 }
 
-# Prints our Prometheus's pid when it is running.
-our_pid() {
-  local pid
-  pid="$(pid_alive "$PIDFILE")" || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "prometheus.*--storage.tsdb.path=$DATA" || return 1
-  printf '%s' "$pid"
-}
+# Prints our Prometheus's pid when it is running (adopting one whose record was lost).
+our_pid() { our_process "$PIDFILE" "--storage.tsdb.path=$DATA"; }
 
 ready() { curl -fsS -o /dev/null --max-time 2 "http://$HOST:$PROMETHEUS_PORT/-/ready"; }
 
 cmd_start() {
-  local pid i
+  local pid
   if pid="$(our_pid)"; then
+    wait_ready "$pid"
     log "already running (pid $pid, http://$HOST:$PROMETHEUS_PORT)"
     return 0
   fi
@@ -101,20 +97,28 @@ cmd_start() {
     --web.listen-address="$HOST:$PROMETHEUS_PORT" \
     --web.enable-lifecycle \
     >>"$LOGS/prometheus.log" 2>&1 </dev/null &
-  echo "$!" >"$PIDFILE"
+  pid=$!
+  echo "$pid" >"$PIDFILE"
+  wait_ready "$pid"
+  log "ready (pid $pid)"
+}
+
+# wait_ready PID: until Prometheus answers /-/ready, while PID lives. A start that fails stops
+# what it started, so that nothing is left holding the port.
+wait_ready() {
+  local pid="$1" i
   for ((i = 0; i < PROMETHEUS_START_TIMEOUT * 10; i++)); do
-    if ! pid="$(our_pid)"; then
+    if ! kill -0 "$pid" 2>/dev/null; then
       tail -n 20 "$LOGS/prometheus.log" >&2
       rm -f "$PIDFILE"
       die "prometheus exited during startup (log: $LOGS/prometheus.log)"
     fi
-    if ready 2>/dev/null; then
-      log "ready (pid $pid)"
-      return 0
-    fi
+    ready 2>/dev/null && return 0
     sleep 0.1
   done
-  die "not ready within ${PROMETHEUS_START_TIMEOUT}s (log: $LOGS/prometheus.log)"
+  stop_pid "$pid" prometheus 20
+  rm -f "$PIDFILE"
+  die "not ready within ${PROMETHEUS_START_TIMEOUT}s, stopped (log: $LOGS/prometheus.log)"
 }
 
 cmd_stop() {
