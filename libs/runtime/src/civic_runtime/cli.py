@@ -1,19 +1,58 @@
-"""The command line every service shares: `serve` (the default) and `migrate`."""
+"""Command lines: the parser every operator command uses, and what every service shares,
+`serve` (the default) and `migrate`.
+
+Exit status 2 means nothing was done: the command line was refused, or what the command needs
+(PostgreSQL, Kafka) did not answer. Either way the reason is one line on stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
-import uvicorn
-from fastapi import FastAPI
-
-from civic_runtime import migrations
+from civic_runtime import preflight
 from civic_runtime.settings import ServiceSettings
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 YOUNG_COLLECTION_THRESHOLD = 10_000
+EXIT_NOTHING_DONE = 2
+
+
+class OperatorParser(argparse.ArgumentParser):
+    """argparse, but a refused command line is one line on stderr, not a usage block.
+
+    Subcommands' parsers are of this class too (argparse makes them of their parent's class).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        fail(self.prog, f"{message} (see {self.prog} --help)")
+
+
+def fail(prog: str, message: str) -> NoReturn:
+    """Refuse: `prog: error: message` on stderr, exit status 2."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    raise SystemExit(EXIT_NOTHING_DONE)
+
+
+def require(
+    prog: str, *, database_url: str | None = None, kafka_bootstrap_servers: str | None = None
+) -> None:
+    """Refuse unless the database and the Kafka cluster given answer."""
+    try:
+        asyncio.run(
+            preflight.check(
+                database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap_servers
+            )
+        )
+    except preflight.Unreachable as exc:
+        fail(prog, str(exc))
 
 
 def run(
@@ -24,7 +63,7 @@ def run(
     migrations_dir: Path,
     argv: list[str] | None = None,
 ) -> None:
-    parser = argparse.ArgumentParser(prog=prog)
+    parser = OperatorParser(prog=prog)
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve HTTP and consume Kafka (the default)")
     migrate = commands.add_parser("migrate", help="apply (or undo) database migrations")
@@ -35,7 +74,15 @@ def run(
     args = parser.parse_args(argv)
 
     settings = load_settings()
-    if args.command == "migrate":
+    serving = args.command != "migrate"
+    require(
+        prog,
+        database_url=settings.database_url,
+        kafka_bootstrap_servers=settings.kafka_bootstrap_servers if serving else None,
+    )
+    if not serving:
+        from civic_runtime import migrations  # Alembic: only for this command
+
         if args.direction == "upgrade":
             migrations.upgrade(migrations_dir, settings.database_url, args.revision or "head")
         else:
@@ -54,6 +101,9 @@ def run(
     # collections before its promotion. In a cases backlog this took the garbage collector's time
     # from about 1.25 s to 0.7 s per 12,000 cases; the memory it lets wait is a few megabytes.
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
+    # Imported here: the operator commands that use this module's parser have no use for it.
+    import uvicorn
+
     # uvicorn turns SIGTERM/SIGINT into the app's lifespan shutdown: the graceful path.
     uvicorn.run(
         app,

@@ -3,6 +3,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from civic_runtime import cli
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
@@ -27,7 +28,8 @@ def test_serve_freezes_what_start_up_built_and_collects_the_young_less_often(
         served["threshold"] = gc.get_threshold()
         served["port"] = options["port"]
 
-    monkeypatch.setattr(cli.uvicorn, "run", fake_run)
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(cli, "require", lambda *args, **kwargs: None)
     gc.unfreeze()
     threshold = gc.get_threshold()
     try:
@@ -46,3 +48,40 @@ def test_serve_freezes_what_start_up_built_and_collects_the_young_less_often(
     # The modules, classes and the app: a full collection no longer walks them.
     assert served["frozen"] > 10_000
     assert served["threshold"] == (cli.YOUNG_COLLECTION_THRESHOLD, *threshold[1:])
+
+
+def refused(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    with pytest.raises(SystemExit) as exit_:
+        cli.run(
+            prog="svc",
+            load_settings=lambda: ServiceSettings(service_name="svc"),
+            create_app=lambda settings: FastAPI(),
+            migrations_dir=Path("unused"),
+            argv=argv,
+        )
+    assert exit_.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_a_refused_command_line_is_one_line_and_exit_status_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    err = refused(capsys, ["migrate", "sideways"])
+    assert err.count("\n") == 1
+    assert err.startswith("svc migrate: error: argument direction: invalid choice: 'sideways'")
+    assert "svc migrate --help" in err
+    assert refused(capsys, ["teleport"]).startswith("svc: error: argument command: ")
+
+
+def test_subcommands_refuse_in_one_line_too(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = cli.OperatorParser(prog="tool")
+    actions = parser.add_subparsers(dest="action", required=True)
+    actions.add_parser("create").add_argument("name")
+    for argv, expected in (
+        ([], "tool: error: the following arguments are required: action"),
+        (["create"], "tool create: error: the following arguments are required: name"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            parser.parse_args(argv)
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and err.startswith(expected) and err.count("\n") == 1
