@@ -4,7 +4,8 @@ Where the infrastructure comes from, in order:
 1. `KAFKA_BOOTSTRAP_SERVERS` and `DATABASE_URL` when both are set (an existing stack);
 2. testcontainers, when a Docker engine answers;
 3. the project's own local stack (`scripts/infra/up.sh`), started on demand.
-Each test gets its own database (created empty, dropped after) and its own topic prefix.
+Each test gets its own database (created empty, dropped after) and its own topic prefix (its topics
+deleted after it; those of a session that was killed, by the next session).
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
+
+if TYPE_CHECKING:
+    from civic_runtime.topic_sessions import TopicSession
 
 ROOT = Path(__file__).resolve().parent
 LOCAL_KAFKA = "127.0.0.1:9092"
@@ -114,40 +118,43 @@ async def database_url(new_database: Callable[[], Awaitable[str]]) -> str:
     return await new_database()
 
 
-_created_topics: dict[str, list[str]] = {}
+@pytest.fixture(scope="session")
+async def topic_session(infrastructure: Infrastructure) -> AsyncIterator[TopicSession]:
+    """This session's claim on its topics (see `civic_runtime.topic_sessions`).
+
+    Before the first topic, the topics of sessions that did not live to delete theirs (killed,
+    Ctrl-C twice) are deleted; sessions running now keep theirs. At the end, this session's own.
+    """
+    from civic_runtime.topic_sessions import LOCK_FOLDER, TopicSession, sweep_stale
+
+    bootstrap = infrastructure.kafka_bootstrap_servers
+    session = TopicSession.claim(ROOT / LOCK_FOLDER, label="t")
+    try:
+        await sweep_stale(bootstrap, ROOT / LOCK_FOLDER)
+        yield session
+        await session.delete_own_topics(bootstrap)
+    finally:
+        session.end()
 
 
 @pytest.fixture
-async def topic_prefix(infrastructure: Infrastructure) -> str:
-    """A unique prefix with every registry topic (and `.dlq`) created under it, 2 partitions each."""
+async def topic_prefix(
+    infrastructure: Infrastructure, topic_session: TopicSession
+) -> AsyncIterator[str]:
+    """A unique prefix with every registry topic (and `.dlq`) created under it, 2 partitions each;
+    they are deleted after the test."""
     from civic_runtime.admin import ensure_topics, registry_topics
+    from civic_runtime.topic_sessions import delete_topics
 
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    topics = registry_topics(prefix, partitions=2)
-    await ensure_topics(infrastructure.kafka_bootstrap_servers, topics)
-    _created_topics.setdefault(infrastructure.kafka_bootstrap_servers, []).extend(
-        name for name, _ in topics
-    )
-    return prefix
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Delete the topics the tests created, so the local broker does not grow run after run."""
-    if not _created_topics:
-        return
-
-    async def delete() -> None:
-        from aiokafka.admin import AIOKafkaAdminClient
-
-        for bootstrap, names in _created_topics.items():
-            admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-            await admin.start()
-            try:
-                await admin.delete_topics(names)
-            finally:
-                await admin.close()
-
-    asyncio.run(delete())
+    prefix = topic_session.new_prefix()
+    topics = [name for name, _ in registry_topics(prefix, partitions=2)]
+    try:
+        await ensure_topics(
+            infrastructure.kafka_bootstrap_servers, registry_topics(prefix, partitions=2)
+        )
+        yield prefix
+    finally:
+        await delete_topics(infrastructure.kafka_bootstrap_servers, topics)
 
 
 @pytest.fixture
