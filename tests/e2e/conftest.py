@@ -23,11 +23,11 @@ from otlp_receiver import OtlpReceiver
 
 
 @pytest.fixture(scope="session")
-async def platform(infrastructure: Any) -> AsyncIterator[Platform]:
-    from aiokafka.admin import AIOKafkaAdminClient
+async def platform(infrastructure: Any, topic_session: Any) -> AsyncIterator[Platform]:
     from civic_runtime.admin import ensure_topics, registry_topics
+    from civic_runtime.topic_sessions import delete_topics
 
-    prefix = f"e2e{uuid.uuid4().hex[:8]}."
+    prefix = topic_session.new_prefix()
     topics = registry_topics(prefix, partitions=2)
     await ensure_topics(infrastructure.kafka_bootstrap_servers, topics)
     workdir = Path(tempfile.mkdtemp(prefix="civic-e2e-"))
@@ -52,12 +52,7 @@ async def platform(infrastructure: Any) -> AsyncIterator[Platform]:
     finally:
         receiver.stop()
         codes = await stop_platform(running, infrastructure.admin_database_url)
-        admin = AIOKafkaAdminClient(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
-        await admin.start()
-        try:
-            await admin.delete_topics([name for name, _ in topics])
-        finally:
-            await admin.close()
+        await delete_topics(infrastructure.kafka_bootstrap_servers, [name for name, _ in topics])
         print(f"e2e platform stopped: exit codes {codes}; logs in {workdir}")
 
 
