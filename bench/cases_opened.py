@@ -61,9 +61,10 @@ from civic_events.residents import ResidentUpserted
 from civic_runtime import migrations
 from civic_runtime.admin import ensure_topics, registry_topics
 from civic_runtime.producer import EventProducer
+from civic_runtime.topic_sessions import delete_topics
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.stack import CpuMeter, drop_database, group_stable, services
+from bench.stack import CpuMeter, drop_database, group_stable, new_topic_prefix, services
 
 ADMIN_URL = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/postgres"
 KAFKA = "127.0.0.1:9092"
@@ -383,6 +384,7 @@ async def main(count: int, instances: int, processes: int = PROCESSES) -> dict[s
     load_before = os.getloadavg()[0]
     admin = create_async_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     databases: list[str] = []
+    prefixes: list[str] = []
     try:
 
         async def empty_database() -> str:
@@ -417,7 +419,8 @@ async def main(count: int, instances: int, processes: int = PROCESSES) -> dict[s
         await measure_raw()
 
         async def empty_topics() -> str:
-            prefix = f"bench{uuid.uuid4().hex[:8]}."
+            prefix = await new_topic_prefix()
+            prefixes.append(prefix)
             await ensure_topics(KAFKA, registry_topics(prefix, partitions=12))
             return prefix
 
@@ -444,10 +447,13 @@ async def main(count: int, instances: int, processes: int = PROCESSES) -> dict[s
             )
         await measure_raw()
     finally:
-        async with admin.connect() as connection:
-            for database_url in databases:
-                await drop_database(connection, sa.make_url(database_url).database)
-        await admin.dispose()
+        try:
+            async with admin.connect() as connection:
+                for database_url in databases:
+                    await drop_database(connection, sa.make_url(database_url).database)
+            await admin.dispose()
+        finally:
+            await delete_topics(KAFKA, [t for p in prefixes for t, _ in registry_topics(p)])
     ratio = service[SERVICE_BATCH_SIZE] / raw[1]
     return {
         "benchmark": "cases_opened_from_backlog",

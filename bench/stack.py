@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import socket
@@ -12,6 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +23,7 @@ from civic_runtime.admin import ensure_topics, registry_topics
 from civic_runtime.app import create_service
 from civic_runtime.consumers import EventHandlers
 from civic_runtime.settings import ServiceSettings
+from civic_runtime.topic_sessions import LOCK_FOLDER, TopicSession, delete_topics, sweep_stale
 from fastapi import FastAPI
 from intake.bootstrap import MIGRATIONS_DIR
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -29,6 +32,22 @@ KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 ADMIN_DATABASE = os.environ.get(
     "DATABASE_URL", "postgresql+asyncpg://civic:civic@127.0.0.1:5432/postgres"
 )
+# The tests' lock folder: a test session and a benchmark run each delete the topics the other
+# left when it was killed, and neither touches those of one still running.
+TOPIC_SESSIONS = Path(__file__).resolve().parents[1] / LOCK_FOLDER
+_topic_session: TopicSession | None = None
+
+
+async def new_topic_prefix() -> str:
+    """A topic prefix of this run's topic session; the caller creates and deletes the topics.
+
+    The first call claims the session and deletes the topics of killed runs and test sessions."""
+    global _topic_session
+    if _topic_session is None:
+        _topic_session = TopicSession.claim(TOPIC_SESSIONS, label="bench")
+        atexit.register(_topic_session.end)
+        await sweep_stale(KAFKA, TOPIC_SESSIONS)
+    return _topic_session.new_prefix()
 
 
 @asynccontextmanager
@@ -36,7 +55,7 @@ async def scratch() -> AsyncIterator[tuple[str, str]]:
     """A new database and a topic prefix (2 partitions per topic); both the database and the
     topics are removed after, so the shared broker keeps no benchmark's topics."""
     name = f"bench_{uuid.uuid4().hex[:12]}"
-    prefix = f"b{uuid.uuid4().hex[:8]}."
+    prefix = await new_topic_prefix()
     admin = create_async_engine(
         ADMIN_DATABASE, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
     )
@@ -53,7 +72,7 @@ async def scratch() -> AsyncIterator[tuple[str, str]]:
                 await drop_database(connection, name)
             await admin.dispose()
         finally:
-            await delete_topics(topics)
+            await delete_topics(KAFKA, topics)
 
 
 async def drop_database(connection: Any, name: str | None) -> None:
@@ -150,19 +169,6 @@ async def group_stable(group: str, *, members: int, timeout_s: float = 60) -> No
     finally:
         await admin.close()
     raise RuntimeError(f"the consumer group {group} did not become stable with {members} members")
-
-
-async def delete_topics(names: list[str]) -> None:
-    """Delete the topics of `names` that exist (a failed start may have created only some)."""
-    client = AIOKafkaAdminClient(bootstrap_servers=KAFKA, client_id="bench-cleanup")
-    await client.start()
-    try:
-        existing = set(await client.list_topics())
-        doomed = [name for name in names if name in existing]
-        if doomed:
-            await client.delete_topics(doomed)
-    finally:
-        await client.close()
 
 
 def settings(database_url: str, prefix: str, **overrides: Any) -> ServiceSettings:
