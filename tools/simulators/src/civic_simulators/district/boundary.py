@@ -1,37 +1,60 @@
-"""The district's boundary, as intake knows it (intake.domain.district): a copy, because a
-simulator does not import a service; tests/contract/test_district_data.py keeps the two equal."""
+"""The demo district's boundary: drawn around its towns, so every household can be placed inside.
+
+The hull of the town centres, widened by `MARGIN_KM` on every side (in kilometres, not degrees:
+a degree of longitude is two-thirds of a degree of latitude here) and kept to a few dozen
+vertices. It depends on the towns alone, never on the seed, so any seed's households fit the one
+boundary the demo council publishes (`python -m civic_simulators.district.council`).
+"""
 
 from __future__ import annotations
 
-# (latitude, longitude) vertices, in order around the boundary.
-BOUNDARY: tuple[tuple[float, float], ...] = (
-    (52.3400, 0.0200),
-    (52.3300, 0.1900),
-    (52.2700, 0.3000),
-    (52.1700, 0.2800),
-    (52.1000, 0.1900),
-    (52.1100, 0.0100),
-    (52.1800, -0.0800),
-    (52.2800, -0.0700),
-)
+import math
+from functools import cache
+
+import shapely
+from shapely.geometry import MultiPoint, Polygon
+from shapely.geometry.polygon import orient
+
+from civic_simulators.district import places
+
+MARGIN_KM = 5.0
+KM_PER_DEGREE_LAT = 111.32
+_ORIGIN_LAT = 51.3  # where the scale of longitude is taken; the district spans 0.2 degrees
+
+
+def _lon_scale() -> float:
+    return math.cos(math.radians(_ORIGIN_LAT))
+
+
+@cache
+def boundary() -> Polygon:
+    """The boundary in GeoJSON's order: x is longitude, y latitude."""
+    scale = _lon_scale()
+    centres = [
+        (lon * scale * KM_PER_DEGREE_LAT, lat * KM_PER_DEGREE_LAT)
+        for lat, lon in places.TOWN_CENTRES.values()
+    ]
+    widened = MultiPoint(centres).convex_hull.buffer(MARGIN_KM, quad_segs=4)
+    outline = [
+        (round(x / (scale * KM_PER_DEGREE_LAT), 6), round(y / KM_PER_DEGREE_LAT, 6))
+        for x, y in widened.exterior.coords
+    ]
+    # RFC 7946 wants the outer ring anticlockwise.
+    polygon = orient(Polygon(outline), sign=1.0)
+    shapely.prepare(polygon)
+    return polygon
 
 
 def inside(latitude: float, longitude: float) -> bool:
-    """Ray casting, the same rule as intake's, so a point inside here is inside there."""
-    result = False
-    j = len(BOUNDARY) - 1
-    for i, (lat_i, lon_i) in enumerate(BOUNDARY):
-        lat_j, lon_j = BOUNDARY[j]
-        if (lon_i > longitude) != (lon_j > longitude):
-            crossing = lat_i + (longitude - lon_i) * (lat_j - lat_i) / (lon_j - lon_i)
-            if latitude < crossing:
-                result = not result
-        j = i
-    return result
+    return bool(shapely.intersects_xy(boundary(), longitude, latitude))
 
 
 def bounding_box() -> tuple[float, float, float, float]:
     """(south, west, north, east)."""
-    lats = [lat for lat, _ in BOUNDARY]
-    lons = [lon for _, lon in BOUNDARY]
-    return min(lats), min(lons), max(lats), max(lons)
+    west, south, east, north = boundary().bounds
+    return south, west, north, east
+
+
+def vertices() -> list[list[float]]:
+    """The boundary's vertices as [latitude, longitude] pairs, in order, the first repeated last."""
+    return [[lat, lon] for lon, lat in boundary().exterior.coords]

@@ -1,6 +1,7 @@
 """A demo district, generated from a seed: the same seed gives the same bytes.
 
-Towns are placed inside the boundary; each town is a tangle of streets with houses numbered odd
+Towns stand where they are in Surrey, inside the boundary drawn around them (`boundary.py`); each
+town is a tangle of streets with houses numbered odd
 on one side and even on the other, a postcode every dozen or so houses, and a 12-digit UPRN each.
 Waste rounds cut the district into a grid: the column is the collection weekday, so neighbours
 share a round as they do in life. Residents are a sample of households with contact preferences;
@@ -17,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from civic_simulators.district import places
-from civic_simulators.district.boundary import BOUNDARY, bounding_box, inside
+from civic_simulators.district.boundary import bounding_box, inside, vertices
 
 DISTRICT_NAME = "Wey and Mole Valley (demo district)"
+# The demo council's ONS code: of the shape of a district's (E07…), but given to no real council.
+ONS_CODE = "E07999999"
 DEFAULT_PATH = Path(".local/demo/district.json")
 # Ofcom's drama range: +44 7700 900000-900999. Notify's own test numbers sit at 900000-900009
 # (900002 fails permanently, 900003 temporarily), so the demo hands out 900010 upwards only.
@@ -45,7 +48,7 @@ def generate(
     people = _residents(rng, homes, residents, contacts)
     return {
         "seed": seed,
-        "district": {"name": DISTRICT_NAME, "boundary": [[lat, lon] for lat, lon in BOUNDARY]},
+        "district": {"name": DISTRICT_NAME, "ons_code": ONS_CODE, "boundary": vertices()},
         "rounds": rounds,
         "households": homes,
         "residents": people,
@@ -75,18 +78,8 @@ def load(path: Path | str = DEFAULT_PATH) -> dict[str, Any]:
 # --- households --------------------------------------------------------------------------
 
 
-def _town_centres(rng: random.Random) -> list[tuple[float, float]]:
-    south, west, north, east = bounding_box()
-    centres: list[tuple[float, float]] = []
-    margin = 0.025  # keep each town's middle well inside the boundary
-    while len(centres) < len(places.TOWNS):
-        lat, lon = rng.uniform(south, north), rng.uniform(west, east)
-        ring = [(lat + dy, lon + dx) for dy in (-margin, margin) for dx in (-margin, margin)]
-        if not all(inside(*point) for point in [(lat, lon), *ring]):
-            continue
-        if all(math.dist((lat, lon), other) > 0.045 for other in centres):
-            centres.append((lat, lon))
-    return centres
+def _town_centres() -> list[tuple[float, float]]:
+    return [places.TOWN_CENTRES[town] for town, _, _ in places.TOWNS]
 
 
 def _shares(total: int) -> list[int]:
@@ -121,12 +114,12 @@ def _households(rng: random.Random, total: int) -> list[dict[str, Any]]:
     postcodes: set[str] = set()
     uprn = 100061000000
     street_names = [f"{s} {k}" for s in places.STREET_STEMS for k in places.STREET_KINDS]
-    lon_scale = math.cos(math.radians(52.2))
+    lon_scale = math.cos(math.radians(51.3))
     for (town, districts, _), centre, count in zip(
-        places.TOWNS, _town_centres(rng), _shares(total), strict=True
+        places.TOWNS, _town_centres(), _shares(total), strict=True
     ):
         names = rng.sample(street_names, len(street_names))
-        spread = 0.004 + 0.0009 * math.sqrt(count / 10)
+        spread = 0.003 + 0.0005 * math.sqrt(count / 10)
         while count > 0:
             street = names.pop() if names else f"{rng.choice(places.STREET_STEMS)} Mews"
             houses = min(count, rng.randint(8, 90))

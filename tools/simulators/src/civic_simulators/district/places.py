@@ -19,6 +19,23 @@ TOWNS: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("Bookham", ("KT23",), 5),
 )
 
+# Roughly where each town's middle is (latitude, longitude; WGS 84): the streets are invented,
+# but they lie where the towns are, and the district's boundary is drawn around them.
+TOWN_CENTRES: dict[str, tuple[float, float]] = {
+    "Epsom": (51.3360, -0.2670),
+    "Ewell": (51.3500, -0.2490),
+    "Woking": (51.3190, -0.5580),
+    "Leatherhead": (51.2960, -0.3290),
+    "Ashtead": (51.3090, -0.2990),
+    "Dorking": (51.2320, -0.3310),
+    "Cobham": (51.3290, -0.4110),
+    "Banstead": (51.3220, -0.2040),
+    "Reigate": (51.2370, -0.2060),
+    "Byfleet": (51.3380, -0.4740),
+    "Horley": (51.1740, -0.1720),
+    "Bookham": (51.2780, -0.3730),
+}
+
 STREET_STEMS: tuple[str, ...] = (
     "Church",
     "Station",
