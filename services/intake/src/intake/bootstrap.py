@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from civic_runtime.app import ServiceRuntime, create_service
+from civic_runtime.council import Council, InvalidCouncil, load_council
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
 
@@ -17,6 +18,8 @@ from intake.adapters.metrics import IntakeMetrics
 from intake.adapters.waste_contractor import HttpWasteContractor, WasteContractor
 from intake.config import IntakeSettings
 from intake.domain.catalogue import Catalogue
+from intake.domain.forms import FAMILIES
+from intake.domain.references import InvalidReferencePrefixes, reference_prefixes
 from intake.entrypoints import backoffice_http, forms_http, open311_http, problems
 from intake.entrypoints.consumers import handlers
 from intake.entrypoints.state import IntakeState
@@ -25,14 +28,29 @@ from intake.service_layer.retention import IdempotencyPurgeJob
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
+def _reference_prefixes(council: Council, settings: IntakeSettings) -> dict[str, str]:
+    try:
+        return reference_prefixes(FAMILIES, council.profile.reference_prefixes)
+    except InvalidReferencePrefixes as exc:
+        raise InvalidCouncil(f"{settings.council_file}: {exc}") from None
+
+
 def create_app(
-    settings: ServiceSettings, *, waste_contractor: WasteContractor | None = None
+    settings: ServiceSettings,
+    *,
+    waste_contractor: WasteContractor | None = None,
+    council: Council | None = None,
 ) -> FastAPI:
     intake_settings = (
         settings
         if isinstance(settings, IntakeSettings)
         else IntakeSettings(**settings.model_dump(exclude={"service_name"}))
     )
+    # First of all: without its council's profile, or with a wrong one, intake does not start.
+    council = council or load_council(
+        intake_settings.council_file, environment=intake_settings.environment
+    )
+    prefixes = _reference_prefixes(council, intake_settings)
     app = create_service(
         intake_settings,
         title="Civic Events — intake",
@@ -52,6 +70,8 @@ def create_app(
     state = IntakeState(
         settings=intake_settings,
         waste_contractor=contractor,
+        council=council,
+        reference_prefixes=prefixes,
         metrics=IntakeMetrics(runtime.metrics.registry),
     )
     app.state.intake = state

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from civic_runtime.council import DEMO_COUNCIL_FILE
 from civic_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -19,6 +20,8 @@ class IntakeSettings(ServiceSettings):
     http_port: int = 8001
 
     forms_dir: Path = FORMS_DIR
+    # The council's profile (council.toml, with its boundary beside it): read once at start.
+    council_file: Path = DEMO_COUNCIL_FILE
     # The public base of status URLs in 202 answers; empty means relative URLs.
     public_base_url: str = ""
     max_submission_bytes: int = Field(default=64 * 1024, ge=1024)

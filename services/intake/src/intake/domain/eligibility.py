@@ -1,39 +1,16 @@
 """Whether a missed bin can still be reported, as WasteWorks decides it.
 
 Reportable from the scheduled collection day until the end of the 2nd working day after it
-(weekends and England-and-Wales bank holidays are not working days), and never when the crew
-recorded the bin as not presented.
+(weekends and the council's bank holidays are not working days: its calendar is given), and never
+when the crew recorded the bin as not presented.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
-from functools import lru_cache
+from datetime import date
 
-import holidays
-
-
-@lru_cache(maxsize=16)
-def _bank_holidays(year: int) -> frozenset[date]:
-    days: set[date] = set()
-    for subdivision in ("ENG", "WLS"):
-        days.update(holidays.country_holidays("GB", subdiv=subdivision, years=year).keys())
-    return frozenset(days)
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _bank_holidays(day.year)
-
-
-def add_working_days(start: date, days: int) -> date:
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += timedelta(days=1)
-        if is_working_day(current):
-            remaining -= 1
-    return current
+from civic_runtime.council import WorkingDays
 
 
 @dataclass(frozen=True)
@@ -57,13 +34,13 @@ class Eligibility:
 
 
 def missed_bin_eligibility(
-    collection: Collection | None, *, today: date, working_days: int = 2
+    collection: Collection | None, *, today: date, calendar: WorkingDays, working_days: int = 2
 ) -> Eligibility:
     if collection is None:
         return Eligibility(
             False, "no_collection", "We have no scheduled collection of this bin at this property."
         )
-    deadline = add_working_days(collection.scheduled_date, working_days)
+    deadline = calendar.add(collection.scheduled_date, working_days)
     if collection.status == "not_presented":
         return Eligibility(
             False,

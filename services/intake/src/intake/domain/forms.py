@@ -10,12 +10,27 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 LocationKind = Literal["uprn", "address", "coordinates"]
+# A property (its UPRN), an address as words, a map point (WGS 84).
+LOCATION_KINDS: tuple[LocationKind, ...] = ("uprn", "address", "coordinates")
 FAMILIES = ("WST", "ENV", "PLN", "ENQ", "FOI")
 _FORM_ID = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
 class InvalidFormDefinition(ValueError):
     """A form file that cannot be published."""
+
+
+def _check_location(form_id: str, location: Any) -> None:
+    """Every form says where it may be reported, so Open311 clients can be told too."""
+    if not isinstance(location, dict) or not isinstance(location.get("required"), bool):
+        raise InvalidFormDefinition(f"{form_id}: location needs `required` (true or false)")
+    accepts = location.get("accepts")
+    if not isinstance(accepts, list) or not set(accepts) <= set(LOCATION_KINDS):
+        raise InvalidFormDefinition(
+            f"{form_id}: location.accepts is a list of {', '.join(LOCATION_KINDS)}"
+        )
+    if location["required"] and not accepts:
+        raise InvalidFormDefinition(f"{form_id}: a location is required but none is accepted")
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,7 @@ class FormDefinition:
                 raise InvalidFormDefinition(f"{form_id}: version must be a positive integer")
             if document["family"] not in FAMILIES:
                 raise InvalidFormDefinition(f"{form_id}: unknown family {document['family']!r}")
+            _check_location(form_id, document["location"])
             Draft202012Validator.check_schema(schema)
             names = [question["name"] for question in document["questions"]]
             missing = set(schema.get("properties", {})) - set(names)
@@ -142,5 +158,6 @@ class FormDefinition:
             "description": self.definition.get("description", ""),
             "group": self.definition.get("group"),
             "service_code": self.service_code,
+            "location": self.definition["location"],
             "payment": bool(self.definition.get("payment", False)),
         }

@@ -2,6 +2,11 @@
 
 Only forms whose answers are flat (strings, numbers, booleans, lists of choices) are offered:
 a bulky-waste booking's item list has no GeoReport shape.
+
+GeoReport v2 has no field saying where a service may be reported; each service and service
+definition here carries `location`: `{"required", "accepts"}`, `accepts` naming the request's own
+fields — `lat_long` (a map point, `lat` and `long`), `address_id` (a property: its UPRN),
+`address_string`. Clients that do not know it ignore it.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from xml.etree import ElementTree
 from intake.domain.forms import FieldError, FormDefinition
 
 TEXT_WIDGETS = ("textarea",)
+# A form's location kinds, as a GeoReport request gives them.
+LOCATION_FIELDS = {"coordinates": "lat_long", "uprn": "address_id", "address": "address_string"}
 
 
 def _datatype(schema: dict[str, Any], question: dict[str, Any]) -> str | None:
@@ -37,6 +44,13 @@ def offered(form: FormDefinition) -> bool:
     )
 
 
+def location(form: FormDefinition) -> dict[str, Any]:
+    return {
+        "required": form.location_required,
+        "accepts": [LOCATION_FIELDS[kind] for kind in form.location_accepts],
+    }
+
+
 def service(form: FormDefinition) -> dict[str, Any]:
     return {
         "service_code": form.service_code,
@@ -46,6 +60,7 @@ def service(form: FormDefinition) -> dict[str, Any]:
         "type": "realtime",
         "keywords": ",".join(form.definition.get("keywords", [])),
         "group": form.definition.get("group", ""),
+        "location": location(form),
     }
 
 
@@ -78,7 +93,7 @@ def definition(form: FormDefinition) -> dict[str, Any]:
         if datatype in ("singlevaluelist", "multivaluelist"):
             attribute["values"] = _values(schema)
         attributes.append(attribute)
-    return {"service_code": form.service_code, "attributes": attributes}
+    return {"service_code": form.service_code, "location": location(form), "attributes": attributes}
 
 
 def answers_from_attributes(

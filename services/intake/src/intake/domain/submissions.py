@@ -1,6 +1,7 @@
 """What a resident sends with a form besides the answers: contact, channel and consent, location.
 
-Normalising here (not in the HTTP layer) keeps the web form and Open311 to one set of rules.
+Normalising here (not in the HTTP layer) keeps the web form and Open311 to one set of rules. The
+council's area is given, not looked up: bootstrap loads it from the council's profile.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from typing import Any, Literal
 
 import phonenumbers
 from civic_events.contact import Contact, Coordinates, Location
+from civic_runtime.council import CouncilArea
 from email_validator import EmailNotValidError, validate_email
 
-from intake.domain.district import inside_district
 from intake.domain.forms import FieldError, FormDefinition
 
 ChannelChoice = Literal["email", "sms", "push", "none"]
@@ -99,7 +100,9 @@ def normalise_contact(raw: Any, errors: list[FieldError]) -> Contact | None:
     return Contact(name=name, email=email, phone=phone, address=address)
 
 
-def normalise_location(raw: Any, form: FormDefinition, errors: list[FieldError]) -> Location | None:
+def normalise_location(
+    raw: Any, form: FormDefinition, errors: list[FieldError], *, area: CouncilArea
+) -> Location | None:
     if raw is None:
         if form.location_required:
             errors.append(_error("location", "required", "Tell us where the problem is"))
@@ -107,56 +110,74 @@ def normalise_location(raw: Any, form: FormDefinition, errors: list[FieldError])
     if not isinstance(raw, dict):
         errors.append(_error("location", "type", "location must be an object"))
         return None
-    accepts = form.location_accepts
     uprn = raw.get("uprn")
     address = raw.get("address")
     latitude, longitude = raw.get("latitude"), raw.get("longitude")
+    given = {
+        kind
+        for kind, present in (
+            ("uprn", uprn not in (None, "")),
+            ("address", address not in (None, "")),
+            ("coordinates", latitude is not None or longitude is not None),
+        )
+        if present
+    }
+    accepts = form.location_accepts
+    if given and not given & set(accepts):
+        wanted = ", ".join(accepts) or "no location"
+        errors.append(_error("location", "accepts", f"This form takes: {wanted}"))
+        return None
+    # Kinds the form does not take are left unread: an Open311 client sends its map point with
+    # every report, a property's UPRN or not.
     location: dict[str, Any] = {}
-    if uprn not in (None, ""):
+    if "uprn" in given & set(accepts):
         if not isinstance(uprn, str | int) or not str(uprn).isdigit() or len(str(uprn)) > 12:
             errors.append(_error("location.uprn", "pattern", "A UPRN is up to 12 digits"))
         else:
             location["uprn"] = str(uprn)
-    text = _text(address, "location.address", 500, errors)
-    if text:
-        location["address"] = text
-    if latitude is not None or longitude is not None:
-        if not all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in (latitude, longitude)
-        ):
-            errors.append(
-                _error("location.coordinates", "type", "Give a latitude and a longitude as numbers")
-            )
-        elif not inside_district(float(latitude or 0), float(longitude or 0)):
-            errors.append(
-                _error(
-                    "location.coordinates",
-                    "district",
-                    "This location is outside the council's area",
-                )
-            )
-        else:
-            location["coordinates"] = Coordinates(latitude=latitude, longitude=longitude)
+    if "address" in given & set(accepts):
+        text = _text(address, "location.address", 500, errors)
+        if text:
+            location["address"] = text
+    if "coordinates" in given & set(accepts):
+        coordinates = _coordinates(latitude, longitude, area, errors)
+        if coordinates:
+            location["coordinates"] = coordinates
     if not location:
         if form.location_required or raw:
             errors.append(
                 _error("location", "required", "Give a property (UPRN), an address or a map point")
             )
         return None
-    kinds = set(location)
-    if not kinds & set(accepts):
-        wanted = ", ".join(accepts) or "no location"
-        errors.append(_error("location", "accepts", f"This form takes: {wanted}"))
-        return None
     return Location(**location)
 
 
+def _coordinates(
+    latitude: Any, longitude: Any, area: CouncilArea, errors: list[FieldError]
+) -> Coordinates | None:
+    if not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in (latitude, longitude)
+    ):
+        errors.append(
+            _error("location.coordinates", "type", "Give a latitude and a longitude as numbers")
+        )
+        return None
+    if not area.contains(float(latitude), float(longitude)):
+        errors.append(
+            _error(
+                "location.coordinates", "district", "This location is outside the council's area"
+            )
+        )
+        return None
+    return Coordinates(latitude=latitude, longitude=longitude)
+
+
 def normalise_details(
-    body: dict[str, Any], form: FormDefinition
+    body: dict[str, Any], form: FormDefinition, *, area: CouncilArea
 ) -> tuple[SubmissionDetails | None, list[FieldError]]:
     errors: list[FieldError] = []
     contact = normalise_contact(body.get("contact"), errors)
-    location = normalise_location(body.get("location"), form, errors)
+    location = normalise_location(body.get("location"), form, errors, area=area)
     channel = body.get("preferred_channel", "none")
     if channel not in CHANNELS:
         errors.append(_error("preferred_channel", "enum", "Choose email, sms, push or none"))

@@ -94,7 +94,10 @@ async def check_missed_bin(
             "We cannot check your collection with the waste contractor right now. Try again.",
         ) from exc
     verdict = missed_bin_eligibility(
-        collection, today=today, working_days=state.settings.missed_bin_report_working_days
+        collection,
+        today=today,
+        calendar=state.council.working_days,
+        working_days=state.settings.missed_bin_report_working_days,
     )
     if not verdict.eligible:
         raise Problem(
@@ -178,7 +181,7 @@ async def _submit(
         errors.append(FieldError("answers", "type", "answers must be an object"))
     else:
         errors.extend(form.validate(answers))
-    details, detail_errors = normalise_details(body, form)
+    details, detail_errors = normalise_details(body, form, area=state.council.area)
     errors.extend(detail_errors)
     if errors or details is None or not isinstance(answers, dict):
         raise validation_problem(errors)
@@ -190,6 +193,7 @@ async def _submit(
                 form=form,
                 answers=answers,
                 details=details,
+                reference_prefix=state.reference_prefix(form),
                 submitted_via="web",
                 status_url_base=settings.public_base_url,
             )
@@ -200,6 +204,7 @@ async def _submit(
                     form=form,
                     answers=answers,
                     details=details,
+                    reference_prefix=state.reference_prefix(form),
                     submitted_via="web",
                     idempotency=idempotency,
                     status_url_base=settings.public_base_url,
@@ -230,7 +235,7 @@ def _accepted(outcome: Accepted) -> JSONResponse:
 
 @router.get("/v1/submissions/{reference}", responses=PROBLEM_RESPONSES, tags=["forms"])
 async def submission_status(
-    reference: Annotated[str, Path(pattern=r"^[A-Z]{3}-[0-9]{4}-[0-9]{6,10}$")],
+    reference: Annotated[str, Path(pattern=r"^[A-Z]{2,5}-[0-9]{4}-[0-9]{6,10}$")],
     runtime: RuntimeDep,
     state: IntakeStateDep,
 ) -> dict[str, Any]:
@@ -268,7 +273,10 @@ async def missed_bin_check(
             state.settings.retry_after_s, "The waste contractor cannot be reached"
         ) from exc
     verdict = missed_bin_eligibility(
-        collection, today=today, working_days=state.settings.missed_bin_report_working_days
+        collection,
+        today=today,
+        calendar=state.council.working_days,
+        working_days=state.settings.missed_bin_report_working_days,
     )
     return {
         "eligible": verdict.eligible,

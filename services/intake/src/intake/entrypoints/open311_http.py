@@ -142,23 +142,23 @@ def _submission_body(fields: dict[str, str]) -> dict[str, Any]:
         "email": fields.get("email") or None,
         "phone": fields.get("phone") or None,
     }
-    location: dict[str, Any] | None = None
+    # Every location the client gave: the form takes the kinds it accepts (see the services'
+    # `location`), so a map point sent with a property's UPRN does no harm.
+    location: dict[str, Any] = {}
     if fields.get("address_id"):
-        location = {"uprn": fields["address_id"]}
-    elif fields.get("lat") or fields.get("long"):
+        location["uprn"] = fields["address_id"]
+    if fields.get("lat") or fields.get("long"):
         try:
-            location = {
-                "latitude": float(fields.get("lat", "")),
-                "longitude": float(fields.get("long", "")),
-            }
+            location["latitude"] = float(fields.get("lat", ""))
+            location["longitude"] = float(fields.get("long", ""))
         except ValueError:
             raise Open311Error(400, ["lat and long must be decimal degrees"]) from None
-    elif fields.get("address_string"):
-        location = {"address": fields["address_string"]}
+    if fields.get("address_string"):
+        location["address"] = fields["address_string"]
     channel = "email" if contact["email"] else "sms" if contact["phone"] else "none"
     return {
         "contact": contact,
-        "location": location,
+        "location": location or None,
         "preferred_channel": channel,
         # Open311 clients ask the resident's permission to send updates before they post.
         "consent": channel != "none",
@@ -246,7 +246,9 @@ async def create_request(
             )
             for e in form.validate(answers)
         ]
-        details, detail_errors = normalise_details(_submission_body(fields), form)
+        details, detail_errors = normalise_details(
+            _submission_body(fields), form, area=state.council.area
+        )
         errors += detail_errors
         if errors or details is None:
             raise Open311Error(400, _field_messages(errors))
@@ -262,6 +264,7 @@ async def create_request(
                         form=form,
                         answers=answers,
                         details=details,
+                        reference_prefix=state.reference_prefix(form),
                         submitted_via="open311",
                         api_client_id=client.client_id,
                         media_urls=(media_url,) if media_url else (),
@@ -302,7 +305,7 @@ def _request_item(row: Any, state: IntakeState) -> dict[str, Any]:
         "service_name": form.title if form else row.form_id,
         "service_code": row.service_code,
         "description": row.description,
-        "agency_responsible": "The district council",
+        "agency_responsible": state.council.name,
         "service_notice": None,
         "requested_datetime": row.received_at.isoformat(),
         "updated_datetime": row.updated_at.isoformat(),

@@ -1,4 +1,5 @@
-"""What intake's routes need beyond the runtime: the catalogue and the waste contractor client."""
+"""What intake's routes need beyond the runtime: the council, the catalogue and the waste
+contractor client."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated
 
+from civic_runtime.council import Council
 from fastapi import Depends, Request
 
 from intake.adapters.group_commit import GroupCommit
@@ -14,6 +16,7 @@ from intake.adapters.metrics import IntakeMetrics
 from intake.adapters.waste_contractor import WasteContractor
 from intake.config import IntakeSettings
 from intake.domain.catalogue import Catalogue
+from intake.domain.forms import FormDefinition
 
 
 class Overloaded(Exception):
@@ -24,6 +27,9 @@ class Overloaded(Exception):
 class IntakeState:
     settings: IntakeSettings
     waste_contractor: WasteContractor
+    council: Council
+    # Form family → the prefix its references are shown with (the council's choice).
+    reference_prefixes: dict[str, str]
     catalogue: Catalogue = field(default_factory=Catalogue)
     metrics: IntakeMetrics = field(default_factory=IntakeMetrics)
     # Set while the app runs (the lifespan starts it): writes the receipts of web and Open311
@@ -41,6 +47,9 @@ class IntakeState:
             yield
         finally:
             self.in_flight -= 1
+
+    def reference_prefix(self, form: FormDefinition) -> str:
+        return self.reference_prefixes[form.family]
 
 
 async def get_state(request: Request) -> IntakeState:

@@ -58,6 +58,7 @@ async def submit_form(
     form: FormDefinition,
     answers: dict[str, Any],
     details: SubmissionDetails,
+    reference_prefix: str,
     submitted_via: Literal["web", "open311", "api"],
     writer: GroupCommit | None = None,
     uow: CoreUnitOfWork | None = None,
@@ -68,12 +69,13 @@ async def submit_form(
     media_urls: tuple[str, ...] = (),
 ) -> Outcome:
     """Accept a submission once its receipt and FormSubmitted are committed: through `writer`
-    (the group commit) or, with an idempotency key, in `uow`'s transaction with the key."""
+    (the group commit) or, with an idempotency key, in `uow`'s transaction with the key. The
+    number comes from the form family's sequence; the reference shows it after `reference_prefix`."""
     channel = None if details.preferred_channel == "none" else details.preferred_channel
 
     def receipt(number: int) -> Receipt:
         now = datetime.now(UTC)
-        reference = format_reference(form.family, now.astimezone(LONDON).year, number)
+        reference = format_reference(reference_prefix, now.astimezone(LONDON).year, number)
         event = FormSubmitted(
             source="intake",
             subject=reference,
