@@ -10,13 +10,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from civic_runtime.app import ServiceRuntime, create_service
+from civic_runtime.council import Council, load_council
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
 
 from cases.adapters.metrics import CasesMetrics
 from cases.adapters.waste_contractor import HttpWasteContractor, WasteContractor
 from cases.config import MIGRATIONS_DIR, CasesSettings
-from cases.domain.sla import load_calendar
 from cases.entrypoints.auth import OfficerTokens
 from cases.entrypoints.consumers import build_handlers
 from cases.entrypoints.http import officer_router, status_router
@@ -48,10 +48,18 @@ async def _every(interval_s: float, name: str, work: Callable[[], Awaitable[obje
         await asyncio.sleep(interval_s)
 
 
-def create_app(settings: ServiceSettings, *, contractor: WasteContractor | None = None) -> FastAPI:
+def create_app(
+    settings: ServiceSettings,
+    *,
+    contractor: WasteContractor | None = None,
+    council: Council | None = None,
+) -> FastAPI:
     if not isinstance(settings, CasesSettings):
         settings = CasesSettings(**settings.model_dump())
-    context = CasesContext(settings=settings)
+    # First of all: without its council's profile, or with a wrong one, cases does not start.
+    # Loading it also works out this year's and next year's bank holidays, before any case.
+    council = council or load_council(settings.council_file, environment=settings.environment)
+    context = CasesContext(settings=settings, council=council)
     app = create_service(
         settings,
         title="Civic Events — cases",
@@ -77,7 +85,6 @@ def create_app(settings: ServiceSettings, *, contractor: WasteContractor | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        load_calendar(datetime.now(UTC).date())  # before the first case, not during it
         async with runtime_lifespan(app):
             tasks = []
             if settings.sla_checker_enabled:

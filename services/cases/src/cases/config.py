@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
+from civic_runtime.council import DEMO_COUNCIL_FILE
 from civic_runtime.settings import ServiceSettings
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -52,6 +53,9 @@ class CasesSettings(ServiceSettings):
     # opened 1.4 to 1.9 times as many cases a second as 100 did (bench/cases_opened.py); a
     # batch fills only under a backlog, and one that fails is applied in halves.
     consumer_batch_size: int = Field(default=500, ge=1, le=1000)
+
+    # The council's profile (council.toml): its bank holidays set the working-day SLAs.
+    council_file: Path = DEMO_COUNCIL_FILE
 
     # Team → the case types its officers see.
     teams: dict[str, tuple[str, ...]] = Field(default_factory=lambda: dict(DEFAULT_TEAMS))

@@ -1,14 +1,13 @@
-"""Service levels in working days: England-and-Wales bank holidays, Europe/London days."""
+"""Service levels in working days (the council's calendar, given), Europe/London days."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
+from civic_runtime.council import WorkingDays
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -25,43 +24,18 @@ SERVICE_LEVELS: dict[str, ServiceLevel] = {
 }
 
 
-@lru_cache(maxsize=64)
-def _bank_holidays(year: int) -> frozenset[date]:
-    # England's list is the one England and Wales share for bank holidays.
-    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
-
-
-def load_calendar(today: date) -> None:
-    """Load this year's and next year's bank holidays now: `holidays` imports and builds its
-    country on first use (about a second), which would otherwise stall the first case opened."""
-    for year in (today.year, today.year + 1):
-        _bank_holidays(year)
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _bank_holidays(day.year)
-
-
-def add_working_days(start: date, days: int) -> date:
-    day = start
-    remaining = days
-    while remaining > 0:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            remaining -= 1
-    return day
-
-
-def due_at(opened_at: datetime, working_days: int) -> datetime:
+def due_at(opened_at: datetime, working_days: int, *, calendar: WorkingDays) -> datetime:
     """The end (London midnight) of the `working_days`-th working day after the day it opened."""
     opened_day = opened_at.astimezone(LONDON).date()
-    last_day = add_working_days(opened_day, working_days)
-    end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=LONDON)
-    return end.astimezone(UTC)
+    return end_of_day(calendar.add(opened_day, working_days))
 
 
 def sla_due(
-    case_type: str, opened_at: datetime, *, overrides: Mapping[str, float] | None = None
+    case_type: str,
+    opened_at: datetime,
+    *,
+    calendar: WorkingDays,
+    overrides: Mapping[str, float] | None = None,
 ) -> tuple[str, datetime] | None:
     """The case type's service level and its deadline, if it has one.
 
@@ -73,7 +47,18 @@ def sla_due(
         return None
     if overrides and case_type in overrides:
         return level.name, opened_at + timedelta(seconds=overrides[case_type])
-    return level.name, due_at(opened_at, level.working_days)
+    return level.name, due_at(opened_at, level.working_days, calendar=calendar)
+
+
+@dataclass(frozen=True)
+class SlaClock:
+    """What sets cases' deadlines: the council's working days, and the demos' overrides."""
+
+    calendar: WorkingDays
+    overrides: Mapping[str, float] = field(default_factory=dict)
+
+    def due(self, case_type: str, opened_at: datetime) -> tuple[str, datetime] | None:
+        return sla_due(case_type, opened_at, calendar=self.calendar, overrides=self.overrides)
 
 
 def resumed_due(due: datetime, paused_at: datetime, resumed_at: datetime) -> datetime:

@@ -64,8 +64,8 @@ def build_handlers(context: CasesContext) -> EventHandlers:
         return submissions.form_submitted(
             uow,
             event=event,
+            sla=context.sla_clock,
             work_orders=context.work_orders_enabled,
-            sla_overrides=context.settings.sla_overrides_s,
         )
 
     def application_received(uow: UnitOfWork, event: Any) -> Awaitable[None]:

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 # Intake's references (e.g. WST-2026-004211): a contractor's job for one of them is for a case
 # that will open; its routine jobs carry other references and concern no case.
-SUBMISSION_REFERENCE = re.compile(r"^[A-Z]{3}-[0-9]{4}-[0-9]{6,}$")
+SUBMISSION_REFERENCE = re.compile(r"^[A-Z]{2,5}-[0-9]{4}-[0-9]{6,}$")
 
 
 async def backoffice_update(

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from civic_runtime.council import Council
+
 from cases.adapters.metrics import CasesMetrics
 from cases.config import CasesSettings
+from cases.domain.sla import SlaClock
 
 
 @dataclass(frozen=True)
 class CasesContext:
     settings: CasesSettings
+    council: Council
     metrics: CasesMetrics = field(default_factory=CasesMetrics)
+
+    @property
+    def sla_clock(self) -> SlaClock:
+        return SlaClock(calendar=self.council.working_days, overrides=self.settings.sla_overrides_s)
 
     @property
     def work_orders_enabled(self) -> bool:

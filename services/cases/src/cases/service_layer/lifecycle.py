@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from cases.adapters.opening import PendingOpenings, ResidentWrite
 from cases.adapters.tables import Case, Resident
 from cases.domain.machines import TransitionRefused, machine_for
 from cases.domain.prices import charge_for
-from cases.domain.sla import resumed_due, sla_due
+from cases.domain.sla import SlaClock, resumed_due
 from cases.domain.transitions import Step, plan
 
 SOURCE = "cases"
@@ -34,18 +34,19 @@ async def open_case(
     timeline: Sequence[dict[str, Any]] = (),
     work_order: dict[str, Any] | None = None,
     resident_write: ResidentWrite | None = None,
-    sla_overrides: Mapping[str, float] | None = None,
+    sla: SlaClock | None,
     pending: PendingOpenings | None = None,
 ) -> uuid.UUID:
     """Open a case: its row, its first `timeline` entries and its `work_order` (from
     `opening.timeline_row` and `work_orders.return_visit`, without the case id), its
     resident's row (`resident_write`, from `residents.match_resident`) and CaseOpened, in one
     statement, or none yet given `pending` (see `opening.add_case`). A chargeable case then
-    moves on to `awaiting_payment`. Returns its id.
+    moves on to `awaiting_payment`. `sla` sets its deadline if its type has a service level in
+    working days (None: its clock starts later, as a planning application's does). Returns its id.
     """
     machine = machine_for(case_type)
     case_id = uuid.uuid4()
-    due = sla_due(case_type, opened_at, overrides=sla_overrides)
+    due = sla.due(case_type, opened_at) if sla is not None else None
     sla_name, sla_due_at = due if due is not None else (None, None)
     row: dict[str, Any] = {
         "id": case_id,

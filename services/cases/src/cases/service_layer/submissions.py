@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from civic_events.intake import FormSubmitted
@@ -13,6 +12,7 @@ from cases.adapters import opening, repository
 from cases.adapters.tables import Case
 from cases.domain.machines import case_type_for_form, machine_for
 from cases.domain.proof import postcode_of
+from cases.domain.sla import SlaClock
 from cases.service_layer.backoffice import apply_held_updates
 from cases.service_layer.lifecycle import open_case
 from cases.service_layer.prepared import prepared, write_pending
@@ -27,8 +27,8 @@ async def form_submitted(
     uow: UnitOfWork,
     *,
     event: FormSubmitted,
+    sla: SlaClock,
     work_orders: bool = False,
-    sla_overrides: Mapping[str, float] | None = None,
 ) -> None:
     """Open the submission's case; a missed bin also asks the contractor for a return visit.
 
@@ -124,7 +124,7 @@ async def form_submitted(
         timeline=timeline,
         work_order=order,
         resident_write=resident_write,
-        sla_overrides=sla_overrides,
+        sla=sla,
         pending=pending,
     )
     if batch is not None:
@@ -203,6 +203,7 @@ async def application_received(uow: UnitOfWork, *, event: ApplicationReceived) -
             "last_update_at": event.occurred_at,
         },
         timeline=timeline,
+        sla=None,  # its clock is the determination deadline, set once the application is valid
     )
 
 
