@@ -290,20 +290,45 @@ async def list_updates(
 # API clients
 
 
+@dataclass(frozen=True)
+class StoredApiClient:
+    id: uuid.UUID
+    replaced: bool  # an existing client of that name was given the new key, secret and scopes
+
+
 async def add_api_client(
-    *, session: AsyncSession, name: str, scopes: list[str], key_hash: str, signing_secret: str
-) -> uuid.UUID:
-    client_id = uuid.uuid4()
-    await session.execute(
-        sa.insert(api_client).values(
-            id=client_id,
-            name=name,
-            scopes=scopes,
-            key_hash=key_hash,
-            signing_secret=signing_secret,
-        )
+    *,
+    session: AsyncSession,
+    name: str,
+    scopes: list[str],
+    key_hash: str,
+    signing_secret: str,
+    replace: bool = False,
+) -> StoredApiClient | None:
+    """The client stored; None when the name is taken and `replace` is not asked for.
+
+    One statement either way, so two operators creating the same name at once cannot both win.
+    """
+    statement = insert(api_client).values(
+        id=uuid.uuid4(), name=name, scopes=scopes, key_hash=key_hash, signing_secret=signing_secret
     )
-    return client_id
+    if replace:
+        statement = statement.on_conflict_do_update(
+            index_elements=[api_client.c.name],
+            set_={
+                "scopes": statement.excluded.scopes,
+                "key_hash": statement.excluded.key_hash,
+                "signing_secret": statement.excluded.signing_secret,
+                "rotated_at": sa.func.now(),
+                "revoked_at": None,
+            },
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=[api_client.c.name])
+    row = (
+        await session.execute(statement.returning(api_client.c.id, api_client.c.rotated_at))
+    ).first()
+    return None if row is None else StoredApiClient(row.id, replaced=row.rotated_at is not None)
 
 
 async def find_api_client_by_key_hash(*, session: AsyncSession, key_hash: str) -> Any | None:

@@ -18,6 +18,11 @@ class UnknownScope(ValueError):
     pass
 
 
+class ApiClientExists(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"an API client named {name!r} already exists")
+
+
 @dataclass(frozen=True)
 class IssuedCredentials:
     client_id: uuid.UUID
@@ -25,6 +30,7 @@ class IssuedCredentials:
     scopes: list[str]
     api_key: str
     signing_secret: str
+    replaced: bool = False  # the name's earlier key and secret stopped working
 
 
 @dataclass(frozen=True)
@@ -38,19 +44,30 @@ class AuthenticatedClient:
 def check_scopes(scopes: list[str]) -> list[str]:
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
-        raise UnknownScope(f"scopes must be some of {', '.join(SCOPES)}; got {unknown or 'none'}")
+        given = f"unknown scope {', '.join(map(repr, unknown))}" if unknown else "no scope given"
+        raise UnknownScope(f"{given}: scopes are some of {', '.join(SCOPES)}")
     return sorted(set(scopes))
 
 
 async def create_api_client(
-    *, session: AsyncSession, name: str, scopes: list[str]
+    *, session: AsyncSession, name: str, scopes: list[str], rotate: bool = False
 ) -> IssuedCredentials:
+    """A new client with a new key and secret. A name already taken is refused, unless `rotate`:
+    then that client is given the new key and secret and these scopes (and is active again if it
+    had been revoked)."""
     scopes = check_scopes(scopes)
     key, secret = new_api_key(), new_signing_secret()
-    client_id = await repository.add_api_client(
-        session=session, name=name, scopes=scopes, key_hash=hash_api_key(key), signing_secret=secret
+    stored = await repository.add_api_client(
+        session=session,
+        name=name,
+        scopes=scopes,
+        key_hash=hash_api_key(key),
+        signing_secret=secret,
+        replace=rotate,
     )
-    return IssuedCredentials(client_id, name, scopes, key, secret)
+    if stored is None:
+        raise ApiClientExists(name)
+    return IssuedCredentials(stored.id, name, scopes, key, secret, replaced=stored.replaced)
 
 
 async def rotate_api_client(*, session: AsyncSession, name: str) -> IssuedCredentials | None:
@@ -61,7 +78,7 @@ async def rotate_api_client(*, session: AsyncSession, name: str) -> IssuedCreden
         return None
     for row in await repository.list_api_clients(session=session):
         if row.name == name:
-            return IssuedCredentials(row.id, name, list(row.scopes), key, secret)
+            return IssuedCredentials(row.id, name, list(row.scopes), key, secret, replaced=True)
     return None
 
 
