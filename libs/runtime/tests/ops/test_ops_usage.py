@@ -1,4 +1,4 @@
-"""Usage errors: exit code 2 and a message, before anything touches Kafka or a database."""
+"""Usage errors: exit code 2 and one line on stderr, before anything touches Kafka or a database."""
 
 from __future__ import annotations
 
@@ -21,11 +21,17 @@ async def usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     except SystemExit as exit_:  # argparse's own usage errors
         code = exit_.code  # type: ignore[assignment]
     assert code == 2
-    return capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err  # one line, not a usage block
+    return err
 
 
 async def test_arguments_argparse_refuses(capsys: pytest.CaptureFixture[str]) -> None:
-    assert "TOPIC" in await usage_error(capsys, "dlq", "list")
+    assert (await usage_error(capsys, "dlq", "list")).startswith(
+        "python -m civic_runtime.ops dlq list: error: the following arguments are required: TOPIC"
+    )
+    assert "--scopes" in await usage_error(capsys, "api-client", "create", "someone")
+    assert "invalid choice: 'lagg'" in await usage_error(capsys, "lagg")
     assert "ISO 8601" in await usage_error(
         capsys, "replay", "cases.lifecycle.v1", "--group", "g", "--since", "yesterday"
     )

@@ -23,7 +23,7 @@ class Delegated:
     stderr: str
 
 
-async def create_api_client(*, name: str, scopes: str) -> Delegated:
+async def create_api_client(*, name: str, scopes: str, rotate: bool = False) -> Delegated:
     if importlib.util.find_spec("intake") is None:
         raise OpsError("intake is not installed in this environment: run this where intake runs")
     process = await asyncio.create_subprocess_exec(
@@ -35,6 +35,7 @@ async def create_api_client(*, name: str, scopes: str) -> Delegated:
         name,
         "--scopes",
         scopes,
+        *(["--rotate"] if rotate else []),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=dict(os.environ),

@@ -1,6 +1,7 @@
 """`python -m civic_runtime.ops <command>`: the argument parser and one handler per command.
 
-Exit codes: 0 done, 1 failed (Kafka or a database unreachable, a refusal), 2 usage error.
+Exit codes: 0 done; 1 failed (a refusal, Kafka lost while working); 2 nothing done: a usage
+error, or Kafka not answering when the command starts.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.prompt import Confirm
 
+from civic_runtime.cli import OperatorParser
 from civic_runtime.ops import api_clients, lag, outbox, replay
 from civic_runtime.ops.errors import OpsError, UsageError
 from civic_runtime.ops.kafka import Cluster
@@ -59,7 +61,7 @@ def _common_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OperatorParser(
         prog="python -m civic_runtime.ops",
         description="Operating commands: dead letters, replays, consumer lag, outbox backlogs, "
         "API clients. Topics are named as in the registry, e.g. cases.lifecycle.v1.",
@@ -154,6 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("name")
     create.add_argument("--scopes", required=True, help="comma list: waste, planning, open311")
+    create.add_argument(
+        "--rotate",
+        action="store_true",
+        help="if the name exists, give that client a new key and secret and these scopes",
+    )
     return parser
 
 
@@ -252,9 +259,10 @@ async def _dlq_redrive(args: argparse.Namespace, output: Output) -> int:
 
 async def _replay(args: argparse.Namespace, output: Output) -> int:
     cluster = _cluster(args)
-    plan = await replay.plan(
-        cluster, args.topic, group=args.group, since=args.since, force=args.force
-    )
+    with output.progress(f"reading {args.group}'s offsets on {args.topic}", counted=False):
+        plan = await replay.plan(
+            cluster, args.topic, group=args.group, since=args.since, force=args.force
+        )
     apply = args.yes and not args.dry_run
     if not apply and not args.dry_run:
         _render_replay(output.errors, plan)
@@ -266,7 +274,8 @@ async def _replay(args: argparse.Namespace, output: Output) -> int:
             output.note("nothing changed")
             return 1
     if apply:
-        await replay.apply(cluster, plan)
+        with output.progress(f"moving {plan.group} on {plan.topic}", counted=False):
+            await replay.apply(cluster, plan)
     output.result(plan.as_json(applied=apply), lambda console: _render_replay(console, plan, apply))
     return 0
 
@@ -335,13 +344,15 @@ async def _outbox(args: argparse.Namespace, output: Output) -> int:
 
 
 async def _api_client_create(args: argparse.Namespace, output: Output) -> int:
-    result = await api_clients.create_api_client(name=args.name, scopes=args.scopes)
+    result = await api_clients.create_api_client(
+        name=args.name, scopes=args.scopes, rotate=args.rotate
+    )
     sys.stdout.write(result.stdout)
     if result.exit_code != 0:
-        stderr = result.stderr.strip()
-        if "Traceback" in stderr:  # intake crashed: its last line says why
-            stderr = stderr.splitlines()[-1]
-        output.error(f"intake api-client create failed: {stderr or 'no message'}")
+        lines = result.stderr.strip().splitlines()
+        # intake's refusals are one `prog: error: why` line; a crash's last line says why.
+        why = lines[-1].split(": error: ", 1)[-1] if lines else "no message"
+        output.error(f"intake api-client create: {why}")
     elif result.stderr:
         sys.stderr.write(result.stderr)
     return result.exit_code

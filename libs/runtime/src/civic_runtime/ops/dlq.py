@@ -19,8 +19,8 @@ from civic_events.envelope import KafkaRecord
 from civic_runtime.consumers import DLQ_HEADER_PREFIX
 from civic_runtime.ops.errors import UsageError
 from civic_runtime.ops.kafka import Cluster, admin, consumer, partitions_of, scan
-from civic_runtime.ops.output import NoProgress, ProgressSink
 from civic_runtime.producer import EventProducer
+from civic_runtime.progress import NoProgress, ProgressSink
 
 REDRIVEN_FROM = "redriven-from"
 # Headers shown by `dlq list` besides the `dlq-*` ones: what the event is, never what it says.

@@ -13,7 +13,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from civic_events.topics import ALL_TOPICS
 
-from civic_runtime.ops.errors import OpsError, UsageError
+from civic_runtime.ops.errors import OpsError, Unreachable, UsageError
+from civic_runtime.preflight import START_INFRASTRUCTURE, reason
 
 CLIENT_ID = "civic-ops"
 REQUEST_TIMEOUT_MS = 15_000
@@ -33,8 +34,10 @@ class Cluster:
     def dlq(self, logical_name: str) -> str:
         return self.topic(logical_name) + ".dlq"
 
-    def unreachable(self, exc: BaseException) -> OpsError:
-        return OpsError(f"Kafka at {self.bootstrap_servers} is unreachable: {exc or type(exc)}")
+    def unreachable(self, exc: BaseException) -> Unreachable:
+        return Unreachable(
+            f"cannot reach Kafka at {self.bootstrap_servers} ({reason(exc)}); {START_INFRASTRUCTURE}"
+        )
 
 
 def registry_name(name: str) -> str:

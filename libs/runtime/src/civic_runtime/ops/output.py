@@ -1,7 +1,8 @@
 """What a command prints: rich tables and progress bars for people, JSON on stdout for scripts.
 
-Bars go to stderr and only on a terminal; with `--json` stdout carries exactly one JSON document
-(the result, or `{"error": …}`), so a script can always parse it.
+Progress goes to stderr (`civic_runtime.progress`: a bar on a terminal, a line now and then
+elsewhere, nothing with `--json`); with `--json` stdout carries exactly one JSON document (the
+result, or `{"error": …}`), so a script can always parse it.
 """
 
 from __future__ import annotations
@@ -11,45 +12,12 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
-
-class ProgressSink(Protocol):
-    """Told how much work there is, then of each unit done (after it is durably done)."""
-
-    def start(self, total: int) -> None: ...
-
-    def advance(self, count: int = 1) -> None: ...
-
-
-class NoProgress:
-    def start(self, total: int) -> None:
-        pass
-
-    def advance(self, count: int = 1) -> None:
-        pass
-
-
-class _Bar:
-    def __init__(self, progress: Progress, description: str) -> None:
-        self._progress = progress
-        self._task = progress.add_task(description, total=None)
-
-    def start(self, total: int) -> None:
-        self._progress.update(self._task, total=total)
-
-    def advance(self, count: int = 1) -> None:
-        self._progress.advance(self._task, count)
+from civic_runtime.progress import ProgressSink, show_progress
 
 
 class Output:
@@ -82,18 +50,11 @@ class Output:
             sys.stdout.write(json.dumps({"error": message}) + "\n")
 
     @contextmanager
-    def progress(self, description: str) -> Iterator[ProgressSink]:
-        if self.json_mode or not self.errors.is_terminal:
-            yield NoProgress()
-            return
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=self.errors,
-        ) as progress:
-            yield _Bar(progress, description)
+    def progress(self, description: str, *, counted: bool = True) -> Iterator[ProgressSink]:
+        with show_progress(
+            description, counted=counted, console=self.errors, enabled=not self.json_mode
+        ) as sink:
+            yield sink
 
 
 def _json_default(value: Any) -> Any:
