@@ -35,10 +35,14 @@ class OperatorParser(argparse.ArgumentParser):
         fail(self.prog, f"{message} (see {self.prog} --help)")
 
 
-def fail(prog: str, message: str) -> NoReturn:
-    """Refuse: `prog: error: message` on stderr, exit status 2."""
+def refuse(prog: str, message: str) -> int:
+    """`prog: error: message` on stderr; answers the exit status to end with."""
     print(f"{prog}: error: {message}", file=sys.stderr)
-    raise SystemExit(EXIT_NOTHING_DONE)
+    return EXIT_NOTHING_DONE
+
+
+def fail(prog: str, message: str) -> NoReturn:
+    raise SystemExit(refuse(prog, message))
 
 
 def require(
