@@ -122,32 +122,32 @@ async def test_demo_residents_are_loaded_once_and_changes_announced(
     assert radii == [500, 1000]
 
 
-async def test_the_command_line_loads_and_reports_progress_on_stderr(
-    kit: Any, tmp_path: Path
-) -> None:
-    path = tmp_path / "district.json"
-    path.write_text(json.dumps(_district(3)))
-    environment = {
-        **os.environ,
-        "CASES_DATABASE_URL": kit.database_url,
-        "CASES_ENVIRONMENT": "test",
-    }
+async def load_demo_command(*argv: str, database_url: str) -> tuple[int, str, str]:
+    environment = {**os.environ, "CASES_DATABASE_URL": database_url, "CASES_ENVIRONMENT": "test"}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "cases",
         "load-demo",
-        str(path),
-        "--batch-size",
-        "2",
+        *argv,
         env=environment,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode == 0, err.decode()
-    assert "demo residents: 2 of 3" in err.decode()
-    assert "demo residents: 3 of 3" in err.decode()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_the_command_line_loads_and_prints_its_counts(kit: Any, tmp_path: Path) -> None:
+    path = tmp_path / "district.json"
+    path.write_text(json.dumps(_district(3)))
+    code, out, err = await load_demo_command(
+        str(path), "--batch-size", "2", database_url=kit.database_url
+    )
+    assert code == 0, err
+    # Not a terminal, and done within seconds: no progress lines (they come every 10 s).
+    assert "Traceback" not in err
     assert json.loads(out) == {
         "file": str(path),
         "created": 3,
@@ -155,3 +155,19 @@ async def test_the_command_line_loads_and_reports_progress_on_stderr(
         "unchanged": 0,
         "erased": 0,
     }
+
+
+async def test_bad_input_and_a_database_down_are_one_line_and_exit_status_2(
+    kit: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "district.json"
+    path.write_text(json.dumps(_district(1)))
+    down = "postgresql+asyncpg://civic:civic@127.0.0.1:1/cases"
+    for argv, database_url, expected in (
+        ([str(tmp_path / "absent.json")], kit.database_url, "absent.json not found"),
+        ([str(path), "--batch-size", "0"], kit.database_url, "argument --batch-size: wants"),
+        ([str(path)], down, "cannot reach PostgreSQL at 127.0.0.1:1/cases"),
+    ):
+        code, out, err = await load_demo_command(*argv, database_url=database_url)
+        assert code == 2 and out == "" and err.count("\n") == 1, err
+        assert err.startswith("cases load-demo: error: ") and expected in err, err

@@ -1,8 +1,9 @@
 """`python -m cases load-demo [FILE]`: the demo district's residents as resident records.
 
 Writes in batches (one transaction each) through the outbox, so the service's relay announces
-them on `residents.v1` (now if it runs, else when it starts). Progress goes to stderr, the
-counts to stdout as one JSON line.
+them on `residents.v1` (now if it runs, else when it starts). Progress goes to stderr (the
+runtime's progress display), the counts to stdout as one JSON line. A missing file or a database
+that does not answer is one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from civic_runtime import db, migrations
+from civic_runtime import db, migrations, progress
+from civic_runtime.cli import OperatorParser, require
 from civic_runtime.uow import unit_of_work
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cases.adapters.district_file import DEFAULT_DISTRICT_FILE, read_district
 from cases.config import MIGRATIONS_DIR, CasesSettings
@@ -35,18 +35,9 @@ async def load_demo(
     session_factory = db.create_session_factory(engine)
     counts = DemoLoadCounts()
     residents = district.residents
-    errors = Console(file=sys.stderr, highlight=False)
-    bar = Progress(
-        TextColumn("demo residents"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        disable=not (show_progress and errors.is_terminal),
-    )
     try:
-        with bar:
-            task = bar.add_task("residents", total=len(residents))
+        with progress.show_progress("demo residents", enabled=show_progress) as bar:
+            bar.start(len(residents))
             for start in range(0, len(residents), batch_size):
                 batch = residents[start : start + batch_size]
                 async with unit_of_work(session_factory) as uow:
@@ -57,23 +48,29 @@ async def load_demo(
                         consent_source=f"demo district (seed {district.seed})",
                     )
                 counts.add(done)
-                bar.advance(task, len(batch))
-                if show_progress and not errors.is_terminal:
-                    errors.print(f"demo residents: {start + len(batch)} of {len(residents)}")
+                bar.advance(len(batch))
     finally:
         await engine.dispose()
     return counts
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(
+    parser = OperatorParser(
         prog="cases load-demo",
         description="Upsert the demo district's residents (idempotent) and announce them.",
     )
     parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_DISTRICT_FILE)
-    parser.add_argument("--batch-size", type=int, default=250)
+    parser.add_argument("--batch-size", type=_positive, default=250)
     args = parser.parse_args(argv)
     if not args.file.exists():
         parser.error(f"{args.file} not found: run `python -m civic_simulators.district` first")
-    counts = asyncio.run(load_demo(CasesSettings(), args.file, batch_size=args.batch_size))
+    settings = CasesSettings()
+    require(parser.prog, database_url=settings.database_url)
+    counts = asyncio.run(load_demo(settings, args.file, batch_size=args.batch_size))
     sys.stdout.write(json.dumps({"file": str(args.file), **asdict(counts)}) + "\n")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"wants a whole number of at least 1, not {text!r}")
+    return int(text)
