@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from civic_events.topics import ALL_TOPICS
+
+from civic_runtime.cli import OperatorParser, require
 
 _TOPIC_ALREADY_EXISTS = 36
 
@@ -50,15 +51,16 @@ def registry_topics(prefix: str = "", partitions: int | None = None) -> list[tup
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="civic_runtime.admin")
+def main(argv: list[str] | None = None) -> None:
+    parser = OperatorParser(prog="civic_runtime.admin")
     parser.add_argument("command", choices=["ensure-topics"])
     parser.add_argument(
         "--bootstrap-servers",
         default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
     )
     parser.add_argument("--prefix", default=os.environ.get("KAFKA_TOPIC_PREFIX", ""))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    require(parser.prog, kafka_bootstrap_servers=args.bootstrap_servers)
     created = asyncio.run(ensure_topics(args.bootstrap_servers, registry_topics(args.prefix)))
     print(f"topics: {len(registry_topics())} in the registry, {len(created)} created")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from civic_runtime import cli, preflight
+from civic_runtime import admin, cli, preflight
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
 
@@ -82,3 +82,11 @@ def test_serve_with_kafka_down_is_refused_before_the_app_is_built(
         )
     assert exit_.value.code == 2 and not built
     assert capsys.readouterr().err.startswith(f"svc: error: cannot reach Kafka at {NOBODY}")
+
+
+def test_ensure_topics_with_kafka_down_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        admin.main(["ensure-topics", "--bootstrap-servers", NOBODY])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1
+    assert err.startswith(f"civic_runtime.admin: error: cannot reach Kafka at {NOBODY}")
