@@ -3,7 +3,9 @@
 For each flow it does what a resident, an officer or a back-office system would do, through the
 same public APIs and simulators, and prints the events as they pass on Kafka and the messages
 as residents receive them. Flows: missed-bin, planning, bulky-waste, disruption, crm (default:
-all, in that order).
+all, in that order). It first checks that each service answers `/readyz` and each simulator
+answers at all: if not, one line says what is missing and to start the platform (`make up`, or
+`make run` in another terminal), and the exit status is 2.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from civic_events.envelope import PoisonMessage, decode
 from civic_events.topics import ALL_TOPICS
+from civic_runtime.cli import OperatorParser, refuse
 from notifications_python_client.notifications import NotificationsAPIClient
+
+from demo import readiness
 
 ROOT = Path(__file__).resolve().parent.parent
 LONDON = ZoneInfo("Europe/London")
@@ -308,9 +313,12 @@ class Demo:
         await self.http.aclose()
 
 
+def district_file() -> Path:
+    return Path(os.environ.get("DEMO_DISTRICT_FILE", ROOT / ".local/demo/district.json"))
+
+
 async def main(flows: list[str]) -> int:
-    district_file = Path(os.environ.get("DEMO_DISTRICT_FILE", ROOT / ".local/demo/district.json"))
-    district = json.loads(await asyncio.to_thread(district_file.read_text))
+    district = json.loads(await asyncio.to_thread(district_file().read_text))
     demo = Demo(
         district,
         officer_token=os.environ.get("DEMO_OFFICER_TOKEN", "dev-officer-token"),
@@ -345,7 +353,32 @@ async def main(flows: list[str]) -> int:
         await demo.close()
 
 
+async def platform_refusal() -> str | None:
+    async with httpx.AsyncClient() as http:
+        return await readiness.refusal(URLS, http)
+
+
+def _flow(name: str) -> str:
+    if name not in FLOWS:
+        raise argparse.ArgumentTypeError(f"no flow {name!r}: the flows are {', '.join(FLOWS)}")
+    return name
+
+
+def cli(argv: list[str] | None = None) -> int:
+    parser = OperatorParser(prog="python -m demo", description=__doc__)
+    parser.add_argument(
+        "flows", nargs="*", type=_flow, metavar="FLOW", help=f"{', '.join(FLOWS)} (default: all)"
+    )
+    flows = parser.parse_args(argv).flows or list(FLOWS)
+    not_ready = asyncio.run(platform_refusal())
+    if not_ready:
+        return refuse(parser.prog, not_ready)
+    if not district_file().exists():
+        return refuse(
+            parser.prog, f"{district_file()} not found: `make up` generates the demo district"
+        )
+    return asyncio.run(main(flows))
+
+
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
-    parser.add_argument("flows", nargs="*", choices=[*FLOWS, []], help="default: all, in order")
-    sys.exit(asyncio.run(main(parser.parse_args().flows or list(FLOWS))))
+    sys.exit(cli())
