@@ -133,6 +133,4 @@ def _geometry(geojson: dict[str, Any]) -> Polygon | MultiPolygon:
         )
     if not geometry.is_valid:
         raise InvalidBoundary(f"the polygon is not valid: {shapely.is_valid_reason(geometry)}")
-    if geometry.area == 0:
-        raise InvalidBoundary("the polygon encloses no area")
     return geometry
