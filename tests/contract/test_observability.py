@@ -443,7 +443,7 @@ async def test_a_real_prometheus_scrapes_a_live_service_and_evaluates_every_rule
                         "/v1/forms/street-cleansing/submissions",
                         json={
                             "answers": {"problem": "broken_glass"},
-                            "location": {"latitude": 52.205, "longitude": 0.119},
+                            "location": {"latitude": 51.359994, "longitude": -0.231726},
                             "contact": {"name": "A Resident", **contact},
                             "preferred_channel": channel,
                             "consent": True,

@@ -12,12 +12,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from civic_runtime.council import DEMO_COUNCIL_FILE, load_council
 from fastapi import FastAPI
 from intake.domain.signatures import signature_header
 from intake.service_layer.api_clients import IssuedCredentials, create_api_client
 
 LONDON = ZoneInfo("Europe/London")
-IN_DISTRICT = {"latitude": 52.205, "longitude": 0.119}
+# The demo council (deploy/council), which intake loads unless told otherwise.
+DEMO_COUNCIL = load_council(DEMO_COUNCIL_FILE)
+# The demo district's first household (seed 1): 1 Pound Mead, Epsom, KT17 9BY.
+IN_DISTRICT = {"latitude": 51.359994, "longitude": -0.231726}
+DEMO_ADDRESS = "1 Pound Mead, Epsom, KT17 9BY"
 OUTSIDE_DISTRICT = {"latitude": 51.5072, "longitude": -0.1276}  # London
 UPRN = "100090123456"
 
@@ -38,7 +43,7 @@ VALID_SUBMISSIONS: dict[str, dict[str, Any]] = {
     },
     "assisted-collection": {
         "answers": {"reason": "Wheelchair user", "duration": "permanent", "bin_location": "Side"},
-        "location": {"address": "1 High Street, Cambridge CB1 1AA"},
+        "location": {"address": DEMO_ADDRESS},
     },
     "new-bin": {
         "answers": {"bin_type": "recycling", "reason": "damaged", "quantity": 1},

@@ -12,7 +12,14 @@ from civic_events.cases import CaseClosed, CaseStatusChanged
 from civic_events.envelope import decode, encode
 from civic_events.intake import FormSubmitted
 from civic_runtime.producer import EventProducer
-from intake_factories import IN_DISTRICT, IntakeHarness, fly_tip_request
+from intake_factories import (
+    DEMO_COUNCIL,
+    IN_DISTRICT,
+    UPRN,
+    IntakeHarness,
+    fly_tip_request,
+    london_today,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -25,6 +32,9 @@ async def test_open311_round_trip(
     codes = {s["service_code"] for s in services}
     assert {"fly_tipping", "missed_bin", "street_cleansing"} <= codes
     assert "bulky_waste" not in codes  # its item list has no GeoReport shape
+    where = {s["service_code"]: s["location"]["accepts"] for s in services}
+    assert where["missed_bin"] == ["address_id"]
+    assert "lat_long" in where["fly_tipping"]
     xml = ElementTree.fromstring((await client.get("/open311/v2/services.xml")).content)
     assert xml.tag == "services" and len(xml.findall("service")) == len(services)
 
@@ -36,6 +46,10 @@ async def test_open311_round_trip(
         (await client.get("/open311/v2/services/fly_tipping.xml")).content
     )
     assert definition_xml.tag == "service_definition"
+    assert definition["location"] == {
+        "required": True,
+        "accepts": ["lat_long", "address_string", "address_id"],
+    }
 
     fixmystreet = await intake.create_client("fixmystreet", ["open311"])
     form = fly_tip_request(
@@ -60,6 +74,7 @@ async def test_open311_round_trip(
     read_back = (await client.get(f"/open311/v2/requests/{reference}.json")).json()[0]
     assert read_back["status"] == "open"
     assert read_back["lat"] == IN_DISTRICT["latitude"]
+    assert read_back["agency_responsible"] == DEMO_COUNCIL.name
     listed = (await client.get("/open311/v2/requests.json?service_code=fly_tipping")).json()
     assert [r["service_request_id"] for r in listed] == [reference]
 
@@ -119,7 +134,7 @@ async def test_open311_errors_are_in_the_specifications_format(intake: IntakeHar
     assert unknown.status_code == 404
     assert ElementTree.fromstring(unknown.content).tag == "errors"
     no_key = await client.post(
-        "/open311/v2/requests.json", data={"service_code": "fly_tipping", "lat": "52.2"}
+        "/open311/v2/requests.json", data={"service_code": "fly_tipping", "lat": str(IN_DISTRICT["latitude"])}
     )
     assert no_key.status_code == 403
     waste = await intake.create_client("waste-only", ["waste"])
@@ -205,3 +220,30 @@ async def test_a_request_without_a_photo_shows_no_media_url(intake: IntakeHarnes
     reference = created.json()[0]["service_request_id"]
     item = (await intake.client.get(f"/open311/v2/requests/{reference}.json")).json()[0]
     assert item["media_url"] is None
+
+
+async def test_a_property_service_takes_the_uprn_beside_the_clients_map_point(
+    intake: IntakeHarness,
+) -> None:
+    """FixMyStreet sends a map point with every report; a missed bin is for a property."""
+    await intake.set_collection(uprn=UPRN, bin_type="refuse", day=london_today(), status="missed")
+    fixmystreet = await intake.create_client("fixmystreet", ["open311"])
+    request = {
+        "api_key": fixmystreet.api_key,
+        "service_code": "missed_bin",
+        "email": "reporter@example.org",
+        "attribute[bin_type]": "refuse",
+        "attribute[bin_presented]": "true",
+        "lat": "52.205",  # Cambridge: outside the area, and not what a missed bin takes
+        "long": "0.119",
+    }
+    without_property = await intake.client.post("/open311/v2/requests.json", data=request)
+    assert without_property.status_code == 400
+    assert "This form takes: uprn" in without_property.json()[0]["description"]
+    created = await intake.client.post(
+        "/open311/v2/requests.json", data={**request, "address_id": UPRN}
+    )
+    assert created.status_code == 201, created.text
+    reference = created.json()[0]["service_request_id"]
+    item = (await intake.client.get(f"/open311/v2/requests/{reference}.json")).json()[0]
+    assert (item["address_id"], item["lat"], item["long"]) == (UPRN, None, None)

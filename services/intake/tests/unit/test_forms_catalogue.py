@@ -75,3 +75,29 @@ def test_a_broken_definition_is_refused() -> None:
         )
     with pytest.raises(InvalidFormDefinition):
         FormDefinition.from_document({"id": "Bad Id", "version": 1})
+
+
+@pytest.mark.parametrize(
+    ("location", "complaint"),
+    [
+        (None, "location"),
+        ({"required": True}, "location.accepts"),
+        ({"required": "yes", "accepts": ["uprn"]}, "required"),
+        ({"required": True, "accepts": ["lat_long"]}, "location.accepts"),
+        ({"required": True, "accepts": []}, "none is accepted"),
+    ],
+)
+def test_a_form_must_say_which_location_it_takes(location: object, complaint: str) -> None:
+    document = json.loads((FORMS_DIR / "fly-tipping.v1.json").read_text())
+    if location is None:
+        del document["location"]
+    else:
+        document["location"] = location
+    with pytest.raises(InvalidFormDefinition, match=complaint):
+        FormDefinition.from_document(document)
+
+
+def test_the_forms_summary_says_which_location_it_takes() -> None:
+    form = Catalogue(read_form_files(FORMS_DIR)).current("missed-bin")
+    assert form is not None
+    assert form.summary()["location"] == {"required": True, "accepts": ["uprn"]}

@@ -47,3 +47,36 @@ def test_xml_nests_lists() -> None:
     xml = open311.to_xml("services", "service", [{"service_code": "x", "metadata": True}])
     root = ElementTree.fromstring(xml)
     assert root.find("service/metadata").text == "true"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("form_id", "accepts"),
+    [
+        ("missed-bin", ["address_id"]),  # a property: the UPRN
+        ("abandoned-vehicle", ["lat_long", "address_string"]),  # a map point or words
+        ("fly-tipping", ["lat_long", "address_string", "address_id"]),
+    ],
+)
+def test_each_service_says_where_it_may_be_reported(form_id: str, accepts: list[str]) -> None:
+    form = CATALOGUE.current(form_id)
+    assert form is not None
+    location = {"required": True, "accepts": accepts}
+    assert open311.service(form)["location"] == location
+    assert open311.definition(form)["location"] == location
+
+
+def test_every_offered_service_names_its_location_in_the_requests_own_fields() -> None:
+    fields = {"lat_long", "address_id", "address_string"}
+    for form in CATALOGUE.all_current():
+        location = open311.service(form)["location"]
+        assert set(location["accepts"]) <= fields, form.form_id
+        assert location["accepts"] or not location["required"], form.form_id
+
+
+def test_the_location_renders_in_xml() -> None:
+    form = CATALOGUE.current("missed-bin")
+    assert form is not None
+    root = ElementTree.fromstring(open311.to_xml("services", "service", [open311.service(form)]))
+    assert root.find("service/location/required").text == "true"  # type: ignore[union-attr]
+    accepts = [e.text for e in root.findall("service/location/accepts/accept")]
+    assert accepts == ["address_id"]

@@ -1,4 +1,4 @@
-"""Contact normalisation, channel and consent, location and the district boundary."""
+"""Contact normalisation, channel and consent, location and the council's area."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import pytest
 from intake.adapters.form_files import read_form_files
 from intake.config import FORMS_DIR
 from intake.domain.catalogue import Catalogue
-from intake.domain.district import inside_district
 from intake.domain.forms import FieldError
 from intake.domain.submissions import normalise_details, normalise_email, normalise_phone
+from intake_factories import DEMO_COUNCIL, IN_DISTRICT, OUTSIDE_DISTRICT
 
 pytestmark = pytest.mark.unit
 CATALOGUE = Catalogue(read_form_files(FORMS_DIR))
+AREA = DEMO_COUNCIL.area
+CAMBRIDGE = {"latitude": 52.205, "longitude": 0.119}
 
 
 @pytest.mark.parametrize(
@@ -43,17 +45,23 @@ def test_emails_are_checked_and_normalised() -> None:
     assert [(e.field, e.rule) for e in errors] == [("contact.email", "email")]
 
 
-def test_the_district_boundary() -> None:
-    assert inside_district(52.205, 0.119)
-    assert not inside_district(51.5072, -0.1276)
-    assert not inside_district(52.36, 0.1)
+def test_map_points_must_fall_inside_the_councils_area() -> None:
+    form = CATALOGUE.current("fly-tipping")
+    assert form is not None
+    details, errors = normalise_details({"location": IN_DISTRICT}, form, area=AREA)
+    assert errors == [] and details is not None and details.location is not None
+    assert details.location.coordinates is not None
+    for outside in (OUTSIDE_DISTRICT, CAMBRIDGE):
+        details, errors = normalise_details({"location": outside}, form, area=AREA)
+        assert details is None
+        assert ("location.coordinates", "district") in {(e.field, e.rule) for e in errors}
 
 
 def test_a_channel_needs_consent_and_the_matching_contact() -> None:
     form = CATALOGUE.current("general-enquiry")
     assert form is not None
     body = {"contact": {"email": "a@example.org"}, "preferred_channel": "sms", "consent": False}
-    details, errors = normalise_details(body, form)
+    details, errors = normalise_details(body, form, area=AREA)
     assert details is None
     assert {(e.field, e.rule) for e in errors} == {
         ("consent", "required"),
@@ -65,7 +73,7 @@ def test_none_is_a_channel_and_needs_no_consent() -> None:
     form = CATALOGUE.current("general-enquiry")
     assert form is not None
     details, errors = normalise_details(
-        {"contact": {"name": "Ada"}, "preferred_channel": "none"}, form
+        {"contact": {"name": "Ada"}, "preferred_channel": "none"}, form, area=AREA
     )
     assert errors == [] and details is not None and details.preferred_channel == "none"
 
@@ -74,9 +82,21 @@ def test_a_form_takes_only_the_kinds_of_location_it_accepts() -> None:
     form = CATALOGUE.current("missed-bin")
     assert form is not None
     _, errors = normalise_details(
-        {"contact": {"email": "a@example.org"}, "location": {"latitude": 52.2, "longitude": 0.1}},
-        form,
+        {"contact": {"email": "a@example.org"}, "location": IN_DISTRICT}, form, area=AREA
     )
     assert ("location", "accepts") in {(e.field, e.rule) for e in errors}
-    _, errors = normalise_details({"contact": {"email": "a@example.org"}}, form)
+    _, errors = normalise_details({"contact": {"email": "a@example.org"}}, form, area=AREA)
     assert ("location", "required") in {(e.field, e.rule) for e in errors}
+
+
+def test_kinds_a_form_does_not_take_are_left_unread_beside_one_it_does() -> None:
+    """Open311 clients send a map point with every report, a property's UPRN or not."""
+    form = CATALOGUE.current("missed-bin")
+    assert form is not None
+    details, errors = normalise_details(
+        {"contact": {"email": "a@example.org"}, "location": {"uprn": "100061000001", **CAMBRIDGE}},
+        form,
+        area=AREA,
+    )
+    assert errors == [] and details is not None and details.location is not None
+    assert (details.location.uprn, details.location.coordinates) == ("100061000001", None)
