@@ -1,30 +1,40 @@
-"""The demo district agrees with intake: the same boundary, and every household and planning
-site inside it (so a demo submission at any address passes intake's district check)."""
+"""The demo district agrees with the demo council the services load: the checked-in profile is
+what the generator makes, and every household and planning site lies inside its boundary as
+the services read it (so a demo report at any address passes intake's area check)."""
 
 from __future__ import annotations
 
 import pytest
-from civic_simulators.district import generate
-from intake.domain.district import DISTRICT_BOUNDARY, inside_district
+from civic_runtime.council import DEMO_COUNCIL_FILE, load_council
+from civic_simulators.district import council, generate
 
 pytestmark = pytest.mark.unit
 
 
-def test_the_district_file_carries_intakes_boundary_and_every_place_is_inside_it() -> None:
+def test_the_checked_in_council_is_what_the_generator_makes() -> None:
+    for name, content in council.files().items():
+        assert (DEMO_COUNCIL_FILE.parent / name).read_bytes() == content, (
+            f"deploy/council/{name} is stale: run `python -m civic_simulators.district.council`"
+        )
+
+
+def test_every_household_and_planning_site_of_the_demo_district_is_inside() -> None:
+    area = load_council(DEMO_COUNCIL_FILE).area
     district = generate(seed=1, households=40_000, residents=3_000)
-    assert [tuple(vertex) for vertex in district["district"]["boundary"]] == list(DISTRICT_BOUNDARY)
+    assert district["district"]["ons_code"] == area.code
     outside = [
         home["uprn"]
         for home in district["households"]
-        if not inside_district(home["latitude"], home["longitude"])
+        if not area.contains(home["latitude"], home["longitude"])
     ]
     assert outside == []
     for application in district["planning_applications"]:
         site = application["site"]
-        assert inside_district(site["latitude"], site["longitude"]), application["reference"]
+        assert area.contains(site["latitude"], site["longitude"]), application["reference"]
 
 
 @pytest.mark.parametrize("seed", [2, 3, 11])
 def test_other_seeds_stay_inside_too(seed: int) -> None:
+    area = load_council(DEMO_COUNCIL_FILE).area
     district = generate(seed=seed, households=5_000, residents=200)
-    assert all(inside_district(h["latitude"], h["longitude"]) for h in district["households"])
+    assert all(area.contains(h["latitude"], h["longitude"]) for h in district["households"])

@@ -21,8 +21,8 @@ def household(uprn: str, round_id: str) -> dict[str, Any]:
         "uprn": uprn,
         "address": f"{int(uprn[-3:])} Ashley Road, Epsom, KT18 5AA",
         "postcode": "KT18 5AA",
-        "latitude": 52.21,
-        "longitude": 0.12,
+        "latitude": 51.336,
+        "longitude": -0.267,
         "round_id": round_id,
     }
 

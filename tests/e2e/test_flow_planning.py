@@ -16,10 +16,10 @@ from e2e_platform import Platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-SITE = {"latitude": 52.2051, "longitude": 0.1201}
+SITE = {"latitude": 51.3360, "longitude": -0.2670}  # Epsom, in the demo district
 # About 200 m north of the site, and about 3 km away.
-NEAR = {"latitude": 52.2069, "longitude": 0.1201}
-FAR = {"latitude": 52.2320, "longitude": 0.1201}
+NEAR = {"latitude": 51.3378, "longitude": -0.2670}
+FAR = {"latitude": 51.3630, "longitude": -0.2670}
 
 
 def neighbour(

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from civic_events.contact import Contact
 from civic_simulators.district import dumps, generate, load, write
-from civic_simulators.district.boundary import inside
+from civic_simulators.district import council
+from civic_simulators.district.boundary import bounding_box, inside, vertices
 
 pytestmark = pytest.mark.unit
 
@@ -122,3 +123,27 @@ def test_the_command_writes_the_file_that_load_reads(tmp_path: Path) -> None:
     assert out.read_bytes() == dumps(expected)
     assert load(out) == expected
     assert write(expected, tmp_path / "again.json") == len(dumps(expected))
+
+
+def test_the_boundary_is_the_towns_and_holds_every_seeds_households() -> None:
+    south, west, north, east = bounding_box()
+    assert 51.0 < south < north < 51.5 and -0.7 < west < east < 0.0  # Surrey
+    for seed in (2, 3, 11):
+        district = generate(seed=seed, households=3_000, residents=100)
+        assert district["district"]["boundary"] == vertices()
+        assert all(inside(h["latitude"], h["longitude"]) for h in district["households"])
+
+
+def test_the_demo_councils_files_are_the_same_bytes_every_time(tmp_path: Path) -> None:
+    assert council.files() == council.files()
+    subprocess.run(
+        [sys.executable, "-m", "civic_simulators.district.council", "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
+    for name, content in council.files().items():
+        assert (tmp_path / name).read_bytes() == content
+    feature = council.boundary_geojson()["features"][0]
+    assert feature["properties"]["LAD24CD"] == "E07999999"
+    ring = feature["geometry"]["coordinates"][0]
+    assert ring[0] == ring[-1] and [[lat, lon] for lon, lat in ring] == vertices()

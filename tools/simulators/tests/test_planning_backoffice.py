@@ -29,8 +29,8 @@ def application(**overrides: Any) -> dict[str, Any]:
         "site": {
             "uprn": "100061000001",
             "address": "1 Church Road, Epsom, KT17 1AA",
-            "latitude": 52.22,
-            "longitude": 0.12,
+            "latitude": 51.336,
+            "longitude": -0.267,
         },
         "applicant": {"name": "Ivy Thompson", "email": "ivy.thompson@example.com"},
         "agent": {
@@ -76,8 +76,8 @@ async def test_an_application_goes_through_every_step_in_order_each_reported_sig
     assert consultation.site_uprn == "100061000001"
     assert consultation.site_coordinates is not None
     assert (consultation.site_coordinates.latitude, consultation.site_coordinates.longitude) == (
-        52.22,
-        0.12,
+        51.336,
+        -0.267,
     )
     assert (consultation.ends_on - consultation.starts_on).days == 21
     assert isinstance(decision, DecisionIssued) and decision.decision == "granted"
