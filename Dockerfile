@@ -46,6 +46,9 @@ WORKDIR /app
 COPY --from=builder /app/.venv /app/.venv
 COPY --from=builder /app/libs /app/libs
 COPY --from=builder /app/services /app/services
+# The demo council, the services' default profile; a deployment mounts its own and names it
+# with <SERVICE>_COUNCIL_FILE.
+COPY deploy/council /app/deploy/council
 # Numeric, so that Kubernetes' runAsNonRoot can verify it.
 USER 10001:10001
 EXPOSE 8001 8002 8003 8004
