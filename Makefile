@@ -24,12 +24,12 @@ infra-down: ## stop Kafka and PostgreSQL
 infra-status: ## are Kafka and PostgreSQL running?
 	@scripts/infra/status.sh
 
-# On a terminal the platform runs as a job of its own (set -m), so that Ctrl-C reaches it and not
-# make: it stops cleanly and make exits 0.
+# On a terminal the platform runs as the foreground job (scripts/foreground.py), so that Ctrl-C
+# reaches it and not make: it stops cleanly and make exits 0.
 run: infra-up ## start the whole platform in the foreground, with the demo district; Ctrl-C stops it
 	@scripts/infra/prometheus.sh start
-	@if [ -t 0 ]; then set -m; fi; \
-	trap 'scripts/infra/prometheus.sh stop; scripts/infra/down.sh' EXIT; scripts/services.sh run
+	@trap 'scripts/infra/prometheus.sh stop; scripts/infra/down.sh' EXIT; \
+	.venv/bin/python scripts/foreground.py scripts/services.sh run
 
 up: infra-up ## start the whole platform in the background
 	@scripts/services.sh start

@@ -86,15 +86,14 @@ district() {
   "$PY" -m civic_simulators.district --out "$DISTRICT"
 }
 
-# Intake API clients for the two simulated back offices; their keys are new on every start.
+# Intake API clients for the two simulated back offices, with new keys.
 back_office_clients() {
   local name scope prefix json
   : >"$STATE/credentials.env"
   chmod 600 "$STATE/credentials.env"
   for pair in "waste-contractor:waste:WASTE_SIM" "planning-back-office:planning:PLANNING_SIM"; do
     IFS=: read -r name scope prefix <<<"$pair"
-    json=$("$PY" -m intake api-client create "$name" --scopes "$scope" 2>/dev/null ||
-      "$PY" -m intake api-client rotate "$name")
+    json=$("$PY" -m intake api-client create "$name" --scopes "$scope" --rotate)
     "$PY" -c 'import json, sys; i = json.loads(sys.argv[2]); p = sys.argv[1]; print("export " + p + "_INTAKE_API_KEY=" + i["api_key"]); print("export " + p + "_INTAKE_SIGNING_SECRET=" + i["signing_secret"])' \
       "$prefix" "$json" >>"$STATE/credentials.env"
   done
@@ -102,7 +101,13 @@ back_office_clients() {
 
 start() {
   district
-  back_office_clients
+  # The simulated back offices hold the keys they were started with: new keys only for new ones.
+  if [ ! -s "$STATE/credentials.env" ] || ! adopt waste_contractor || ! adopt planning_backoffice; then
+    for name in waste_contractor planning_backoffice; do
+      if adopt "$name"; then stop_pid "$(cat "$STATE/$name.pid")" "$name" 20; fi
+    done
+    back_office_clients
+  fi
   # shellcheck disable=SC1091
   source "$STATE/credentials.env"
   export WASTE_SIM_DISTRICT_FILE="$DISTRICT" PLANNING_SIM_DISTRICT_FILE="$DISTRICT"
@@ -150,6 +155,8 @@ status() {
 foreground() {
   trap 'trap "" INT TERM; echo; echo "stopping…"; stop; exit 0' INT TERM
   start
+  local logs=("${SERVICES[@]/#/$STATE/}")
+  logs=("${logs[@]/%/.log}")
   cat <<TXT
 
 Civic Events is running, with the demo district loaded. Ctrl-C stops it.
@@ -165,11 +172,11 @@ Civic Events is running, with the demo district loaded. Ctrl-C stops it.
 
 Try:
   make demo                                   every flow, live: events as they pass, messages as received
-  uv run python -m civic_runtime.ops lag      consumer lag per group   (also: outbox, dlq list TOPIC)
+  make ops ARGS="lag"                         consumer lag per group   (also: outbox, dlq list TOPIC)
   curl -s http://127.0.0.1:8001/v1/forms | head -c 400
   curl -s -H 'Authorization: Bearer $DEV_OFFICER_TOKEN' 'http://127.0.0.1:8002/v1/cases?page_size=5'
 TXT
-  tail -q -n 0 -F "${SERVICES[@]/#/$STATE/}" --pid=$$ 2>/dev/null | sed -u 's/^/  /' &
+  tail -q -n 0 -F "${logs[@]}" --pid=$$ 2>/dev/null | sed -u 's/^/  /' &
   while true; do
     for name in "${SERVICES[@]}" "${SIMULATORS[@]}"; do running "$name" || { echo "$name exited; stopping"; stop; exit 1; }; done
     sleep 2

@@ -68,7 +68,7 @@ stop_pid() {
 }
 
 # cmdline_of PID: the process's command line, its arguments joined by spaces (empty when gone).
-cmdline_of() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true; }
+cmdline_of() { { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null || true; }
 
 # find_pid PATTERN: the first process whose command line contains PATTERN, a string holding a path
 # of this checkout, so that it names a process of ours and nobody else's.
