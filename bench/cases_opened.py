@@ -61,6 +61,7 @@ from civic_events.residents import ResidentUpserted
 from civic_runtime import migrations
 from civic_runtime.admin import ensure_topics, registry_topics
 from civic_runtime.producer import EventProducer
+from civic_runtime.progress import NoProgress, ProgressSink
 from civic_runtime.topic_sessions import delete_topics
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -380,7 +381,10 @@ async def _raw_rate(
     return len(cases) / elapsed, cpu
 
 
-async def main(count: int, instances: int, processes: int = PROCESSES) -> dict[str, Any]:
+async def main(
+    count: int, instances: int, processes: int = PROCESSES, progress: ProgressSink | None = None
+) -> dict[str, Any]:
+    progress = progress or NoProgress()
     load_before = os.getloadavg()[0]
     admin = create_async_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     databases: list[str] = []
@@ -395,6 +399,7 @@ async def main(count: int, instances: int, processes: int = PROCESSES) -> dict[s
             return database_url
 
         async def measure_raw() -> None:
+            progress.describe(f"cases_opened: raw PostgreSQL, {count:,} cases")
             for batch in (1, SERVICE_BATCH_SIZE):
                 run = uuid.uuid4().hex[:6]
                 rate, _cpu = await _raw_rate(
@@ -427,6 +432,7 @@ async def main(count: int, instances: int, processes: int = PROCESSES) -> dict[s
         # At ~70 cases/s, one record per transaction is measured on a shorter backlog.
         unbatched = min(count, UNBATCHED_EVENTS)
         for batch_size in (SERVICE_BATCH_SIZE, 1):
+            progress.describe(f"cases_opened: the service in this process, batch {batch_size}")
             run = uuid.uuid4().hex[:6]
             service[batch_size] = await _service_rate(
                 await empty_database(),
@@ -437,6 +443,7 @@ async def main(count: int, instances: int, processes: int = PROCESSES) -> dict[s
             )
         by_processes: dict[int, tuple[float, dict[str, float]]] = {}
         for number in sorted({1, processes}):
+            progress.describe(f"cases_opened: {number} `cases serve` process(es)")
             run = uuid.uuid4().hex[:6]
             by_processes[number] = await _processes_rate(
                 await empty_database(),
@@ -498,9 +505,9 @@ def _ceilings(cpu_ms_per_case: dict[str, float]) -> dict[str, float]:
     }
 
 
-async def run() -> str:
+async def run(progress: ProgressSink | None = None) -> str:
     """The Markdown section `python -m bench` collects."""
-    figures = await main(EVENTS, 1)
+    figures = await main(EVENTS, 1, progress=progress)
     met = "met" if figures["goal"]["met"] else "NOT met"
     processes = "; ".join(
         f"{p['processes']} `cases serve` process{'es' if p['processes'] > 1 else ''}: "

@@ -11,6 +11,7 @@ from civic_events.cases import CaseOpened
 from civic_events.envelope import KafkaRecord, encode
 from civic_runtime.consumers import EventHandlers
 from civic_runtime.producer import EventProducer
+from civic_runtime.progress import NoProgress, ProgressSink
 from civic_runtime.uow import UnitOfWork
 
 from bench.stack import KAFKA, app, scratch, settings
@@ -57,9 +58,11 @@ async def rate(batch_size: int) -> tuple[int, float]:
     return len(applied), (len(applied) - 1) / (last - first)
 
 
-async def run() -> str:
+async def run(progress: ProgressSink | None = None) -> str:
+    progress = progress or NoProgress()
     lines = ["## Consumer throughput (one instance, one topic, 2 partitions)", ""]
     for batch_size in BATCH_SIZES:
+        progress.describe(f"consumer_throughput: {EVENTS:,} events, batch size {batch_size}")
         count, events_per_s = await rate(batch_size)
         how = (
             "each: inbox row and handler in one transaction"

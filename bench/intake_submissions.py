@@ -26,6 +26,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from civic_runtime.progress import NoProgress, ProgressSink
+
 from bench.stack import CpuMeter, scratch, services
 
 CONCURRENCY = 64
@@ -182,8 +184,12 @@ async def _intake_processes(
 
 
 async def measure(
-    instances: int = INSTANCES, submissions: int = THROUGHPUT_SUBMISSIONS
+    instances: int = INSTANCES,
+    submissions: int = THROUGHPUT_SUBMISSIONS,
+    progress: ProgressSink | None = None,
 ) -> dict[str, Any]:
+    progress = progress or NoProgress()
+    progress.describe(f"intake_submissions: starting {instances} `intake serve` processes")
     request = _request(BODY)
     async with (
         scratch() as (database_url, prefix),
@@ -197,11 +203,13 @@ async def measure(
             connection.close()
         # Where the 2 cores go, per submission: intake, PostgreSQL, Kafka, and this client.
         meter = CpuMeter(intake=pids, client=[os.getpid()])
+        progress.describe(f"intake_submissions: {submissions:,} submissions, {CONCURRENCY} clients")
         throughput = await _throughput(ports, request, submissions)
         throughput["cpu_ms_per_submission"] = {
             name: round(ms, 2) for name, ms in meter.ms_per(throughput["submissions"]).items()
         }
         await asyncio.sleep(2)  # let the relay drain the backlog before the latency run
+        progress.describe(f"intake_submissions: open loop at {RATE_PER_S}/s for {RATE_SECONDS} s")
         rate = await _at_rate(ports, request, RATE_PER_S, RATE_SECONDS)
     return {
         "instances": instances,
@@ -211,8 +219,8 @@ async def measure(
     }
 
 
-async def run() -> str:
-    figures = await measure()
+async def run(progress: ProgressSink | None = None) -> str:
+    figures = await measure(progress=progress)
     throughput, rate = figures["durable_submissions"], figures[f"latency_at_{RATE_PER_S}_per_s"]
     return "\n".join(
         [

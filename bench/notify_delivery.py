@@ -50,6 +50,7 @@ from civic_events.envelope import KafkaRecord, encode
 from civic_events.residents import ResidentUpserted
 from civic_events.waste import ServiceDisruption
 from civic_runtime.producer import EventProducer
+from civic_runtime.progress import NoProgress, ProgressSink
 from civic_simulators.govuk_notify.app import DEFAULT_SECRET, DEFAULT_SERVICE_ID
 from notify.adapters.providers.base import DeliveryProvider, OutgoingMessage, ProviderReceipt
 from notify.adapters.providers.rate_limit import RateLimit
@@ -640,11 +641,19 @@ async def _references(engine: Any) -> dict[str, uuid.UUID]:
 EVENTS, RATE_PER_S, HOUSEHOLDS = 1000, 100.0, 40_000  # issue 5's parameters
 
 
-async def run(events: int = EVENTS, rate: float = RATE_PER_S, households: int = HOUSEHOLDS) -> str:
+async def run(
+    progress: ProgressSink | None = None,
+    events: int = EVENTS,
+    rate: float = RATE_PER_S,
+    households: int = HOUSEHOLDS,
+) -> str:
     """The Markdown section `python -m bench` collects (by default at the issue's parameters)."""
+    progress = progress or NoProgress()
     started = time.perf_counter()
+    progress.describe(f"notify_delivery: latency, {events:,} events at {rate:g}/s")
     figures: dict[str, Any] = {"latency": await latency(events, rate, "simulator")}
     figures["latency"]["seconds"] = round(time.perf_counter() - started, 1)
+    progress.describe(f"notify_delivery: a broadcast to {households:,} households")
     figures["broadcast"] = await broadcast(households)
     lat, fan = figures["latency"], figures["broadcast"]
     figures["seconds"] = round(time.perf_counter() - started, 1)

@@ -12,6 +12,7 @@ import uuid
 
 from aiokafka import AIOKafkaConsumer
 from civic_events.cases import CaseStatusChanged
+from civic_runtime.progress import NoProgress, ProgressSink
 
 from bench.stack import KAFKA, app, percentiles, scratch, settings
 
@@ -84,7 +85,8 @@ async def sequential(writer, arrivals: Arrivals, label: str) -> list[float]:  # 
     ]
 
 
-async def run() -> str:
+async def run(progress: ProgressSink | None = None) -> str:
+    progress = progress or NoProgress()
     async with scratch() as (database_url, prefix):
         first_app = app(settings(database_url, prefix))
         second_app = app(settings(database_url, prefix, migrate_on_start=False))
@@ -97,8 +99,11 @@ async def run() -> str:
             leader, follower = (first, second) if first.relay.is_leader else (second, first)
             topic = prefix + "cases.lifecycle.v1"
             async with Arrivals(topic) as arrivals:
+                progress.describe(f"outbox_latency: {SEQUENTIAL} events, writer the relay leader")
                 same = await sequential(leader, arrivals, "leader")
+                progress.describe(f"outbox_latency: {SEQUENTIAL} events, writer another instance")
                 other = await sequential(follower, arrivals, "follower")
+                progress.describe(f"outbox_latency: a burst of {BURST:,} events")
 
                 before = len(arrivals.seen)
                 started = time.perf_counter()
