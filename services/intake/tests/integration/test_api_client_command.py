@@ -4,6 +4,7 @@ is one line on stderr and exit status 2, never a traceback."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -11,6 +12,13 @@ from intake.__main__ import api_client_command
 from intake.config import IntakeSettings
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def fresh_logging(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The root logger as a fresh process has it: services started by earlier tests leave their
+    handlers on it, writing to streams pytest has since closed (a "Logging error" on stderr)."""
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
 
 
 @pytest.fixture
