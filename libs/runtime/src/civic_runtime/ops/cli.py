@@ -361,7 +361,7 @@ async def _api_client_create(args: argparse.Namespace, output: Output) -> int:
 async def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    output = Output(json_mode=args.json)
+    output = Output(json_mode=args.json, prog=parser.prog)
     try:
         handler: Handler = args.handler
         return await handler(args, output)

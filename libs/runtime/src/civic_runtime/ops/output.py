@@ -21,8 +21,8 @@ from civic_runtime.progress import ProgressSink, show_progress
 
 
 class Output:
-    def __init__(self, *, json_mode: bool) -> None:
-        self.json_mode = json_mode
+    def __init__(self, *, json_mode: bool, prog: str = "python -m civic_runtime.ops") -> None:
+        self.json_mode, self.prog = json_mode, prog
         # Bound now, not at import, so that tests capturing sys.stdout see what is printed.
         # Piped to a file or another program, a table keeps its rows whole rather than 80 wide.
         width = None if sys.stdout.isatty() else 200
@@ -45,7 +45,9 @@ class Output:
             self.errors.print(message)
 
     def error(self, message: str) -> None:
-        self.errors.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+        # The shape of the parser's own refusals (`prog: error: why`), so that every refusal of
+        # the command reads alike.
+        self.errors.print(f"{self.prog}: [bold red]error:[/] {message}", soft_wrap=True)
         if self.json_mode:
             sys.stdout.write(json.dumps({"error": message}) + "\n")
 
