@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 from civic_events.contact import Contact
-from civic_simulators.district import dumps, generate, load, write
-from civic_simulators.district import council
+from civic_simulators.district import council, dumps, generate, load, write
 from civic_simulators.district.boundary import bounding_box, inside, vertices
 
 pytestmark = pytest.mark.unit

@@ -134,7 +134,8 @@ async def test_open311_errors_are_in_the_specifications_format(intake: IntakeHar
     assert unknown.status_code == 404
     assert ElementTree.fromstring(unknown.content).tag == "errors"
     no_key = await client.post(
-        "/open311/v2/requests.json", data={"service_code": "fly_tipping", "lat": str(IN_DISTRICT["latitude"])}
+        "/open311/v2/requests.json",
+        data={"service_code": "fly_tipping", "lat": str(IN_DISTRICT["latitude"])},
     )
     assert no_key.status_code == 403
     waste = await intake.create_client("waste-only", ["waste"])
