@@ -12,59 +12,62 @@ from cases.domain.proof import (
     sign_status_token,
     status_token_valid,
 )
-from cases.domain.sla import (
-    add_working_days,
-    due_at,
-    end_of_day,
-    is_working_day,
-    resumed_due,
-    sla_due,
-)
+from cases.domain.sla import SlaClock, due_at, end_of_day, resumed_due, sla_due
 from cases.domain.wording import describe
+from civic_runtime.council import DEMO_COUNCIL_FILE, WorkingDays, load_council
 
 pytestmark = pytest.mark.unit
+# The demo council's calendar (England and Wales), as cases loads it by default.
+CALENDAR = load_council(DEMO_COUNCIL_FILE).working_days
 
 
-def test_working_days_skip_weekends_and_bank_holidays() -> None:
-    assert not is_working_day(date(2026, 12, 25))  # Christmas
-    assert not is_working_day(date(2026, 12, 28))  # Boxing Day, observed
-    assert not is_working_day(date(2026, 11, 28))  # a Saturday
-    assert add_working_days(date(2026, 11, 27), 2) == date(2026, 12, 1)  # Friday → Tuesday
-    assert add_working_days(date(2026, 12, 24), 2) == date(2026, 12, 30)
-    assert add_working_days(date(2026, 4, 2), 1) == date(2026, 4, 7)  # Easter
+def test_the_demo_councils_working_days_skip_weekends_and_bank_holidays() -> None:
+    assert not CALENDAR.is_working_day(date(2026, 12, 25))  # Christmas
+    assert not CALENDAR.is_working_day(date(2026, 12, 28))  # Boxing Day, observed
+    assert not CALENDAR.is_working_day(date(2026, 11, 28))  # a Saturday
+    assert CALENDAR.add(date(2026, 11, 27), 2) == date(2026, 12, 1)  # Friday → Tuesday
+    assert CALENDAR.add(date(2026, 12, 24), 2) == date(2026, 12, 30)
+    assert CALENDAR.add(date(2026, 4, 2), 1) == date(2026, 4, 7)  # Easter
 
 
 def test_a_missed_bin_is_due_at_the_end_of_the_second_working_day_in_london() -> None:
     # Reported on Friday 27 November at 23:30 London (UTC in winter): due end of Tuesday.
-    assert due_at(datetime(2026, 11, 27, 23, 30, tzinfo=UTC), 2) == datetime(
+    assert due_at(datetime(2026, 11, 27, 23, 30, tzinfo=UTC), 2, calendar=CALENDAR) == datetime(
         2026, 12, 2, 0, 0, tzinfo=UTC
     )
     # In summer London is UTC+1: 23:30 UTC on a Friday is already Saturday in London.
-    assert due_at(datetime(2026, 7, 3, 23, 30, tzinfo=UTC), 2) == datetime(
+    assert due_at(datetime(2026, 7, 3, 23, 30, tzinfo=UTC), 2, calendar=CALENDAR) == datetime(
         2026, 7, 7, 23, 0, tzinfo=UTC
     )
 
 
+def test_the_deadline_follows_the_councils_bank_holidays() -> None:
+    # Thursday 2 April 2026: Good Friday everywhere, Easter Monday not a bank holiday in Scotland.
+    opened = datetime(2026, 4, 2, 9, tzinfo=UTC)
+    assert due_at(opened, 2, calendar=CALENDAR) == end_of_day(date(2026, 4, 8))
+    assert due_at(opened, 2, calendar=WorkingDays("scotland")) == end_of_day(date(2026, 4, 7))
+
+
 def test_only_missed_bins_and_foi_requests_have_an_sla() -> None:
     opened = datetime(2026, 11, 23, 9, tzinfo=UTC)
-    missed = sla_due("missed_bin", opened)
-    foi = sla_due("foi_request", opened)
+    missed = sla_due("missed_bin", opened, calendar=CALENDAR)
+    foi = sla_due("foi_request", opened, calendar=CALENDAR)
     assert missed is not None and missed[0] == "missed_bin_return_2_working_days"
     assert foi is not None and foi[1] == datetime(2026, 12, 22, 0, 0, tzinfo=UTC)
-    assert sla_due("report", opened) is None
+    assert sla_due("report", opened, calendar=CALENDAR) is None
 
 
 def test_an_override_makes_the_clock_seconds_after_opening_under_the_same_name() -> None:
     opened = datetime(2026, 11, 27, 23, 30, tzinfo=UTC)  # a Friday night: days would be Tuesday
-    overrides = {"missed_bin": 12.0}
-    assert sla_due("missed_bin", opened, overrides=overrides) == (
+    clock = SlaClock(calendar=CALENDAR, overrides={"missed_bin": 12.0})
+    assert clock.due("missed_bin", opened) == (
         "missed_bin_return_2_working_days",
         opened + timedelta(seconds=12),
     )
     # Only the case types named are shortened; one without an SLA still has none.
-    foi = sla_due("foi_request", opened, overrides=overrides)
-    assert foi is not None and foi[1] == due_at(opened, 20)
-    assert sla_due("report", opened, overrides={"report": 5.0}) is None
+    foi = clock.due("foi_request", opened)
+    assert foi is not None and foi[1] == due_at(opened, 20, calendar=CALENDAR)
+    assert SlaClock(calendar=CALENDAR, overrides={"report": 5.0}).due("report", opened) is None
 
 
 def test_a_pause_pushes_the_deadline_back_by_its_length() -> None:
