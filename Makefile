@@ -68,12 +68,12 @@ migrate: infra-up ## apply every service's migrations
 schemas: bootstrap ## re-export the events' JSON Schemas after a (compatible) change
 	$(UV) run --frozen python -m civic_events.schemas export
 
-api-client: infra-up ## create a back-office API client: make api-client NAME=waste-contractor SCOPES=waste
-	@test -n "$(NAME)" -a -n "$(SCOPES)" || { echo "usage: make api-client NAME=<name> SCOPES=<scope,scope>"; exit 2; }
-	$(UV) run --frozen python -m intake api-client create "$(NAME)" --scopes "$(SCOPES)"
+api-client: infra-up ## create a back-office API client: make api-client NAME=waste-contractor SCOPES=waste [ROTATE=1: a new key for an existing one]
+	@test -n "$(NAME)" -a -n "$(SCOPES)" || { echo "usage: make api-client NAME=<name> SCOPES=<scope,scope> [ROTATE=1]" >&2; exit 2; }
+	@$(UV) run --frozen python -m intake api-client create "$(NAME)" --scopes "$(SCOPES)" $(if $(ROTATE),--rotate)
 
-bench: infra-up ## benchmarks (figures go to bench/results/)
-	$(UV) run --frozen python -m bench
+bench: infra-up ## benchmarks, with progress (figures go to bench/results/); some: make bench BENCHMARKS="cases_opened"
+	$(UV) run --frozen python -m bench $(BENCHMARKS)
 
 chaos: infra-up ## failure tests: broker and database outages
 	$(UV) run --frozen pytest tests/chaos $(PYTEST_ARGS)

@@ -39,7 +39,7 @@ INSTANCES = os.cpu_count() or 2
 
 BODY: dict[str, Any] = {
     "answers": {"problem": "broken_glass"},
-    "location": {"latitude": 52.205, "longitude": 0.119},
+    "location": {"latitude": 51.359994, "longitude": -0.231726},
     "contact": {"name": "Bench Resident", "email": "bench@example.org", "phone": "07911 123456"},
     "preferred_channel": "email",
     "consent": True,

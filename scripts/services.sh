@@ -81,7 +81,8 @@ PY
 
 # The demo district (households, rounds, residents, planning applications), made once.
 district() {
-  [ -s "$DISTRICT" ] && return 0
+  # Made again when the demo council's boundary is newer: an older district may lie outside it.
+  [ -s "$DISTRICT" ] && [ "$DISTRICT" -nt "$ROOT/deploy/council/boundary.geojson" ] && return 0
   echo "demo district: generating $DISTRICT"
   "$PY" -m civic_simulators.district --out "$DISTRICT"
 }

@@ -15,7 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from pydantic import ValidationError
+
 from civic_runtime import preflight
+from civic_runtime.council import InvalidCouncil
 from civic_runtime.settings import ServiceSettings
 
 if TYPE_CHECKING:
@@ -77,7 +80,12 @@ def run(
     migrate.add_argument("revision", nargs="?")
     args = parser.parse_args(argv)
 
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "settings"
+        fail(prog, f"invalid setting {where}: {first['msg']} (see the service's README)")
     serving = args.command != "migrate"
     require(
         prog,
@@ -93,7 +101,10 @@ def run(
             migrations.downgrade(migrations_dir, settings.database_url, args.revision or "-1")
         return
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except InvalidCouncil as exc:
+        fail(prog, str(exc))
     # What the service has built so far (every module, class and schema: most of the objects it
     # will ever hold) stays for the process's life: out of the cyclic garbage collector's way, so
     # a full collection walks only what was made since. Without this each one walked the whole

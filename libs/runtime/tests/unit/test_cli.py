@@ -85,3 +85,40 @@ def test_subcommands_refuse_in_one_line_too(capsys: pytest.CaptureFixture[str]) 
             parser.parse_args(argv)
         err = capsys.readouterr().err
         assert exit_.value.code == 2 and err.startswith(expected) and err.count("\n") == 1
+
+
+def test_serve_with_a_bad_council_file_is_one_line_and_exit_status_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from civic_runtime.council import load_council
+
+    monkeypatch.setattr(cli, "require", lambda *args, **kwargs: None)
+    missing = tmp_path / "council.toml"
+    with pytest.raises(SystemExit) as exit_:
+        cli.run(
+            prog="svc",
+            load_settings=lambda: ServiceSettings(service_name="svc"),
+            create_app=lambda settings: (load_council(missing), FastAPI())[1],
+            migrations_dir=Path("unused"),
+            argv=["serve"],
+        )
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("svc: error: ") and str(missing) in lines[0]
+
+
+def test_an_invalid_setting_is_one_line_and_exit_status_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.run(
+            prog="svc",
+            load_settings=lambda: ServiceSettings(service_name="svc", http_port="x"),  # type: ignore[arg-type]
+            create_app=lambda settings: FastAPI(),
+            migrations_dir=Path("unused"),
+            argv=["serve"],
+        )
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith("svc: error: invalid setting http_port")
