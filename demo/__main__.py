@@ -289,12 +289,16 @@ class Demo:
                 f"… broadcast {progress['status']}: {progress['handled']}/{progress['recipients']}",
                 indent=4,
             )
-            return dict(progress) if progress["status"] == "done" else None
+            # Texts and push wait for the quiet hours' end: all else sent is the flow done now.
+            held = progress.get("held_for_quiet_hours", 0)
+            finished = progress["status"] == "done" or progress["outstanding"] == held
+            return dict(progress) if finished else None
 
         progress = await self.until("disruption", done, [], 120)
-        self.received.setdefault("disruption", []).append(
-            f"{progress['handled']} residents told, by channel: {json.dumps(progress['by_channel'])}"
-        )
+        told = f"{progress['handled']} residents told, by channel: {json.dumps(progress['by_channel'])}"
+        if progress.get("held_for_quiet_hours"):
+            told += f"; {progress['held_for_quiet_hours']} wait for the quiet hours' end"
+        self.received.setdefault("disruption", []).append(told)
 
     async def crm(self, reference: str) -> None:
         case = (

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -109,6 +110,35 @@ async def test_a_broadcast_interrupted_by_a_crash_reaches_each_opted_in_househol
         await eventually(lambda: _broadcasts(third, 2), timeout=90)
         await third.dispatcher.drain()
     assert len(notify_kit.simulator.simulator.notifications) == 22  # the marker is a new event
+
+
+async def test_texts_held_for_the_quiet_hours_are_counted_apart(
+    notify_kit: Any, eventually: Any
+) -> None:
+    now = datetime.now(ZoneInfo("Europe/London"))
+    quiet_now = f"{now - timedelta(hours=1):%H:%M}-{now + timedelta(hours=1):%H:%M}"
+    texted = notify_kit.resident(channel="sms", phone="+447700900555", email=None, rounds=(ROUND,))
+    emailed = notify_kit.resident(channel="email", email="held@example.com", rounds=(ROUND,))
+    async with (
+        notify_kit.service(quiet_hours=quiet_now) as notify,
+        httpx.AsyncClient(base_url=notify.base_url) as api,
+    ):
+        await notify_kit.publish(texted, emailed)
+        await eventually(lambda: _projected(notify, 2), timeout=90)
+        await notify_kit.publish(disruption(notify_kit))
+
+        async def email_handled() -> Any:
+            ids = (await api.get("/disruptions/DIS-2026-0042/broadcasts")).json()
+            if not ids:
+                return None
+            progress = (await api.get(f"/broadcasts/{ids[0]}")).json()
+            return progress if progress["handled"] == 1 else None
+
+        progress = await eventually(email_handled, timeout=60)
+    assert progress["status"] == "sending"
+    assert progress["outstanding"] == 1
+    assert progress["held_for_quiet_hours"] == 1
+    assert progress["by_channel"]["sms"] == {"pending": 1}
 
 
 async def _projected(notify: Any, count: int) -> bool:

@@ -129,22 +129,34 @@ async def start_broadcast(
 
 
 async def progress(*, session: AsyncSession, broadcast_id: uuid.UUID) -> dict[str, Any] | None:
-    """Counts by channel and state; marks the broadcast done once nothing is left to send."""
+    """Counts by channel and state; marks the broadcast done once nothing is left to send.
+
+    `held_for_quiet_hours` counts the outstanding messages that wait for the quiet hours' end
+    (texts and push at night), so that a reader can tell them from messages still going out.
+    """
     broadcast = (
         (await session.execute(sa.select(_b).where(_b.c.id == broadcast_id))).mappings().first()
     )
     if broadcast is None:
         return None
+    held = sa.and_(_n.c.status == "pending", _n.c.not_before > sa.func.now())
     rows = await session.execute(
-        sa.select(_n.c.channel, _n.c.status, sa.func.count())
+        sa.select(
+            _n.c.channel,
+            _n.c.status,
+            sa.func.count(),
+            sa.func.count().filter(held),
+        )
         .where(_n.c.broadcast_id == broadcast_id)
         .group_by(_n.c.channel, _n.c.status)
     )
     by_channel: dict[str, dict[str, int]] = {}
     outstanding = 0
     handled = 0
-    for channel, status, count in rows:
+    held_for_quiet_hours = 0
+    for channel, status, count, held_count in rows:
         by_channel.setdefault(channel or "none", {})[status] = count
+        held_for_quiet_hours += held_count
         if status in ("pending", "sending"):
             outstanding += count
         else:
@@ -167,6 +179,7 @@ async def progress(*, session: AsyncSession, broadcast_id: uuid.UUID) -> dict[st
         "recipients": broadcast["recipients"],
         "handled": handled,
         "outstanding": outstanding,
+        "held_for_quiet_hours": held_for_quiet_hours,
         "by_channel": by_channel,
         "created_at": broadcast["created_at"].isoformat(),
         "completed_at": completed_at.isoformat() if completed_at else None,
