@@ -71,7 +71,7 @@ ADMIN_URL = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/postgres"
 KAFKA = "127.0.0.1:9092"
 # The service's default `consumer_batch_size` (500).
 SERVICE_BATCH_SIZE: int = CasesSettings.model_fields["consumer_batch_size"].default
-GOAL = 0.5  # issue 4: at least half the raw rate
+GOAL = 0.5  # the service at least half the raw rate
 # The key of the pipelined raw rate among the raw rates by batch size.
 PIPELINED = -1
 # `python -m cases serve` processes in one consumer group: one per core of the 2-core machine the

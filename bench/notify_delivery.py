@@ -2,7 +2,8 @@
 
     uv run --frozen python -m bench.notify_delivery [--events 1000] [--rate 100] [--households 40000]
 
-The defaults are issue 5's parameters, and `python -m bench` (`run()`) uses them too (about a
+The defaults are its reference load (1,000 events at 100/s, 40,000 households), and
+`python -m bench` (`run()`) uses them too (about a
 minute); the flags make smaller runs. Each part makes its own database and topics and removes
 both afterwards.
 
@@ -638,7 +639,7 @@ async def _references(engine: Any) -> dict[str, uuid.UUID]:
         return {str(row.id): row.caused_by for row in rows}
 
 
-EVENTS, RATE_PER_S, HOUSEHOLDS = 1000, 100.0, 40_000  # issue 5's parameters
+EVENTS, RATE_PER_S, HOUSEHOLDS = 1000, 100.0, 40_000  # the reference load
 
 
 async def run(

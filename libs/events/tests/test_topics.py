@@ -20,10 +20,10 @@ pytestmark = pytest.mark.unit
 DESIGN = {
     "intake.submission.v1": ({"intake"}, {"cases"}),
     "backoffice.waste.v1": ({"intake"}, {"cases", "notify"}),
-    # Beyond the table: notify hears of consultations to tell residents subscribed nearby (issue 7).
+    # Beyond the table: notify hears of consultations to tell residents subscribed nearby.
     "backoffice.planning.v1": ({"intake"}, {"cases", "notify"}),
     "payments.v1": ({"cases", "payments"}, {"cases", "notify", "payments"}),
-    # Beyond the DESIGN.md table: intake keeps a projection of case statuses for Open311 (issue 3).
+    # Beyond the DESIGN.md table: intake keeps a projection of case statuses for Open311.
     "cases.lifecycle.v1": ({"cases"}, {"intake", "notify", "payments"}),
     "residents.v1": ({"cases"}, {"notify"}),
     "notify.delivery.v1": ({"notify"}, {"cases"}),

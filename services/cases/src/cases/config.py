@@ -76,7 +76,7 @@ class CasesSettings(ServiceSettings):
     # (they travel on different topics); 0: such updates are ignored.
     early_update_hold_s: float = Field(default=3600.0, ge=0)
 
-    # Officers' JWTs (issue 4): verified against a PEM public key or a JWKS URL; when neither is
+    # Officers' JWTs: verified against a PEM public key or a JWKS URL; when neither is
     # set, only the hashed tokens of `officers` are accepted.
     officer_jwt_public_key: SecretStr | None = None
     officer_jwt_jwks_url: str | None = None

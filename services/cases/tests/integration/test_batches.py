@@ -142,7 +142,7 @@ async def test_a_batch_matches_residents_opens_moves_and_holds_as_one_by_one(
 
 
 async def test_a_batch_of_new_cases_costs_a_few_statements_whatever_its_size(kit: Any) -> None:
-    """The benchmark's path (issue 4): a backlog of submissions, each from a new resident."""
+    """The benchmark's path: a backlog of submissions, each from a new resident."""
     events: list[Event] = [form_submitted() for _ in range(20)]
     async with kit.running(consumer_enabled=False) as (app, _client):
         statements: list[str] = []

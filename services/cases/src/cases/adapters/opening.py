@@ -1,6 +1,6 @@
 """A new case, and the resident who reported it, written with Core in as few statements as can be.
 
-Opening a case is the service's busiest path (a backlog of submissions, issue 4's benchmark):
+Opening a case is the service's busiest path (a backlog of submissions, as in bench/cases_opened.py):
 the rows are written without ORM objects, each write as one statement with the events that
 announce it (data-modifying CTEs of the outbox's INSERT, see `adapters.outbox`), and the reads a
 batch of submissions needs are made once for the batch (`service_layer.prepared`). The
