@@ -226,20 +226,38 @@ async def _apply(
         case.outcome = outcome
         refund = step.new_status == "cancelled" and case.paid
         await uow.publish(
-            CaseClosed(
-                source=SOURCE,
-                subject=case.reference,
-                case_id=case.id,
-                case_type=case.case_type,
-                resident_id=case.resident_id,
+            case_closed(
+                case,
                 outcome=outcome,
                 refund_requested=refund,
-                # The resident was told of the status that led here.
-                notify_resident=False,
                 triggered_at=occurred_at,
                 other_resident_ids=others,
             )
         )
+
+
+def case_closed(
+    case: Case,
+    *,
+    outcome: str,
+    refund_requested: bool,
+    triggered_at: datetime,
+    other_resident_ids: tuple[uuid.UUID, ...],
+) -> CaseClosed:
+    """The event that says `case` closed (or, paid after cancelling, asks again for a refund)."""
+    return CaseClosed(
+        source=SOURCE,
+        subject=case.reference,
+        case_id=case.id,
+        case_type=case.case_type,
+        resident_id=case.resident_id,
+        outcome=outcome,
+        refund_requested=refund_requested,
+        # The resident was told of the status that led here.
+        notify_resident=False,
+        triggered_at=triggered_at,
+        other_resident_ids=other_resident_ids,
+    )
 
 
 def _run_sla_clock(case: Case, *, old: str, new: str, at: datetime) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-from civic_events.cases import CaseClosed
 from civic_events.payments import PaymentCreated, PaymentFailed, PaymentRefunded, PaymentSucceeded
 from civic_runtime.uow import UnitOfWork
 
 from cases.adapters import repository
 from cases.adapters.tables import Case
 from cases.domain.machines import TransitionRefused
-from cases.service_layer.lifecycle import SOURCE, move_case, others_to_tell, record_ignored
+from cases.service_layer.lifecycle import case_closed, move_case, others_to_tell, record_ignored
 
 PaymentEvent: TypeAlias = PaymentCreated | PaymentSucceeded | PaymentFailed | PaymentRefunded
 
@@ -111,15 +110,10 @@ async def payment_succeeded(uow: UnitOfWork, *, event: PaymentSucceeded) -> None
     if case.closed_at is not None and case.status == "cancelled":
         # Paid after the booking was cancelled: the money goes back.
         await uow.publish(
-            CaseClosed(
-                source=SOURCE,
-                subject=case.reference,
-                case_id=case.id,
-                case_type=case.case_type,
-                resident_id=case.resident_id,
+            case_closed(
+                case,
                 outcome=case.outcome or "cancelled",
                 refund_requested=True,
-                notify_resident=False,
                 triggered_at=event.occurred_at,
                 other_resident_ids=await others_to_tell(uow, case=case),
             )
