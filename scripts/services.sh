@@ -36,11 +36,11 @@ wait_listening() {
   return 1
 }
 
-# command_of NAME: the command line that runs NAME, with this checkout's interpreter in it.
-command_of() {
+# arguments_of NAME: what this checkout's interpreter runs for NAME (no spaces inside an argument).
+arguments_of() {
   case "$1" in
-    intake | cases | notify | payments) printf '%s' "$PY -m $1 serve" ;;
-    *) printf '%s' "$PY -m civic_simulators.$1" ;;
+    intake | cases | notify | payments) printf '%s' "-m $1 serve" ;;
+    *) printf '%s' "-m civic_simulators.$1" ;;
   esac
 }
 
@@ -49,7 +49,7 @@ running() { pid_alive "$STATE/$1.pid" >/dev/null; }
 
 # adopt NAME: true when NAME already runs, started by an earlier `make run` or `make up` (even
 # one killed before it could stop it), whose pid is then recorded again.
-adopt() { our_process "$STATE/$1.pid" "$(command_of "$1") " >/dev/null; }
+adopt() { our_process "$STATE/$1.pid" "$PY $(arguments_of "$1") " >/dev/null; }
 
 # launch NAME: start NAME in the background, unless it already runs; refuse a port held by another.
 launch() {
@@ -58,10 +58,8 @@ launch() {
   if port_open 127.0.0.1 "$(port_of "$name")"; then
     die "$name: port $(port_of "$name") is taken by another process; stop it and run this again"
   fi
-  case "$name" in
-    intake | cases | notify | payments) nohup "$PY" -m "$name" serve >>"$STATE/$name.log" 2>&1 & ;;
-    *) nohup "$PY" -m "civic_simulators.$name" >>"$STATE/$name.log" 2>&1 & ;;
-  esac
+  # shellcheck disable=SC2046 # the arguments are split on purpose
+  nohup "$PY" $(arguments_of "$name") >>"$STATE/$name.log" 2>&1 &
   echo $! >"$STATE/$name.pid"
 }
 
