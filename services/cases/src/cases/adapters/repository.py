@@ -24,6 +24,58 @@ async def case_by_reference(
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def search_cases(
+    session: AsyncSession,
+    *,
+    case_types: Collection[str],
+    reference: str | None = None,
+    postcode: str | None = None,
+    status: str | None = None,
+    case_type: str | None = None,
+    assigned_to: str | None = None,
+    sla_breached: bool | None = None,
+    offset: int,
+    limit: int,
+) -> tuple[list[Case], int]:
+    """One page of the cases of `case_types` that match every filter given (newest first), and
+    how many match in all."""
+    conditions = [col(Case.case_type).in_(sorted(case_types))]
+    if reference:
+        conditions.append(Case.reference == reference)
+    if postcode:
+        conditions.append(Case.postcode == postcode)
+    if status:
+        conditions.append(Case.status == status)
+    if case_type:
+        conditions.append(Case.case_type == case_type)
+    if assigned_to:
+        conditions.append(Case.assigned_to == assigned_to)
+    if sla_breached is not None:
+        breached = col(Case.sla_breached_at).is_not(None)
+        conditions.append(breached if sla_breached else sa.not_(breached))
+    total = (
+        await session.execute(select(sa.func.count()).select_from(Case).where(*conditions))
+    ).scalar_one()
+    rows = await session.execute(
+        select(Case)
+        .where(*conditions)
+        .order_by(col(Case.opened_at).desc(), col(Case.reference))
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows.scalars()), total
+
+
+async def cases_of_resident(session: AsyncSession, *, resident_id: uuid.UUID) -> list[Case]:
+    """The cases the resident made, or acts in as an agent."""
+    rows = await session.execute(
+        select(Case).where(
+            sa.or_(Case.resident_id == resident_id, Case.agent_resident_id == resident_id)
+        )
+    )
+    return list(rows.scalars())
+
+
 async def case_by_payment_request(
     session: AsyncSession, *, payment_request_id: uuid.UUID
 ) -> Case | None:

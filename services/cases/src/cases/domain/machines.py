@@ -58,6 +58,12 @@ class StateMachine:
     def is_final(self, status: str) -> bool:
         return status in self.final
 
+    def moves_from(self, status: str) -> list[str]:
+        """Where an officer may move a case that is in `status`: nowhere once it is final."""
+        if self.is_final(status):
+            return []
+        return sorted(set(self.targets(status)) - {status})
+
 
 def _edges(*moves: tuple[str, str] | tuple[str, str, bool]) -> tuple[Edge, ...]:
     return tuple(Edge(*move) for move in moves)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import jwt
@@ -19,22 +18,9 @@ from cryptography.hazmat.primitives import serialization
 from fastapi import Depends, HTTPException, Request
 
 from cases.config import CasesSettings
+from cases.domain.officers import Officer
 
 ROLES = ("team_lead", "officer")  # the strongest first
-
-
-@dataclass(frozen=True)
-class Officer:
-    officer_id: str
-    role: str
-    case_types: frozenset[str]
-
-    @property
-    def is_team_lead(self) -> bool:
-        return self.role == "team_lead"
-
-    def sees(self, case_type: str) -> bool:
-        return case_type in self.case_types
 
 
 class InvalidOfficerToken(Exception):

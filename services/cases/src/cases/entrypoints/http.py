@@ -1,23 +1,23 @@
-"""HTTP: the officer API (the CRM) and the resident status API."""
+"""HTTP: the officer API (the CRM) and the resident status API.
+
+The officer routes parse the request, call the use case in `service_layer.officers` and turn
+its answer, or its refusal, into the response.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import Literal
 
-import sqlalchemy as sa
 from civic_events.contact import Coordinates
 from civic_runtime.app import UnitOfWorkDep
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlmodel import col, select
 
-from cases.adapters import repository
-from cases.adapters.tables import Case
-from cases.domain.machines import TransitionRefused, machine_for
-from cases.domain.proof import normalise_postcode, sign_status_token
-from cases.entrypoints.auth import Officer, OfficerDep, SettingsDep
+from cases.entrypoints.auth import OfficerDep, SettingsDep
 from cases.entrypoints.dependencies import ContextDep
 from cases.entrypoints.status_api import status_router
 from cases.entrypoints.views import (
@@ -25,32 +25,31 @@ from cases.entrypoints.views import (
     CasePage,
     CaseView,
     ResidentView,
+    case_detail,
+    case_page,
     case_view,
     resident_view,
-    timeline_view,
 )
-from cases.service_layer.erasure import erase_resident
-from cases.service_layer.lifecycle import move_case
-from cases.service_layer.residents import change_preferences
+from cases.service_layer import officers
 
 officer_router = APIRouter(prefix="/v1", tags=["officer API"])
 __all__ = ["officer_router", "status_router"]
 
+REFUSAL_STATUS_CODES: dict[type[officers.Refused], int] = {
+    officers.CaseNotFound: 404,
+    officers.ResidentNotFound: 404,
+    officers.TeamLeadOnly: 403,
+    officers.StatusRefused: 409,
+    officers.StatusLinksOff: 503,
+}
 
-def _allowed(case: Case) -> list[str]:
-    machine = machine_for(case.case_type)
-    return (
-        []
-        if machine.is_final(case.status)
-        else sorted(set(machine.targets(case.status)) - {case.status})
-    )
 
-
-async def _visible_case(uow: UnitOfWorkDep, officer: Officer, reference: str) -> Case:
-    case = await repository.case_by_reference(uow.session, reference=reference)
-    if case is None or not officer.sees(case.case_type):
-        raise HTTPException(404, detail="no such case among your teams' case types")
-    return case
+@contextmanager
+def _refusals_as_problems() -> Iterator[None]:
+    try:
+        yield
+    except officers.Refused as refused:
+        raise HTTPException(REFUSAL_STATUS_CODES[type(refused)], detail=str(refused)) from refused
 
 
 @officer_router.get("/cases", response_model=CasePage)
@@ -66,42 +65,26 @@ async def search_cases(
     page: int = Query(default=1, ge=1),
     page_size: int = Query(default=20, ge=1, le=100),
 ) -> CasePage:
-    conditions = [col(Case.case_type).in_(sorted(officer.case_types))]
-    if reference:
-        conditions.append(Case.reference == reference)
-    if postcode:
-        conditions.append(Case.postcode == normalise_postcode(postcode))
-    if status:
-        conditions.append(Case.status == status)
-    if case_type:
-        conditions.append(Case.case_type == case_type)
-    if assigned_to:
-        conditions.append(Case.assigned_to == assigned_to)
-    if sla_breached is not None:
-        breached = col(Case.sla_breached_at).is_not(None)
-        conditions.append(breached if sla_breached else sa.not_(breached))
-    total = (
-        await uow.session.execute(select(sa.func.count()).select_from(Case).where(*conditions))
-    ).scalar_one()
-    rows = await uow.session.execute(
-        select(Case)
-        .where(*conditions)
-        .order_by(col(Case.opened_at).desc(), col(Case.reference))
-        .offset((page - 1) * page_size)
-        .limit(page_size)
+    found = await officers.search_cases(
+        uow=uow,
+        officer=officer,
+        reference=reference,
+        postcode=postcode,
+        status=status,
+        case_type=case_type,
+        assigned_to=assigned_to,
+        sla_breached=sla_breached,
+        page=page,
+        page_size=page_size,
     )
-    items = [case_view(case, _allowed(case)) for case in rows.scalars()]
-    return CasePage(items=items, page=page, page_size=page_size, total=total)
+    return case_page(found, page=page, page_size=page_size)
 
 
 @officer_router.get("/cases/{reference:path}", response_model=CaseDetail)
 async def get_case(reference: str, uow: UnitOfWorkDep, officer: OfficerDep) -> CaseDetail:
-    case = await _visible_case(uow, officer, reference)
-    entries = await repository.timeline(uow.session, case_id=case.id)
-    return CaseDetail(
-        **case_view(case, _allowed(case)).model_dump(),
-        timeline=[timeline_view(entry, {case.id: case.reference}) for entry in entries],
-    )
+    with _refusals_as_problems():
+        record = await officers.case_record(uow=uow, officer=officer, reference=reference)
+    return case_detail(record)
 
 
 class Assignment(BaseModel):
@@ -112,21 +95,11 @@ class Assignment(BaseModel):
 async def assign_case(
     reference: str, body: Assignment, uow: UnitOfWorkDep, officer: OfficerDep
 ) -> CaseView:
-    case = await _visible_case(uow, officer, reference)
-    if body.officer_id != officer.officer_id and not officer.is_team_lead:
-        raise HTTPException(403, detail="only a team lead assigns cases to someone else")
-    case.assigned_to = body.officer_id
-    case.updated_at = datetime.now(UTC)
-    await repository.add_timeline(
-        uow.session,
-        case=case,
-        occurred_at=case.updated_at,
-        kind="assignment",
-        summary=f"Assigned to {body.officer_id}",
-        actor=officer.officer_id,
-        internal=True,
-    )
-    return case_view(case, _allowed(case))
+    with _refusals_as_problems():
+        case = await officers.assign_case(
+            uow=uow, officer=officer, reference=reference, assignee=body.officer_id
+        )
+    return case_view(case)
 
 
 class StatusChange(BaseModel):
@@ -146,32 +119,16 @@ async def change_status(
     context: ContextDep,
 ) -> CaseView:
     context.metrics.count_when_committed(uow)
-    case = await _visible_case(uow, officer, reference)
-    now = datetime.now(UTC)
-    try:
-        await move_case(
-            uow,
-            case=case,
-            target=body.status,
-            reason="changed by an officer",
-            changed_by=officer.officer_id,
-            occurred_at=now,
+    with _refusals_as_problems():
+        case = await officers.change_status(
+            uow=uow,
+            officer=officer,
+            reference=reference,
+            status=body.status,
+            note=body.note,
             notify_resident=body.notify_resident,
         )
-    except TransitionRefused as refused:
-        raise HTTPException(
-            409, detail=f"{refused}; allowed: {', '.join(_allowed(case)) or 'none'}"
-        ) from refused
-    await repository.add_timeline(
-        uow.session,
-        case=case,
-        occurred_at=now,
-        kind="note",
-        summary=body.note,
-        actor=officer.officer_id,
-        internal=True,
-    )
-    return case_view(case, _allowed(case))
+    return case_view(case)
 
 
 class Note(BaseModel):
@@ -182,16 +139,8 @@ class Note(BaseModel):
 async def add_note(
     reference: str, body: Note, uow: UnitOfWorkDep, officer: OfficerDep
 ) -> dict[str, str]:
-    case = await _visible_case(uow, officer, reference)
-    await repository.add_timeline(
-        uow.session,
-        case=case,
-        occurred_at=datetime.now(UTC),
-        kind="note",
-        summary=body.text,
-        actor=officer.officer_id,
-        internal=True,
-    )
+    with _refusals_as_problems():
+        await officers.add_note(uow=uow, officer=officer, reference=reference, text=body.text)
     return {"status": "added"}
 
 
@@ -205,40 +154,18 @@ class StatusLink(BaseModel):
 async def issue_status_link(
     reference: str, uow: UnitOfWorkDep, officer: OfficerDep, settings: SettingsDep
 ) -> StatusLink:
-    case = await _visible_case(uow, officer, reference)
-    secret = settings.link_secret
-    if secret is None:
-        raise HTTPException(503, detail="status links are switched off: no signing secret is set")
-    expires_at = datetime.now(UTC) + timedelta(days=settings.status_link_ttl_days)
-    token = sign_status_token(
-        secret=secret,
-        reference=case.reference,
-        expires_at=expires_at,
-    )
-    return StatusLink(
-        path=f"/v1/status/{case.reference}?token={token}", token=token, expires_at=expires_at
-    )
-
-
-async def _resident_view(
-    uow: UnitOfWorkDep, officer: Officer, resident_id: uuid.UUID
-) -> ResidentView:
-    resident = await repository.resident_by_id(uow.session, resident_id=resident_id, lock=True)
-    if resident is None:
-        raise HTTPException(404, detail="no such resident")
-    rows = await uow.session.execute(
-        select(Case).where(
-            sa.or_(Case.resident_id == resident.id, Case.agent_resident_id == resident.id)
+    with _refusals_as_problems():
+        link = await officers.issue_status_link(
+            uow=uow,
+            officer=officer,
+            reference=reference,
+            secret=settings.link_secret,
+            ttl_days=settings.status_link_ttl_days,
         )
-    )
-    cases = list(rows.scalars())
-    visible = {case.id: case.reference for case in cases if officer.sees(case.case_type)}
-    entries = await repository.timeline(uow.session, resident_id=resident.id)
-    shown = [e for e in entries if e.case_id is None or e.case_id in visible]
-    return resident_view(
-        resident,
-        [case_view(case, _allowed(case)) for case in cases if case.id in visible],
-        [timeline_view(entry, visible) for entry in shown],
+    return StatusLink(
+        path=f"/v1/status/{link.reference}?token={link.token}",
+        token=link.token,
+        expires_at=link.expires_at,
     )
 
 
@@ -246,7 +173,9 @@ async def _resident_view(
 async def get_resident(
     resident_id: uuid.UUID, uow: UnitOfWorkDep, officer: OfficerDep
 ) -> ResidentView:
-    return await _resident_view(uow, officer, resident_id)
+    with _refusals_as_problems():
+        record = await officers.resident_record(uow=uow, officer=officer, resident_id=resident_id)
+    return resident_view(record)
 
 
 class Preferences(BaseModel):
@@ -267,21 +196,20 @@ class Preferences(BaseModel):
 async def set_preferences(
     resident_id: uuid.UUID, body: Preferences, uow: UnitOfWorkDep, officer: OfficerDep
 ) -> ResidentView:
-    resident = await repository.resident_by_id(uow.session, resident_id=resident_id, lock=True)
-    if resident is None or resident.erased_at is not None:
-        raise HTTPException(404, detail="no such resident")
-    await change_preferences(
-        uow,
-        resident=resident,
-        preferred_channel=body.preferred_channel,
-        case_updates=body.case_updates,
-        disruption_alerts=body.disruption_alerts,
-        planning_alerts=body.planning_alerts,
-        planning_alert_radius_metres=body.planning_alert_radius_metres,
-        home=body.home_coordinates,
-        consent_source=body.source,
-    )
-    return await _resident_view(uow, officer, resident_id)
+    with _refusals_as_problems():
+        record = await officers.set_preferences(
+            uow=uow,
+            officer=officer,
+            resident_id=resident_id,
+            preferred_channel=body.preferred_channel,
+            case_updates=body.case_updates,
+            disruption_alerts=body.disruption_alerts,
+            planning_alerts=body.planning_alerts,
+            planning_alert_radius_metres=body.planning_alert_radius_metres,
+            home=body.home_coordinates,
+            consent_source=body.source,
+        )
+    return resident_view(record)
 
 
 class Erasure(BaseModel):
@@ -292,11 +220,8 @@ class Erasure(BaseModel):
 async def erase(
     resident_id: uuid.UUID, body: Erasure, uow: UnitOfWorkDep, officer: OfficerDep
 ) -> dict[str, str]:
-    if not officer.is_team_lead:
-        raise HTTPException(403, detail="only a team lead erases a resident")
-    resident = await repository.resident_by_id(uow.session, resident_id=resident_id, lock=True)
-    if resident is None:
-        raise HTTPException(404, detail="no such resident")
-    if resident.erased_at is None:
-        await erase_resident(uow, resident=resident, reason=body.reason)
+    with _refusals_as_problems():
+        await officers.erase_resident(
+            uow=uow, officer=officer, resident_id=resident_id, reason=body.reason
+        )
     return {"status": "erased"}

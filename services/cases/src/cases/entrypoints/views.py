@@ -8,7 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from cases.adapters.tables import Case, Resident, TimelineEntry
+from cases.adapters.tables import Case, TimelineEntry
+from cases.domain.machines import machine_for
+from cases.service_layer.officers import CaseRecord, FoundCases, ResidentRecord
 
 
 class TimelineView(BaseModel):
@@ -82,7 +84,7 @@ class ResidentView(BaseModel):
     timeline: list[TimelineView]
 
 
-def case_view(case: Case, allowed: list[str]) -> CaseView:
+def case_view(case: Case) -> CaseView:
     return CaseView(
         **case.model_dump(
             exclude={
@@ -95,7 +97,20 @@ def case_view(case: Case, allowed: list[str]) -> CaseView:
             }
         ),
         sla_paused=case.sla_paused_at is not None,
-        allowed_statuses=allowed,
+        allowed_statuses=machine_for(case.case_type).moves_from(case.status),
+    )
+
+
+def case_page(found: FoundCases, *, page: int, page_size: int) -> CasePage:
+    items = [case_view(case) for case in found.cases]
+    return CasePage(items=items, page=page, page_size=page_size, total=found.total)
+
+
+def case_detail(record: CaseRecord) -> CaseDetail:
+    references = {record.case.id: record.case.reference}
+    return CaseDetail(
+        **case_view(record.case).model_dump(),
+        timeline=[timeline_view(entry, references) for entry in record.timeline],
     )
 
 
@@ -111,12 +126,12 @@ def timeline_view(entry: TimelineEntry, references: dict[uuid.UUID, str]) -> Tim
     )
 
 
-def resident_view(
-    resident: Resident, cases: list[CaseView], timeline: list[TimelineView]
-) -> ResidentView:
+def resident_view(record: ResidentRecord) -> ResidentView:
+    resident = record.resident
+    references = {case.id: case.reference for case in record.cases}
     return ResidentView(
         **resident.model_dump(exclude={"erased_at", "created_at", "updated_at", "postcode"}),
         erased=resident.erased_at is not None,
-        cases=cases,
-        timeline=timeline,
+        cases=[case_view(case) for case in record.cases],
+        timeline=[timeline_view(entry, references) for entry in record.timeline],
     )

@@ -1,0 +1,23 @@
+"""Officers: who they are, which case types their teams handle, and what only a team lead may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Officer:
+    officer_id: str
+    role: str
+    case_types: frozenset[str]
+
+    @property
+    def is_team_lead(self) -> bool:
+        return self.role == "team_lead"
+
+    def sees(self, case_type: str) -> bool:
+        return case_type in self.case_types
+
+    def may_assign_to(self, officer_id: str) -> bool:
+        """Anyone takes a case; only a team lead gives one to someone else."""
+        return officer_id == self.officer_id or self.is_team_lead
