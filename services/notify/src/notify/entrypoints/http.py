@@ -14,6 +14,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from notify.adapters import residents
 from notify.domain.neighbourhood import DEFAULT_PLANNING_ALERT_RADIUS_METRES
 from notify.domain.preferences import first_name
 from notify.domain.purposes import status_page_url
@@ -166,7 +167,7 @@ def _preferences_out(row: Any) -> dict[str, Any]:
         "resident_id": str(row["resident_id"]),
         "preferred_channel": row["preferred_channel"],
         "fallback_order": list(row["fallback_order"]),
-        "channel_order": preferences.to_preferences(row).channel_order(),
+        "channel_order": residents.to_preferences(row).channel_order(),
         "case_updates": row["case_updates"],
         "disruption_alerts": row["disruption_alerts"],
         "planning_alerts": row["planning_alerts"],
@@ -189,7 +190,7 @@ def _preferences_out(row: Any) -> dict[str, Any]:
 async def get_preferences(
     resident_id: uuid.UUID, uow: UnitOfWorkDep
 ) -> dict[str, Any] | JSONResponse:
-    row = await preferences.load_row(session=uow.session, resident_id=resident_id)
+    row = await residents.load_row(session=uow.session, resident_id=resident_id)
     if row is None or row["erased"]:
         return problem(404, detail="no such resident")
     return _preferences_out(row)
@@ -212,7 +213,7 @@ async def change_preferences(
         session=uow.session, resident_id=resident_id, changes=values
     ):
         return problem(404, detail="no such resident")
-    row = await preferences.load_row(session=uow.session, resident_id=resident_id)
+    row = await residents.load_row(session=uow.session, resident_id=resident_id)
     return _preferences_out(row)
 
 

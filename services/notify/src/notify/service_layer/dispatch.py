@@ -36,6 +36,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notify.adapters import residents
 from notify.adapters.metrics import count_after_commit
 from notify.adapters.outbox import publish_all
 from notify.adapters.providers.base import (
@@ -52,7 +53,7 @@ from notify.adapters.tracing import failed, provider_span, stored_span_context, 
 from notify.domain.preferences import Preferences, first_name, next_channel, not_before
 from notify.domain.purposes import status_page_url
 from notify.domain.templates import MissingPersonalisation, TemplateContent
-from notify.service_layer import preferences, templates
+from notify.service_layer import templates
 from notify.service_layer.notifications import quiet_hours, wake_after_commit
 
 logger = logging.getLogger(__name__)
@@ -491,7 +492,7 @@ class Dispatcher:
             sa.select(_r).where(_r.c.resident_id.in_({i.row["resident_id"] for i in items}))
         )
         for found in rows.mappings():
-            prepared.residents[found["resident_id"]] = preferences.to_preferences(found)
+            prepared.residents[found["resident_id"]] = residents.to_preferences(found)
         for key in {(i.row["template_name"], i.row["channel"]) for i in items}:
             prepared.templates[key] = await templates.resolve(
                 session=uow.session, name=key[0], channel=key[1]
@@ -849,7 +850,7 @@ async def fall_back(
             detail=detail[:500],
         )
     )
-    prefs = await preferences.load(session=uow.session, resident_id=current["resident_id"])
+    prefs = await residents.load(session=uow.session, resident_id=current["resident_id"])
     tried = [*current["tried_channels"], current["channel"]]
     following = next_channel(prefs, tried) if prefs is not None and not prefs.erased else None
     values: dict[str, Any] = {

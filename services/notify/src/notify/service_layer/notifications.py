@@ -12,11 +12,11 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notify.adapters import residents
 from notify.adapters.metrics import count_after_commit
 from notify.adapters.tables import Notification
 from notify.domain.preferences import DEFAULT_QUIET_HOURS, Preferences, QuietHours, not_before
 from notify.domain.purposes import MessageRequest
-from notify.service_layer import preferences
 
 _notifications = Notification.__table__
 # Built once: a consumer inserts one per event, and building (and keying for the compiled-SQL
@@ -59,7 +59,7 @@ async def request_notification(
 ) -> uuid.UUID | None:
     """Record the notification (or why it will not be sent); None when it already exists."""
     now = now or datetime.now(UTC)
-    prefs = await preferences.load(session=session, resident_id=request.resident_id)
+    prefs = await residents.load(session=session, resident_id=request.resident_id)
     values: dict[str, Any] = {
         "id": uuid.uuid4(),
         "caused_by": request.caused_by,
@@ -143,7 +143,7 @@ async def release_awaiting(
 ) -> int:
     """Route the messages that were waiting for this resident's record; returns how many."""
     now = now or datetime.now(UTC)
-    prefs = await preferences.load(session=session, resident_id=resident_id)
+    prefs = await residents.load(session=session, resident_id=resident_id)
     if prefs is None:
         return 0
     waiting = await session.execute(

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.adapters.tables import Notification, ResidentPreferences
-from notify.domain.preferences import Preferences
+from notify.service_layer.notifications import release_awaiting
 
 _residents = ResidentPreferences.__table__
 _notifications = Notification.__table__
@@ -113,8 +113,6 @@ async def record_preferences(*, session: AsyncSession, event: ContactPreferences
 
 
 async def _release(session: AsyncSession, resident_id: uuid.UUID) -> None:
-    from notify.service_layer.notifications import release_awaiting  # it imports this module
-
     await release_awaiting(session=session, resident_id=resident_id)
 
 
@@ -163,32 +161,3 @@ async def change_preferences(
         .returning(_residents.c.resident_id)
     )
     return result.first() is not None
-
-
-# Built once (it runs for every message requested).
-_BY_ID = sa.select(_residents).where(_residents.c.resident_id == sa.bindparam("by_resident_id"))
-
-
-async def load_row(*, session: AsyncSession, resident_id: uuid.UUID) -> Any | None:
-    result = await session.execute(_BY_ID, {"by_resident_id": resident_id})
-    return result.mappings().first()
-
-
-def to_preferences(row: Any) -> Preferences:
-    return Preferences(
-        preferred_channel=row["preferred_channel"],
-        email=row["email"],
-        phone=row["phone"],
-        push_subscription=row["push_subscription"],
-        fallback_order=tuple(row["fallback_order"] or ()),
-        case_updates=row["case_updates"],
-        disruption_alerts=row["disruption_alerts"],
-        planning_alerts=row["planning_alerts"],
-        erased=row["erased"],
-        first_name=row["name"],
-    )
-
-
-async def load(*, session: AsyncSession, resident_id: uuid.UUID) -> Preferences | None:
-    row = await load_row(session=session, resident_id=resident_id)
-    return to_preferences(row) if row is not None else None
