@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from cases.entrypoints import status_api
+from cases.service_layer import status_lookup
 from cases_factories import bearer, form_submitted
 
 pytestmark = pytest.mark.integration
@@ -150,7 +150,7 @@ async def test_the_status_api_limits_attempts_per_client(
 ) -> None:
     # One fixed minute, so the window cannot roll over between the attempts.
     minute = datetime.now(UTC).replace(second=30)
-    monkeypatch.setattr(status_api, "_now", lambda: minute)
+    monkeypatch.setattr(status_lookup, "_now", lambda: minute)
     async with kit.running(status_lookups_per_minute=3) as (_, client):
         answers = [
             (

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from cases.adapters.tables import Case, Resident, TimelineEntry
+from cases.adapters.tables import Case, Resident, StatusLookup, TimelineEntry
 
 
 async def case_by_reference(
@@ -138,6 +139,20 @@ async def timeline(
         query = query.where(col(TimelineEntry.internal).is_(False))
     query = query.order_by(col(TimelineEntry.occurred_at), col(TimelineEntry.id))
     return list((await session.execute(query)).scalars())
+
+
+async def count_status_lookup(session: AsyncSession, *, client: str, window_start: datetime) -> int:
+    """Count one more status lookup by `client` in the window; how many it has made in it."""
+    table = StatusLookup.__table__
+    statement = (
+        insert(table)
+        .values(client=client, window_start=window_start, attempts=1)
+        .on_conflict_do_update(
+            index_elements=["client", "window_start"], set_={"attempts": table.c.attempts + 1}
+        )
+        .returning(table.c.attempts)
+    )
+    return int((await session.execute(statement)).scalar_one())
 
 
 async def has_timeline_event(session: AsyncSession, *, event_id: uuid.UUID) -> bool:

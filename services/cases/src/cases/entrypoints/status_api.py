@@ -1,13 +1,9 @@
-"""The resident status API: a case's status for whoever proves it is theirs, and nothing else.
-
-Proof is a signed link token, or the postcode or email given at submission. A wrong proof and a
-reference that does not exist get the same answer; attempts are rate-limited per client in the
-database, so the limit holds across instances.
-"""
+"""The resident status API: a case's plain-English status and history, for whoever proves it is
+theirs (see `service_layer.status_lookup`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from civic_runtime.app import UnitOfWorkDep
@@ -15,13 +11,10 @@ from civic_runtime.problems import problem
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.dialects.postgresql import insert
 
-from cases.adapters import repository
-from cases.adapters.tables import Case, StatusLookup
-from cases.domain.proof import normalise_postcode, status_token_valid
 from cases.domain.wording import describe
 from cases.entrypoints.auth import SettingsDep
+from cases.service_layer.status_lookup import NotProven, TooManyAttempts, look_up_status
 
 LONDON = ZoneInfo("Europe/London")
 status_router = APIRouter(prefix="/v1/status", tags=["resident status API"])
@@ -51,57 +44,6 @@ class CaseStatus(BaseModel):
     history: list[StatusStep]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _not_found() -> JSONResponse:
-    return problem(404, detail="We could not find a case with those details.")
-
-
-async def _within_limit(uow: UnitOfWorkDep, client: str, limit: int) -> bool:
-    window = _now().replace(second=0, microsecond=0)
-    table = StatusLookup.__table__
-    statement = (
-        insert(table)
-        .values(client=client, window_start=window, attempts=1)
-        .on_conflict_do_update(
-            index_elements=["client", "window_start"], set_={"attempts": table.c.attempts + 1}
-        )
-        .returning(table.c.attempts)
-    )
-    attempts = (await uow.session.execute(statement)).scalar_one()
-    return bool(attempts <= limit)
-
-
-async def _proven(
-    uow: UnitOfWorkDep,
-    case: Case | None,
-    reference: str,
-    *,
-    token: str | None,
-    postcode: str | None,
-    email: str | None,
-    secret: str | None,
-) -> bool:
-    if case is None:
-        return False
-    if token:
-        return secret is not None and status_token_valid(
-            secret=secret, reference=reference, token=token, now=datetime.now(UTC)
-        )
-    if postcode:
-        return case.postcode is not None and normalise_postcode(postcode) == case.postcode
-    if email and case.resident_id is not None:
-        resident = await repository.resident_by_id(uow.session, resident_id=case.resident_id)
-        return (
-            resident is not None
-            and resident.email is not None
-            and resident.email == email.strip().lower()
-        )
-    return False
-
-
 @status_router.get("/{reference:path}", response_model=CaseStatus, responses={404: {}, 429: {}})
 async def case_status(
     reference: str,
@@ -112,24 +54,24 @@ async def case_status(
     postcode: str | None = None,
     email: str | None = None,
 ) -> CaseStatus | JSONResponse:
-    client = request.client.host if request.client else "unknown"
-    if not await _within_limit(uow, client, settings.status_lookups_per_minute):
+    try:
+        found = await look_up_status(
+            uow=uow,
+            client=request.client.host if request.client else "unknown",
+            lookups_per_minute=settings.status_lookups_per_minute,
+            reference=reference,
+            token=token,
+            postcode=postcode,
+            email=email,
+            secret=settings.link_secret,
+        )
+    except TooManyAttempts:
         return problem(
             429, detail="Too many attempts; try again in a minute.", headers={"Retry-After": "60"}
         )
-    case = await repository.case_by_reference(uow.session, reference=reference, lock=False)
-    proven = await _proven(
-        uow,
-        case,
-        reference,
-        token=token,
-        postcode=postcode,
-        email=email,
-        secret=settings.link_secret,
-    )
-    if not proven or case is None:
-        return _not_found()
-    entries = await repository.timeline(uow.session, case_id=case.id, include_internal=False)
+    except NotProven:
+        return problem(404, detail="We could not find a case with those details.")
+    case = found.case
     history = [
         StatusStep(
             at=case.opened_at.astimezone(LONDON), status="received", text=describe("received")
@@ -141,8 +83,7 @@ async def case_status(
             status=e.detail["new_status"],
             text=describe(e.detail["new_status"]),
         )
-        for e in entries
-        if e.kind == "status_changed"
+        for e in found.status_changes
     ]
     return CaseStatus(
         reference=case.reference,
