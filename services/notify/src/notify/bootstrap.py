@@ -19,9 +19,10 @@ from notify.adapters.providers.rate_limit import RateLimit
 from notify.adapters.providers.smtp import SmtpProvider
 from notify.config import NotifySettings
 from notify.entrypoints.consumers import handlers
+from notify.entrypoints.dispatcher import Dispatcher
 from notify.entrypoints.http import router
 from notify.service_layer import templates
-from notify.service_layer.dispatch import Dispatcher, DispatchPolicy
+from notify.service_layer.delivery import DispatchPolicy
 from notify.service_layer.notifications import CLAIM_AT_CREATION_KEY, QUIET_HOURS_KEY, WAKE_KEY
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"

@@ -40,7 +40,7 @@ from notify.adapters.providers.base import (
 from notify.adapters.tables import Notification
 from notify.bootstrap import build_providers, create_app
 from notify.config import NotifySettings
-from notify.service_layer.dispatch import Dispatcher
+from notify.entrypoints.dispatcher import Dispatcher
 
 CALLBACK_TOKEN = "test-callback-token"
 

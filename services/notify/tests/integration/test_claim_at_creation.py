@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from notify.adapters.providers.base import DeliveryProvider, OutgoingMessage, ProviderReceipt
 from notify.domain import purposes
-from notify.service_layer.dispatch import Dispatcher
+from notify.entrypoints.dispatcher import Dispatcher
 from sqlalchemy.ext.asyncio import create_async_engine
 
 pytestmark = pytest.mark.integration

@@ -28,7 +28,7 @@ from notify.domain.templates import (
     sms_length,
 )
 from notify.service_layer import broadcasts, notifications, preferences, templates
-from notify.service_layer.dispatch import apply_provider_status
+from notify.service_layer.outcomes import apply_provider_status
 
 router = APIRouter()
 

@@ -35,7 +35,7 @@ CLAIM_AT_CREATION_KEY = "notify_claim_at_creation"
 
 
 class ClaimsAtCreation(Protocol):
-    """The dispatcher, as seen by the use cases that create messages (service_layer/dispatch.py)."""
+    """The dispatcher, as seen by the use cases that create messages (entrypoints/dispatcher.py)."""
 
     async def claim_at_creation(self, session: AsyncSession, values: dict[str, Any]) -> None: ...
 
