@@ -20,7 +20,7 @@ import httpx
 import sqlalchemy as sa
 from aiokafka.admin import AIOKafkaAdminClient
 from civic_runtime.admin import ensure_topics, registry_topics
-from civic_runtime.app import create_service
+from civic_runtime.app import build_runtime, create_service
 from civic_runtime.consumers import EventHandlers
 from civic_runtime.settings import ServiceSettings
 from civic_runtime.topic_sessions import LOCK_FOLDER, TopicSession, delete_topics, sweep_stale
@@ -188,11 +188,10 @@ def settings(database_url: str, prefix: str, **overrides: Any) -> ServiceSetting
 def app(service_settings: ServiceSettings, handlers: EventHandlers | None = None) -> FastAPI:
     # Any service's migrations create the runtime's tables; intake's are the smallest.
     return create_service(
-        service_settings,
+        build_runtime(service_settings, handlers=handlers),
         title="bench",
         description="benchmark",
         migrations_dir=MIGRATIONS_DIR,
-        handlers=handlers,
     )
 
 

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from civic_events.cases import CaseOpened
 from civic_runtime.admin import ensure_topics, registry_topics
-from civic_runtime.app import create_service
+from civic_runtime.app import build_runtime, create_service
 from civic_runtime.consumers import EventHandlers
 from civic_runtime.settings import ServiceSettings
 from civic_runtime.tables import OutboxMessage
@@ -105,7 +105,10 @@ async def test_events_committed_while_the_broker_is_down_are_delivered_once_when
         log_level="ERROR",
     )
     app = create_service(
-        settings, title="chaos", description="", migrations_dir=MIGRATIONS_DIR, handlers=handlers
+        build_runtime(settings, handlers=handlers),
+        title="chaos",
+        description="",
+        migrations_dir=MIGRATIONS_DIR,
     )
     runtime = app.state.runtime
     async with app.router.lifespan_context(app):

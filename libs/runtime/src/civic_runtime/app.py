@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +21,7 @@ from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.site import get_asyncapi_html
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +30,7 @@ from civic_runtime import db, migrations
 from civic_runtime.consumers import EventHandlers, EventProcessor, RetryPolicy
 from civic_runtime.metrics import RuntimeMetrics
 from civic_runtime.outbox import OutboxRelay
+from civic_runtime.periodic import BackgroundJob
 from civic_runtime.problems import install_problem_handlers, problem
 from civic_runtime.producer import EventProducer
 from civic_runtime.settings import ServiceSettings
@@ -40,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class ServiceRuntime:
-    """Everything a service's entrypoints need, built once per process by `create_service`."""
+    """Everything a service's parts need, built once per process by `build_runtime`."""
 
     settings: ServiceSettings
     engine: AsyncEngine
@@ -50,6 +52,7 @@ class ServiceRuntime:
     broker: KafkaBroker
     metrics: RuntimeMetrics
     processor: EventProcessor
+    tracer_provider: TracerProvider
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return unit_of_work(self.session_factory, on_commit=self.relay.wake)
@@ -75,15 +78,11 @@ RuntimeDep = Annotated[ServiceRuntime, Depends(_runtime)]
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work)]
 
 
-def create_service(
-    settings: ServiceSettings,
-    *,
-    title: str,
-    description: str,
-    migrations_dir: Path,
-    handlers: EventHandlers | None = None,
-    routers: Sequence[APIRouter] = (),
-) -> FastAPI:
+def build_runtime(
+    settings: ServiceSettings, *, handlers: EventHandlers | None = None
+) -> ServiceRuntime:
+    """The runtime's parts, not yet started: a service builds its own parts on them (its jobs
+    need the unit of work) before `create_service` makes the app."""
     configure_logging(
         service_name=settings.service_name, level=settings.log_level, json=settings.log_json
     )
@@ -143,7 +142,7 @@ def create_service(
                 settings.topic_prefix + topic.name, title=f"{topic.name}:{settings.service_name}"
             )
 
-    runtime = ServiceRuntime(
+    return ServiceRuntime(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
@@ -152,48 +151,97 @@ def create_service(
         broker=broker,
         metrics=metrics,
         processor=processor,
+        tracer_provider=tracer_provider,
     )
+
+
+Step = Callable[[], Awaitable[object]]
+
+
+def create_service(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    migrations_dir: Path,
+    routers: Sequence[APIRouter] = (),
+    on_startup: Sequence[Step] = (),
+    background: Sequence[BackgroundJob] = (),
+    on_shutdown: Sequence[Step] = (),
+) -> FastAPI:
+    """The service's app, whose lifespan starts the runtime, runs `on_startup` in order, then
+    starts the `background` jobs; on the way down it stops the jobs (last started, first
+    stopped), then the runtime, then runs `on_shutdown` in order (also when start-up failed)."""
+    settings = runtime.settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.migrate_on_start:
-            await migrations.upgrade_async(migrations_dir, settings.database_url)
-        await producer.start()
-        if settings.outbox_enabled:
-            relay.start()
-        processor.offsets.start()
-        await broker.start()
-        processor.lag.start()
-        logger.info("%s started", settings.service_name)
-        try:
-            yield
-        finally:
-            # Commit finished records' offsets; stop taking records and let in-flight ones finish
-            # (each commits as it finishes); publish what the outbox holds; flush the producer.
-            await processor.lag.stop()
-            await processor.offsets.close()
-            await broker.stop()
-            if settings.outbox_enabled:
-                await relay.stop()
-            await producer.stop()
-            await engine.dispose()
-            logger.info("%s stopped", settings.service_name)
+        async with AsyncExitStack() as closing:
+            # Clients are closed only after the consumers have stopped: an in-flight handler
+            # may still call them.
+            for step in reversed(on_shutdown):
+                closing.push_async_callback(step)
+            await _start(runtime, migrations_dir)
+            try:
+                async with AsyncExitStack() as jobs:
+                    for step in on_startup:
+                        await step()
+                    for job in background:
+                        job.start()
+                        jobs.push_async_callback(_stop_job, job)
+                    logger.info("%s started", settings.service_name)
+                    yield
+            finally:
+                await _stop(runtime)
+                logger.info("%s stopped", settings.service_name)
 
     app = FastAPI(title=title, description=description, lifespan=lifespan)
     app.state.runtime = runtime
     install_problem_handlers(app)
-    _install_http_metrics(app, metrics)
+    _install_http_metrics(app, runtime.metrics)
     app.include_router(_operations_router(title=title, description=description))
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(
         app,
-        tracer_provider=tracer_provider,
+        tracer_provider=runtime.tracer_provider,
         excluded_urls="healthz,readyz,metrics",
         # One server span per request, without a span for each ASGI message it sends or reads.
         exclude_spans=["receive", "send"],
     )
     return app
+
+
+async def _start(runtime: ServiceRuntime, migrations_dir: Path) -> None:
+    settings = runtime.settings
+    if settings.migrate_on_start:
+        await migrations.upgrade_async(migrations_dir, settings.database_url)
+    await runtime.producer.start()
+    if settings.outbox_enabled:
+        runtime.relay.start()
+    runtime.processor.offsets.start()
+    await runtime.broker.start()
+    runtime.processor.lag.start()
+
+
+async def _stop(runtime: ServiceRuntime) -> None:
+    # Commit finished records' offsets; stop taking records and let in-flight ones finish
+    # (each commits as it finishes); publish what the outbox holds; flush the producer.
+    await runtime.processor.lag.stop()
+    await runtime.processor.offsets.close()
+    await runtime.broker.stop()
+    if runtime.settings.outbox_enabled:
+        await runtime.relay.stop()
+    await runtime.producer.stop()
+    await runtime.engine.dispose()
+
+
+async def _stop_job(job: BackgroundJob) -> None:
+    # One job that cannot stop cleanly must not keep the others or the runtime running.
+    try:
+        await job.stop()
+    except Exception:
+        logger.exception("%s did not stop cleanly", type(job).__name__)
 
 
 def _operations_router(*, title: str, description: str) -> APIRouter:

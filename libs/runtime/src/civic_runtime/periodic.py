@@ -1,8 +1,12 @@
-"""A job that runs one round now and then in the background of a service process.
+"""Background work of a service process: what `create_service(..., background=[...])` runs.
 
-Payments' reconciliation and retention, intake's idempotency purge and the consumers' lag
-monitor run this way: a round that fails is logged and the next round
-comes anyway, so a gateway or database outage pauses the job rather than ending it.
+A `BackgroundJob` is anything with `start()` and `stop()`: the runtime starts it after the
+service's start-up and stops it before its own shutdown. `PeriodicJob` is the usual kind, one
+round now and then: cases' SLA checks and work orders, payments' reconciliation and retention,
+intake's idempotency purge and the consumers' lag monitor run this way. A round that fails is
+logged and the next round comes anyway, so a gateway or database outage pauses the job rather
+than ending it. A long-running loop of its own (notify's dispatcher, intake's group commit) is a
+`BackgroundJob` too.
 """
 
 from __future__ import annotations
@@ -11,8 +15,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 logger = logging.getLogger(__name__)
+
+
+class BackgroundJob(Protocol):
+    def start(self) -> None:
+        """Start the work as a task of the running event loop and return at once."""
+
+    async def stop(self) -> None:
+        """Stop the work and return once it has stopped."""
 
 
 class PeriodicJob:

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from civic_events.cases import CaseOpened
 from civic_events.envelope import KafkaRecord
-from civic_runtime.app import ServiceRuntime, create_service
+from civic_runtime.app import ServiceRuntime, build_runtime, create_service
 from civic_runtime.consumers import EventHandlers
 from civic_runtime.producer import EventProducer
 from civic_runtime.settings import ServiceSettings
@@ -80,11 +80,10 @@ class Harness:
 @asynccontextmanager
 async def running(settings: ServiceSettings, handlers: EventHandlers) -> AsyncIterator[Harness]:
     app = create_service(
-        settings,
+        build_runtime(settings, handlers=handlers),
         title="test",
         description="runtime test service",
         migrations_dir=Path("/nonexistent"),
-        handlers=handlers,
     )
     async with app.router.lifespan_context(app):
         yield Harness(app=app, runtime=app.state.runtime)

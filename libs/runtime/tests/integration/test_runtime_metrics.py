@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from aiokafka.errors import KafkaConnectionError
 from civic_events.cases import CaseOpened
 from civic_events.envelope import encode
-from civic_runtime.app import create_service
+from civic_runtime.app import build_runtime, create_service
 from civic_runtime.consumers import EventHandlers
 from civic_runtime.metrics import RuntimeMetrics
 from civic_runtime.outbox import OutboxRelay
@@ -40,11 +40,10 @@ async def test_consumer_lag_shows_a_backlog_while_it_waits_and_returns_to_zero(
         applied.append(event.subject)
 
     app = create_service(
-        kit.settings(),
+        build_runtime(kit.settings(), handlers=handlers),
         title="test",
         description="lag",
         migrations_dir=Path("/nonexistent"),
-        handlers=handlers,
     )
     runtime = app.state.runtime
     runtime.processor.lag.interval_s = 0.2

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from civic_events.cases import CaseOpened
 from civic_events.envelope import KafkaRecord, encode
-from civic_runtime.app import create_service
+from civic_runtime.app import build_runtime, create_service
 from civic_runtime.consumers import EventHandlers, PermanentError
 from civic_runtime.ops.cli import run
 from civic_runtime.producer import EventProducer
@@ -74,11 +74,10 @@ class Service:
             log_json=False,
         )
         app = create_service(
-            settings,
+            build_runtime(settings, handlers=self.handlers()),
             title="ops test",
             description="a service for the operating commands' tests",
             migrations_dir=Path("/nonexistent"),
-            handlers=self.handlers(),
         )
         async with app.router.lifespan_context(app):
             yield app.state.runtime

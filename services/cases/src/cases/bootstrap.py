@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from civic_runtime.app import ServiceRuntime, create_service
+from civic_runtime.app import ServiceRuntime, build_runtime, create_service
 from civic_runtime.council import Council, load_council
+from civic_runtime.periodic import BackgroundJob, PeriodicJob
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
 
@@ -25,8 +21,6 @@ from cases.service_layer.context import CasesContext
 from cases.service_layer.sla import forget_old_lookups, raise_breaches
 from cases.service_layer.work_orders import Backoff, send_due
 
-logger = logging.getLogger(__name__)
-
 
 async def check_slas(runtime: ServiceRuntime, metrics: CasesMetrics | None = None) -> int:
     """One pass of the SLA checker; safe to run on every instance at once."""
@@ -37,15 +31,6 @@ async def check_slas(runtime: ServiceRuntime, metrics: CasesMetrics | None = Non
         await forget_old_lookups(uow, now=now)
         await forget_expired_updates(uow, now=now)
         return await raise_breaches(uow, now=now)
-
-
-async def _every(interval_s: float, name: str, work: Callable[[], Awaitable[object]]) -> None:
-    while True:
-        try:
-            await work()
-        except Exception:
-            logger.exception("%s failed; trying again next interval", name)
-        await asyncio.sleep(interval_s)
 
 
 def create_app(
@@ -60,64 +45,46 @@ def create_app(
     # Loading it also works out this year's and next year's bank holidays, before any case.
     council = council or load_council(settings.council_file, environment=settings.environment)
     context = CasesContext(settings=settings, council=council)
-    app = create_service(
-        settings,
-        title="Civic Events — cases",
-        description="The case record and resident record (the CRM of record): state machines, SLAs, timeline, officer API.",
-        migrations_dir=MIGRATIONS_DIR,
-        handlers=build_handlers(context),
-        routers=[officer_router, status_router],
-    )
-    runtime: ServiceRuntime = app.state.runtime
+    runtime = build_runtime(settings, handlers=build_handlers(context))
     context.metrics.register(runtime.metrics.registry)
-    app.state.cases_context = context
-    app.state.officer_tokens = OfficerTokens(settings)
+    background: list[BackgroundJob] = []
+    if settings.sla_checker_enabled:
+        background.append(
+            PeriodicJob(
+                name="SLA check",
+                run_round=lambda: check_slas(runtime, context.metrics),
+                interval_s=lambda: settings.sla_check_interval_s,
+            )
+        )
     if contractor is None and settings.work_orders_enabled:
         contractor = HttpWasteContractor(
             base_url=settings.waste_contractor_url,
             api_key=settings.contractor_api_key,
             timeout_s=settings.waste_contractor_timeout_s,
         )
-    backoff = Backoff(
-        initial_s=settings.work_order_retry_initial_s, max_s=settings.work_order_retry_max_s
+    if contractor is not None:
+        sender = contractor
+        backoff = Backoff(
+            initial_s=settings.work_order_retry_initial_s, max_s=settings.work_order_retry_max_s
+        )
+        background.append(
+            PeriodicJob(
+                name="sending work orders",
+                run_round=lambda: send_due(
+                    runtime.unit_of_work, contractor=sender, backoff=backoff
+                ),
+                interval_s=lambda: settings.work_order_poll_interval_s,
+            )
+        )
+    app = create_service(
+        runtime,
+        title="Civic Events — cases",
+        description="The case record and resident record (the CRM of record): state machines, SLAs, timeline, officer API.",
+        migrations_dir=MIGRATIONS_DIR,
+        routers=[officer_router, status_router],
+        background=background,
+        on_shutdown=[contractor.aclose] if contractor is not None else [],
     )
-    runtime_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with runtime_lifespan(app):
-            tasks = []
-            if settings.sla_checker_enabled:
-                tasks.append(
-                    asyncio.create_task(
-                        _every(
-                            settings.sla_check_interval_s,
-                            "SLA check",
-                            lambda: check_slas(runtime, context.metrics),
-                        )
-                    )
-                )
-            if contractor is not None:
-                tasks.append(
-                    asyncio.create_task(
-                        _every(
-                            settings.work_order_poll_interval_s,
-                            "sending work orders",
-                            lambda: send_due(
-                                runtime.unit_of_work, contractor=contractor, backoff=backoff
-                            ),
-                        )
-                    )
-                )
-            try:
-                yield
-            finally:
-                for task in tasks:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-                if contractor is not None:
-                    await contractor.aclose()
-
-    app.router.lifespan_context = lifespan
+    app.state.cases_context = context
+    app.state.officer_tokens = OfficerTokens(settings)
     return app

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from civic_runtime.app import ServiceRuntime, create_service
+from civic_runtime.app import Step, build_runtime, create_service
 from civic_runtime.council import Council, InvalidCouncil, load_council
+from civic_runtime.periodic import BackgroundJob
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
 
@@ -51,65 +50,59 @@ def create_app(
         intake_settings.council_file, environment=intake_settings.environment
     )
     prefixes = _reference_prefixes(council, intake_settings)
-    app = create_service(
-        intake_settings,
-        title="Civic Events — intake",
-        description="Online forms, Open311 GeoReport v2 and back-office webhooks in; validated events out.",
-        migrations_dir=MIGRATIONS_DIR,
-        handlers=handlers,
-        routers=[forms_http.router, backoffice_http.router, open311_http.router],
+    runtime = build_runtime(intake_settings, handlers=handlers)
+    on_shutdown: list[Step] = []
+    if waste_contractor is None:
+        waste_contractor = HttpWasteContractor(
+            base_url=intake_settings.waste_contractor_url,
+            api_key=intake_settings.waste_contractor_api_key,
+            timeout_s=intake_settings.waste_contractor_timeout_s,
+        )
+        on_shutdown.append(waste_contractor.close)
+    metrics = IntakeMetrics(runtime.metrics.registry)
+    writer = GroupCommit(
+        begin=lambda: runtime.engine.begin(),
+        statement=repository.RECEIPT_WITH_EVENT,
+        draw_numbers=repository.draw_reference_numbers,
+        on_commit=runtime.relay.wake,
+        observe=metrics.group_committed,
+        max_batch=intake_settings.group_commit_max_batch,
     )
-    problems.install(app)
-    own_client = waste_contractor is None
-    contractor = waste_contractor or HttpWasteContractor(
-        base_url=intake_settings.waste_contractor_url,
-        api_key=intake_settings.waste_contractor_api_key,
-        timeout_s=intake_settings.waste_contractor_timeout_s,
-    )
-    runtime: ServiceRuntime = app.state.runtime
     state = IntakeState(
         settings=intake_settings,
-        waste_contractor=contractor,
+        waste_contractor=waste_contractor,
         council=council,
         reference_prefixes=prefixes,
-        metrics=IntakeMetrics(runtime.metrics.registry),
+        metrics=metrics,
+        writer=writer,
     )
-    app.state.intake = state
-    runtime_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with runtime_lifespan(app):
-            forms = read_form_files(intake_settings.forms_dir)
-            async with runtime.unit_of_work() as uow:
-                await publish_forms(session=uow.session, forms=forms)
-            async with runtime.unit_of_work() as uow:
-                state.catalogue = Catalogue(await load_published_forms(session=uow.session))
-            purge = IdempotencyPurgeJob(
+    background: list[BackgroundJob] = [writer]
+    if intake_settings.idempotency_purge_enabled:
+        background.append(
+            IdempotencyPurgeJob(
                 unit_of_work=runtime.unit_of_work,
                 interval_s=intake_settings.idempotency_purge_interval_s,
                 batch_size=intake_settings.idempotency_purge_batch_size,
             )
-            writer = GroupCommit(
-                begin=lambda: runtime.engine.begin(),
-                statement=repository.RECEIPT_WITH_EVENT,
-                draw_numbers=repository.draw_reference_numbers,
-                on_commit=runtime.relay.wake,
-                observe=state.metrics.group_committed,
-                max_batch=intake_settings.group_commit_max_batch,
-            )
-            writer.start()
-            state.writer = writer
-            try:
-                async with AsyncExitStack() as background:
-                    if intake_settings.idempotency_purge_enabled:
-                        await background.enter_async_context(purge.running())
-                    yield
-            finally:
-                state.writer = None
-                await writer.stop()
-                if own_client and isinstance(contractor, HttpWasteContractor):
-                    await contractor.close()
+        )
 
-    app.router.lifespan_context = lifespan
+    async def load_catalogue() -> None:
+        forms = read_form_files(intake_settings.forms_dir)
+        async with runtime.unit_of_work() as uow:
+            await publish_forms(session=uow.session, forms=forms)
+        async with runtime.unit_of_work() as uow:
+            state.catalogue = Catalogue(await load_published_forms(session=uow.session))
+
+    app = create_service(
+        runtime,
+        title="Civic Events — intake",
+        description="Online forms, Open311 GeoReport v2 and back-office webhooks in; validated events out.",
+        migrations_dir=MIGRATIONS_DIR,
+        routers=[forms_http.router, backoffice_http.router, open311_http.router],
+        on_startup=[load_catalogue],
+        background=background,
+        on_shutdown=on_shutdown,
+    )
+    problems.install(app)
+    app.state.intake = state
     return app

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-from civic_runtime.app import ServiceRuntime, create_service
+from civic_runtime.app import ServiceRuntime, build_runtime, create_service
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
 
@@ -105,19 +103,9 @@ def create_app(
         raise ValueError(
             f"development values in production: {settings.development_secrets_in_use()}"
         )
-    app = create_service(
-        settings,
-        title="Civic Events — notify",
-        description="Templates, channel of choice, delivery to email/SMS/push, delivery receipts.",
-        migrations_dir=MIGRATIONS_DIR,
-        handlers=handlers,
-        routers=[router],
-    )
-    runtime: ServiceRuntime = app.state.runtime
+    runtime = build_runtime(settings, handlers=handlers)
     dispatcher = build_dispatcher(settings, runtime, providers)
-    app.state.dispatcher = dispatcher
     metrics = NotifyMetrics(runtime.metrics.registry)
-    app.state.notify_metrics = metrics
     # A transaction that makes a message due wakes the dispatcher as it commits; the outcomes it
     # records are counted as it commits; the quiet hours reach every use case that routes. A
     # message due at once is claimed as it is created, and handed over at that commit.
@@ -129,28 +117,30 @@ def create_app(
             QUIET_HOURS_KEY: settings.quiet_hours_window,
         }
     )
-    runtime_lifespan = app.router.lifespan_context
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with runtime_lifespan(app):
-            if settings.load_default_templates:
-                async with runtime.unit_of_work() as uow:
-                    await templates.install_defaults(session=uow.session)
-            if dispatcher_enabled:
-                dispatcher.start()
-            # What start-up built (modules, table metadata, clients) lives as long as the
-            # process: out of the collector's sight, a full collection no longer walks it all
-            # (>100 ms pauses otherwise, each a delay for every message in flight).
-            gc.freeze()
-            try:
-                yield
-            finally:
-                await dispatcher.stop()
-                for chain in dispatcher_providers(dispatcher):
-                    await chain.close()
+    async def install_templates() -> None:
+        if settings.load_default_templates:
+            async with runtime.unit_of_work() as uow:
+                await templates.install_defaults(session=uow.session)
 
-    app.router.lifespan_context = lifespan
+    async def freeze_what_start_up_built() -> None:
+        # What start-up built (modules, table metadata, clients) lives as long as the process:
+        # out of the collector's sight, a full collection no longer walks it all (>100 ms
+        # pauses otherwise, each a delay for every message in flight).
+        gc.freeze()
+
+    app = create_service(
+        runtime,
+        title="Civic Events — notify",
+        description="Templates, channel of choice, delivery to email/SMS/push, delivery receipts.",
+        migrations_dir=MIGRATIONS_DIR,
+        routers=[router],
+        on_startup=[install_templates, freeze_what_start_up_built],
+        background=[dispatcher] if dispatcher_enabled else [],
+        on_shutdown=[provider.close for provider in dispatcher_providers(dispatcher)],
+    )
+    app.state.dispatcher = dispatcher
+    app.state.notify_metrics = metrics
     return app
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-from civic_runtime.app import ServiceRuntime, create_service
+from civic_runtime.app import build_runtime, create_service
+from civic_runtime.periodic import BackgroundJob
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
 
@@ -34,38 +33,24 @@ def create_app(settings: ServiceSettings, *, gateway: PaymentGateway | None = No
     # Made before the runtime (the handlers count outcomes), registered on its registry below.
     metrics = PaymentsMetrics()
     context = PaymentsContext(settings=settings, gateway=gateway, metrics=metrics)
+    runtime = build_runtime(settings, handlers=build_handlers(context))
+    metrics.register(runtime.metrics.registry)
+    background: list[BackgroundJob] = []
+    if settings.reconcile_enabled:
+        background.append(
+            Reconciler(unit_of_work=runtime.unit_of_work, context=context, metrics=metrics)
+        )
+    if settings.retention_enabled:
+        background.append(RetentionJob(unit_of_work=runtime.unit_of_work, context=context))
     app = create_service(
-        settings,
+        runtime,
         title="Civic Events — payments",
         description="Payment requests, GOV.UK Pay gateway integration, signed webhooks, refunds.",
         migrations_dir=MIGRATIONS_DIR,
-        handlers=build_handlers(context),
         routers=[gateway_router(), resident_router(), officer_router()],
+        background=background,
+        on_shutdown=[gateway.aclose],
     )
     app.state.payments_context = context
-    runtime: ServiceRuntime = app.state.runtime
-    metrics.register(runtime.metrics.registry)
     app.state.payments_metrics = metrics
-    reconciler = Reconciler(unit_of_work=runtime.unit_of_work, context=context, metrics=metrics)
-    retention = RetentionJob(unit_of_work=runtime.unit_of_work, context=context)
-    service_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        try:
-            async with service_lifespan(app):
-                if settings.reconcile_enabled:
-                    reconciler.start()
-                if settings.retention_enabled:
-                    retention.start()
-                try:
-                    yield
-                finally:
-                    await retention.stop()
-                    await reconciler.stop()
-        finally:
-            # After the consumers have stopped: an in-flight handler may still call the gateway.
-            await gateway.aclose()
-
-    app.router.lifespan_context = lifespan
     return app

@@ -80,6 +80,9 @@ class GroupCommit:
         self._stopping = False
 
     def start(self) -> None:
+        # Fresh for each run: an app may be started again, on another event loop.
+        self._wakeup = asyncio.Event()
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="intake-group-commit")
 
     async def stop(self) -> None:

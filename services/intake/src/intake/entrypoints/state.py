@@ -32,8 +32,8 @@ class IntakeState:
     reference_prefixes: dict[str, str]
     catalogue: Catalogue = field(default_factory=Catalogue)
     metrics: IntakeMetrics = field(default_factory=IntakeMetrics)
-    # Set while the app runs (the lifespan starts it): writes the receipts of web and Open311
-    # submissions without an idempotency key.
+    # Writes the receipts of web and Open311 submissions without an idempotency key; it runs
+    # while the app runs (one of its background jobs).
     writer: GroupCommit | None = None
     in_flight: int = 0
 

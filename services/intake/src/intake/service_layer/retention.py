@@ -9,9 +9,8 @@ request reclaiming an expired key at that moment keeps it.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
@@ -52,14 +51,6 @@ class IdempotencyPurgeJob(PeriodicJob):
         )
         self._unit_of_work = unit_of_work
         self._batch_size = batch_size
-
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        self.start()
-        try:
-            yield
-        finally:
-            await self.stop()
 
     async def _round(self) -> None:
         deleted = await purge_expired_idempotency_keys(
