@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from cases.adapters.tables import Case, Resident, StatusLookup, TimelineEntry
+from cases.domain.officers import CaseFilters
 
 
 async def case_by_reference(
@@ -29,31 +30,26 @@ async def search_cases(
     session: AsyncSession,
     *,
     case_types: Collection[str],
-    reference: str | None = None,
-    postcode: str | None = None,
-    status: str | None = None,
-    case_type: str | None = None,
-    assigned_to: str | None = None,
-    sla_breached: bool | None = None,
+    filters: CaseFilters,
     offset: int,
     limit: int,
 ) -> tuple[list[Case], int]:
     """One page of the cases of `case_types` that match every filter given (newest first), and
     how many match in all."""
     conditions = [col(Case.case_type).in_(sorted(case_types))]
-    if reference:
-        conditions.append(Case.reference == reference)
-    if postcode:
-        conditions.append(Case.postcode == postcode)
-    if status:
-        conditions.append(Case.status == status)
-    if case_type:
-        conditions.append(Case.case_type == case_type)
-    if assigned_to:
-        conditions.append(Case.assigned_to == assigned_to)
-    if sla_breached is not None:
+    if filters.reference:
+        conditions.append(Case.reference == filters.reference)
+    if filters.postcode:
+        conditions.append(Case.postcode == filters.postcode)
+    if filters.status:
+        conditions.append(Case.status == filters.status)
+    if filters.case_type:
+        conditions.append(Case.case_type == filters.case_type)
+    if filters.assigned_to:
+        conditions.append(Case.assigned_to == filters.assigned_to)
+    if filters.sla_breached is not None:
         breached = col(Case.sla_breached_at).is_not(None)
-        conditions.append(breached if sla_breached else sa.not_(breached))
+        conditions.append(breached if filters.sla_breached else sa.not_(breached))
     total = (
         await session.execute(select(sa.func.count()).select_from(Case).where(*conditions))
     ).scalar_one()

@@ -21,3 +21,15 @@ class Officer:
     def may_assign_to(self, officer_id: str) -> bool:
         """Anyone takes a case; only a team lead gives one to someone else."""
         return officer_id == self.officer_id or self.is_team_lead
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What an officer searches cases by; a case matches every filter given (None: any)."""
+
+    reference: str | None = None
+    postcode: str | None = None
+    status: str | None = None
+    case_type: str | None = None
+    assigned_to: str | None = None
+    sla_breached: bool | None = None

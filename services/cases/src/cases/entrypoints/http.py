@@ -17,6 +17,7 @@ from civic_runtime.app import UnitOfWorkDep
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from cases.domain.officers import CaseFilters
 from cases.entrypoints.auth import OfficerDep, SettingsDep
 from cases.entrypoints.dependencies import ContextDep
 from cases.entrypoints.status_api import status_router
@@ -65,17 +66,16 @@ async def search_cases(
     page: int = Query(default=1, ge=1),
     page_size: int = Query(default=20, ge=1, le=100),
 ) -> CasePage:
-    found = await officers.search_cases(
-        uow=uow,
-        officer=officer,
+    filters = CaseFilters(
         reference=reference,
         postcode=postcode,
         status=status,
         case_type=case_type,
         assigned_to=assigned_to,
         sla_breached=sla_breached,
-        page=page,
-        page_size=page_size,
+    )
+    found = await officers.search_cases(
+        uow=uow, officer=officer, filters=filters, page=page, page_size=page_size
     )
     return case_page(found, page=page, page_size=page_size)
 

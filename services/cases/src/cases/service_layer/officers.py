@@ -7,7 +7,7 @@ raises a `Refused`, whose message is the reason to show the officer.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -17,7 +17,7 @@ from civic_runtime.uow import UnitOfWork
 from cases.adapters import repository
 from cases.adapters.tables import Case, Resident, TimelineEntry
 from cases.domain.machines import TransitionRefused, machine_for
-from cases.domain.officers import Officer
+from cases.domain.officers import CaseFilters, Officer
 from cases.domain.proof import normalise_postcode, sign_status_token
 from cases.service_layer import erasure
 from cases.service_layer.lifecycle import move_case
@@ -88,27 +88,14 @@ async def _visible_case(uow: UnitOfWork, officer: Officer, reference: str) -> Ca
 
 
 async def search_cases(
-    *,
-    uow: UnitOfWork,
-    officer: Officer,
-    reference: str | None = None,
-    postcode: str | None = None,
-    status: str | None = None,
-    case_type: str | None = None,
-    assigned_to: str | None = None,
-    sla_breached: bool | None = None,
-    page: int,
-    page_size: int,
+    *, uow: UnitOfWork, officer: Officer, filters: CaseFilters, page: int, page_size: int
 ) -> FoundCases:
+    if filters.postcode:
+        filters = replace(filters, postcode=normalise_postcode(filters.postcode))
     cases, total = await repository.search_cases(
         uow.session,
         case_types=officer.case_types,
-        reference=reference,
-        postcode=normalise_postcode(postcode) if postcode else None,
-        status=status,
-        case_type=case_type,
-        assigned_to=assigned_to,
-        sla_breached=sla_breached,
+        filters=filters,
         offset=(page - 1) * page_size,
         limit=page_size,
     )
