@@ -20,7 +20,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,8 +31,8 @@ from civic_runtime.cli import OperatorParser, refuse
 from notifications_python_client.notifications import NotificationsAPIClient
 
 from demo import readiness
+from demo.district import district_file
 
-ROOT = Path(__file__).resolve().parent.parent
 LONDON = ZoneInfo("Europe/London")
 NOTIFY_SIM_KEY = (
     "civic_local-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0"
@@ -315,10 +314,6 @@ class Demo:
 
     async def close(self) -> None:
         await self.http.aclose()
-
-
-def district_file() -> Path:
-    return Path(os.environ.get("DEMO_DISTRICT_FILE", ROOT / ".local/demo/district.json"))
 
 
 async def main(flows: list[str]) -> int:

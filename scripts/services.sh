@@ -118,7 +118,8 @@ start() {
   for name in "${SERVICES[@]}"; do launch "$name"; done
   for name in "${SERVICES[@]}"; do wait_healthy "$name"; echo "$name: ready on http://127.0.0.1:$(port_of "$name")"; done
   echo "demo district: loading its residents into cases (idempotent)"
-  "$PY" -m cases load-demo "$DISTRICT"
+  # The demo package is the checkout's root folder, not an installed one: run it from there.
+  (cd "$ROOT" && "$PY" -m demo.residents "$DISTRICT")
   notify_caught_up
 }
 

@@ -27,6 +27,8 @@ from notifications_python_client.notifications import NotificationsAPIClient
 from sqlalchemy.ext.asyncio import create_async_engine
 
 SERVICES = ("intake", "cases", "notify", "payments")
+# Where `python -m demo.residents` finds the root's `demo` folder.
+ROOT = Path(__file__).resolve().parents[2]
 OFFICER_TOKEN = "e2e-officer-token"
 PAYMENTS_OFFICER_TOKEN = "e2e-payments-officer-token"
 # The Notify simulator's key, as notify's development default uses it.
@@ -193,11 +195,6 @@ class Platform:
         events = [decode(record.headers, record.value) for record in records]
         return [e for e in events if subject is None or e.subject == subject]
 
-    async def command(self, service: str, *args: str) -> str:
-        """Run `python -m <service> <args>` with the service's own settings; its stdout."""
-        env = self.processes[service].env
-        return await run_command([sys.executable, "-m", service, *args], env)
-
     async def load_residents(
         self, households: list[dict[str, Any]], residents: list[dict[str, Any]]
     ) -> None:
@@ -213,7 +210,11 @@ class Platform:
         }
         path = self.workdir / f"district-{uuid.uuid4().hex[:8]}.json"
         await asyncio.to_thread(path.write_text, json.dumps(district))
-        await self.command("cases", "load-demo", str(path))
+        await run_command(
+            [sys.executable, "-m", "demo.residents", str(path)],
+            self.processes["cases"].env,
+            cwd=ROOT,
+        )
 
     async def settle(self, seconds: float = 3.0) -> None:
         """Give stragglers time to arrive, before asserting that nothing more was sent."""
@@ -262,9 +263,9 @@ async def drop_databases(admin_url: str, urls: dict[str, str]) -> None:
         await admin.dispose()
 
 
-async def run_command(argv: list[str], env: dict[str, str]) -> str:
+async def run_command(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
     process = await asyncio.create_subprocess_exec(
-        *argv, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        *argv, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     if process.returncode != 0:

@@ -1,23 +1,14 @@
-"""`python -m cases [serve | migrate [upgrade|downgrade] [revision] | load-demo [FILE]]`."""
+"""`python -m cases [serve | migrate [upgrade|downgrade] [revision]]`."""
 
 from __future__ import annotations
 
-import sys
+from civic_runtime.cli import run
+
+from cases.bootstrap import MIGRATIONS_DIR, create_app
+from cases.config import CasesSettings
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["load-demo"]:
-        # Imported here: loading the demo needs neither the web app nor the broker.
-        from cases.entrypoints.demo_cli import main as load_demo
-
-        load_demo(sys.argv[2:])
-        return
-
-    from civic_runtime.cli import run
-
-    from cases.bootstrap import MIGRATIONS_DIR, create_app
-    from cases.config import CasesSettings
-
     run(
         prog="cases",
         load_settings=CasesSettings,

@@ -1,9 +1,10 @@
-"""The demo district's residents loaded as resident records, announced like any other resident.
+"""Residents imported in bulk from a council's list (each with the household it lives in),
+announced like any other resident.
 
-Each demo resident has a stable id (`uuid5` of its key), so loading the same file again finds
-the same records and, where nothing changed, announces nothing. Residents already erased stay
-erased. An email or phone number already held by another resident is not copied (as for
-submissions), so the demo never makes two records share a contact.
+Each imported resident has a stable id (`uuid5` of its key in the list), so importing the same
+list again finds the same records and, where nothing changed, announces nothing. Residents
+already erased stay erased. An email or phone number already held by another resident is not
+copied (as for submissions), so an import never makes two records share a contact.
 """
 
 from __future__ import annotations
@@ -12,28 +13,57 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from civic_runtime.uow import UnitOfWork
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
-from cases.adapters.district_file import DemoResident, Household
 from cases.adapters.tables import Resident
 from cases.domain.proof import normalise_postcode
 from cases.service_layer.residents import preferences_changed, resident_upserted
 
 
-def demo_resident_id(resident_key: str) -> uuid.UUID:
+class _Imported(BaseModel):
+    # Lists carry more than cases keeps; what it does not keep is ignored, not refused.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Household(_Imported):
+    uprn: str = Field(pattern=r"^[0-9]{1,12}$")
+    address: str = Field(max_length=500)
+    postcode: str = Field(max_length=10)
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    round_id: str = Field(min_length=1, max_length=50)
+
+
+class ImportedResident(_Imported):
+    resident_key: str = Field(min_length=1, max_length=100)
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$")
+    uprn: str
+    preferred_channel: Literal["email", "sms", "push"]
+    case_updates: bool = True
+    disruption_alerts: bool = False
+    planning_alerts: bool = False
+    planning_alert_radius_metres: int | None = Field(default=None, ge=50, le=5000)
+
+
+def imported_resident_id(resident_key: str) -> uuid.UUID:
+    # Part of every imported resident's id: changing it would import each one again, as new.
     return uuid.uuid5(uuid.NAMESPACE_URL, f"civic-events:demo-resident:{resident_key}")
 
 
 @dataclass
-class DemoLoadCounts:
+class ImportCounts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     erased: int = 0
 
-    def add(self, other: DemoLoadCounts) -> None:
+    def add(self, other: ImportCounts) -> None:
         self.created += other.created
         self.updated += other.updated
         self.unchanged += other.unchanged
@@ -65,24 +95,24 @@ def _preferences(resident: Resident) -> tuple[object, ...]:
     )
 
 
-def _channel(demo: DemoResident, email: str | None, phone: str | None) -> str:
-    if demo.preferred_channel == "email" and not email and phone:
+def _channel(listed: ImportedResident, email: str | None, phone: str | None) -> str:
+    if listed.preferred_channel == "email" and not email and phone:
         return "sms"
-    if demo.preferred_channel == "sms" and not phone and email:
+    if listed.preferred_channel == "sms" and not phone and email:
         return "email"
-    return demo.preferred_channel
+    return listed.preferred_channel
 
 
-async def load_demo_residents(
+async def import_residents(
     uow: UnitOfWork,
     *,
-    residents: Sequence[DemoResident],
+    residents: Sequence[ImportedResident],
     households: Mapping[str, Household],
     consent_source: str,
-) -> DemoLoadCounts:
-    """Upsert one batch of demo residents in the caller's transaction."""
+) -> ImportCounts:
+    """Upsert one batch of imported residents in the caller's transaction."""
     session = uow.session
-    ids = {demo_resident_id(demo.resident_key): demo for demo in residents}
+    ids = {imported_resident_id(listed.resident_key): listed for listed in residents}
     existing = {
         resident.id: resident
         for resident in (
@@ -91,8 +121,8 @@ async def load_demo_residents(
             )
         ).scalars()
     }
-    emails = [demo.email.lower() for demo in residents if demo.email]
-    phones = [demo.phone for demo in residents if demo.phone]
+    emails = [listed.email.lower() for listed in residents if listed.email]
+    phones = [listed.phone for listed in residents if listed.phone]
     email_holders: dict[str, uuid.UUID] = {
         email: holder
         for holder, email in await session.execute(
@@ -107,10 +137,10 @@ async def load_demo_residents(
         if phone is not None:
             phone_holders.setdefault(phone, holder)
 
-    counts = DemoLoadCounts()
+    counts = ImportCounts()
     announce: list[tuple[Resident, bool, bool]] = []
     now = datetime.now(UTC)
-    for resident_id, demo in ids.items():
+    for resident_id, listed in ids.items():
         resident = existing.get(resident_id)
         if resident is not None and resident.erased_at is not None:
             counts.erased += 1
@@ -127,28 +157,28 @@ async def load_demo_residents(
             session.add(resident)
         contact_before, preferences_before = _contact(resident), _preferences(resident)
 
-        email = demo.email.lower() if demo.email else None
+        email = listed.email.lower() if listed.email else None
         if email and email_holders.setdefault(email, resident_id) != resident_id:
             email = None
-        phone = demo.phone
+        phone = listed.phone
         if phone and phone_holders.setdefault(phone, resident_id) != resident_id:
             phone = None
-        household = households.get(demo.uprn)
-        resident.name = demo.name
+        household = households.get(listed.uprn)
+        resident.name = listed.name
         resident.email = email
         resident.phone = phone
-        resident.uprn = demo.uprn
+        resident.uprn = listed.uprn
         resident.address = household.address if household else None
         resident.postcode = normalise_postcode(household.postcode) if household else None
         resident.home_latitude = household.latitude if household else None
         resident.home_longitude = household.longitude if household else None
         resident.collection_round_ids = [household.round_id] if household else []
-        resident.preferred_channel = _channel(demo, email, phone)
-        resident.case_updates = demo.case_updates
-        resident.disruption_alerts = demo.disruption_alerts
-        resident.planning_alerts = demo.planning_alerts
+        resident.preferred_channel = _channel(listed, email, phone)
+        resident.case_updates = listed.case_updates
+        resident.disruption_alerts = listed.disruption_alerts
+        resident.planning_alerts = listed.planning_alerts
         resident.planning_alert_radius_metres = (
-            demo.planning_alert_radius_metres if demo.planning_alerts else None
+            listed.planning_alert_radius_metres if listed.planning_alerts else None
         )
 
         contact_changed = created or _contact(resident) != contact_before
