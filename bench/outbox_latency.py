@@ -74,7 +74,7 @@ async def sequential(writer, arrivals: Arrivals, label: str) -> list[float]:  # 
     for step in range(SEQUENTIAL):
         item = event(f"BEN-{label}-{step % 20:04d}", step)
         async with writer.unit_of_work() as uow:
-            await uow.publish(item)
+            await uow.stage(item)
         committed[str(item.event_id)] = time.perf_counter()
         await asyncio.sleep(0.01)
     deadline = time.perf_counter() + 30
@@ -110,9 +110,7 @@ async def run(progress: ProgressSink | None = None) -> str:
                 for batch in range(BURST // 100):
                     async with leader.unit_of_work() as uow:
                         for step in range(100):
-                            await uow.publish(
-                                event(f"BEN-burst-{step % 50:04d}", batch * 100 + step)
-                            )
+                            await uow.stage(event(f"BEN-burst-{step % 50:04d}", batch * 100 + step))
                 written = time.perf_counter() - started
                 await arrivals.wait_for(before + BURST)
                 drained = max(arrivals.seen.values()) - started

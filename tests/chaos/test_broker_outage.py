@@ -115,14 +115,14 @@ async def test_events_committed_while_the_broker_is_down_are_delivered_once_when
         before = [case_opened(n) for n in range(5)]
         for event in before:
             async with runtime.unit_of_work() as uow:
-                await uow.publish(event)
+                await uow.stage(event)
         await eventually(lambda: len(applied) == 5)
 
         broker.down()
         during = [case_opened(n) for n in range(5, 25)]
         for event in during:  # the state changes still commit: the outbox holds their events
             async with runtime.unit_of_work() as uow:
-                await uow.publish(event)
+                await uow.stage(event)
         async with runtime.engine.connect() as connection:
             unpublished = await connection.scalar(
                 sa.select(sa.func.count()).where(OutboxMessage.__table__.c.published_at.is_(None))

@@ -23,7 +23,7 @@ from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civic_runtime import db, migrations
@@ -35,7 +35,7 @@ from civic_runtime.problems import install_problem_handlers, problem
 from civic_runtime.producer import EventProducer
 from civic_runtime.settings import ServiceSettings
 from civic_runtime.telemetry import configure_logging, configure_tracing
-from civic_runtime.uow import UnitOfWork, unit_of_work
+from civic_runtime.uow import UnitOfWork, connection_unit_of_work, unit_of_work
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,12 @@ class ServiceRuntime:
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return unit_of_work(self.session_factory, on_commit=self.relay.wake)
+
+    def connection_unit_of_work(
+        self, *, atomic: bool = True
+    ) -> AbstractAsyncContextManager[UnitOfWork[AsyncConnection]]:
+        """A unit of work on a Core connection, for work that needs no ORM session."""
+        return connection_unit_of_work(self.engine, atomic=atomic, on_commit=self.relay.wake)
 
 
 def get_runtime(request: Request) -> ServiceRuntime:

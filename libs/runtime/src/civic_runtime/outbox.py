@@ -4,17 +4,22 @@ The relay is safe with several instances: only the holder of a PostgreSQL adviso
 and it does every read and write on the connection that holds the lock, so an instance that loses
 its connection loses the lock and stops publishing at once. Rows are chosen by `published_at IS NULL`
 rather than by a moving cursor: an id taken by a transaction that commits late is still found.
-Writers of one key are serialised by a transaction-scoped advisory lock on the key, so within a key
-ids follow commit order and the relay's `ORDER BY id` keeps that order on Kafka.
+
+Writers of one key are serialised by a transaction-scoped advisory lock on the key, taken before
+the key's rows take their ids, so within a key ids follow commit order and the relay's `ORDER BY
+id` keeps that order on Kafka. That rule is kept here and nowhere else: every event reaches the
+outbox through `stage_many` (a unit of work's `stage` and `stage_many` call it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,20 +43,103 @@ _RELAY_LOCK_ID = 7_301_000_002
 _outbox = OutboxMessage.__table__
 
 
-_COLUMNS = ("event_id", "event_type", "topic", "key", "headers", "payload")
-# One statement: the key's advisory lock is a sub-select of the INSERT, which PostgreSQL
-# evaluates before the row (and its id from the sequence) is written, so rows of one key get ids
-# in commit order, as the relay needs, in one round trip instead of two.
-STAGE = sa.insert(_outbox).from_select(
-    list(_COLUMNS),
-    sa.select(*(sa.bindparam(name, type_=_outbox.c[name].type) for name in _COLUMNS)).select_from(
-        sa.select(
-            sa.func.pg_advisory_xact_lock(
-                sa.func.hashtextextended(sa.bindparam("lock_key", type_=sa.Text), 0)
-            ).label("locked")
-        ).subquery("key_lock")
-    ),
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """An event encoded for the outbox, its headers carrying the trace context it was encoded in."""
+
+    event: Event
+    topic: str
+    headers: str  # [[name, value], …] as JSON text
+    payload: bytes
+
+
+def outbox_entry(
+    event: Event, trace_headers: Mapping[str, str | None] | None = None
+) -> OutboxEntry:
+    """`event` encoded with the current trace context (or `trace_headers`, already taken by
+    `current_trace_headers()` for events encoded together)."""
+    record = encode(event, **(current_trace_headers() if trace_headers is None else trace_headers))
+    return OutboxEntry(
+        event=event,
+        topic=record.topic,
+        headers=json.dumps([[name, value.decode()] for name, value in record.headers]),
+        payload=record.value,
+    )
+
+
+_entries = (
+    sa.func.unnest(
+        sa.bindparam("outbox_event_id", type_=ARRAY(sa.Uuid)),
+        sa.bindparam("outbox_event_type", type_=ARRAY(sa.Text)),
+        sa.bindparam("outbox_topic", type_=ARRAY(sa.Text)),
+        sa.bindparam("outbox_key", type_=ARRAY(sa.Text)),
+        sa.bindparam("outbox_headers", type_=ARRAY(sa.Text)),
+        sa.bindparam("outbox_payload", type_=ARRAY(sa.LargeBinary)),
+    )
+    .table_valued(
+        "event_id", "event_type", "topic", "key", "headers", "payload", with_ordinality="position"
+    )
+    .render_derived(name="staged")
 )
+_keys = (
+    sa.func.unnest(sa.bindparam("outbox_key", type_=ARRAY(sa.Text)))
+    .table_valued("key")
+    .render_derived(name="staged_keys")
+)
+_lock_ids = (
+    sa.select(sa.func.hashtextextended(_keys.c.key, 0).label("lock_id"))
+    .distinct()
+    .order_by("lock_id")
+    .subquery("lock_ids")
+)
+# Every key's lock, one by one in the order of the lock ids, so that two transactions staging some
+# of the same keys cannot deadlock. An uncorrelated sub-select in the WHERE clause runs once, before
+# the first row (and its id from the sequence) is written.
+_KEYS_LOCKED = sa.select(
+    sa.func.count(sa.func.pg_advisory_xact_lock(_lock_ids.c.lock_id))
+).scalar_subquery()
+_COLUMNS = ("event_id", "event_type", "topic", "key", "headers", "payload")
+STAGE_MANY = sa.insert(_outbox).from_select(
+    list(_COLUMNS),
+    sa.select(
+        *(
+            sa.cast(_entries.c.headers, _outbox.c.headers.type)
+            if name == "headers"
+            else _entries.c[name]
+            for name in _COLUMNS
+        )
+    )
+    .where(_KEYS_LOCKED >= 0)
+    .order_by(_entries.c.position),
+)
+"""Stages the outbox entries in the order given (see `stage_many`). Extend it with data-modifying
+CTEs (`STAGE_MANY.add_cte(...)`) to write the rows the events announce in the same statement."""
+
+
+async def stage_many(
+    db: AsyncSession | AsyncConnection,
+    entries: Sequence[OutboxEntry],
+    *,
+    statement: sa.Insert = STAGE_MANY,
+    params: Mapping[str, Any] | None = None,
+) -> None:
+    """Stage `entries` in the caller's transaction, in this order, in one statement: published
+    only if that transaction commits, each key's in the order staged. `statement`: STAGE_MANY, or
+    STAGE_MANY with data-modifying CTEs whose values are in `params`."""
+    if not entries and statement is STAGE_MANY:
+        return
+    await db.execute(
+        statement,
+        {
+            **(params or {}),
+            "outbox_event_id": [entry.event.event_id for entry in entries],
+            "outbox_event_type": [entry.event.ce_type for entry in entries],
+            "outbox_topic": [entry.topic for entry in entries],
+            "outbox_key": [entry.event.key for entry in entries],
+            "outbox_headers": [entry.headers for entry in entries],
+            "outbox_payload": [entry.payload for entry in entries],
+        },
+    )
 
 
 # The relay's statements, built once (building and cache-keying them on every pass cost more
@@ -76,28 +164,6 @@ _MARK_PUBLISHED = (
     .where(_outbox.c.id == sa.any_(sa.bindparam("relay_ids", type_=ARRAY(sa.BigInteger))))
     .values(published_at=sa.func.now())
 )
-
-
-def stage_parameters(
-    event: Event, trace_headers: Mapping[str, str | None] | None = None
-) -> dict[str, Any]:
-    """The bind parameters of STAGE for `event`, with the current trace context in its headers
-    (`trace_headers`: `current_trace_headers()` already taken, for events staged together)."""
-    record = encode(event, **(current_trace_headers() if trace_headers is None else trace_headers))
-    return {
-        "event_id": event.event_id,
-        "event_type": event.ce_type,
-        "topic": record.topic,
-        "key": event.key,
-        "lock_key": event.key,
-        "headers": [[name, value.decode()] for name, value in record.headers],
-        "payload": record.value,
-    }
-
-
-async def add_to_outbox(session: AsyncSession, event: Event) -> None:
-    """Stage `event` in the caller's transaction; it is published only if that transaction commits."""
-    await session.execute(STAGE, stage_parameters(event))
 
 
 class OutboxRelay:

@@ -43,7 +43,7 @@ class Recorder:
                 sa.insert(kit.effects).values(event_id=event.event_id, subject=event.subject)
             )
             # Comes back to this service as a type it has no handler for: "ignored".
-            await uow.publish(
+            await uow.stage(
                 CaseStatusChanged(
                     source="testsvc",
                     subject=event.subject,

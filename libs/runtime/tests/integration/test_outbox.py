@@ -45,7 +45,7 @@ async def test_the_state_change_and_its_event_commit_together(kit: Any, read_rec
                 await uow.session.execute(
                     sa.insert(kit.effects).values(event_id=rolled_back.event_id, subject="x")
                 )
-                await uow.publish(rolled_back)
+                await uow.stage(rolled_back)
                 raise RuntimeError("the officer's change failed validation")
         assert await harness.effects() == []
         assert await outbox_rows(harness) == []
@@ -57,7 +57,7 @@ async def test_the_state_change_and_its_event_commit_together(kit: Any, read_rec
                     event_id=committed.event_id, subject=committed.subject
                 )
             )
-            await uow.publish(committed)
+            await uow.stage(committed)
         (record,) = await read_records(kit.prefix + "cases.lifecycle.v1", 1)
         assert decode(record.headers, record.value) == committed
         assert record.key == b"WST-2026-000100"
@@ -71,7 +71,7 @@ async def test_an_event_committed_before_a_crash_is_published_after_restart(
     # The relay is off: the process "dies" between the commit and the publication.
     async with kit.running(kit.settings(outbox_enabled=False), EventHandlers()) as harness:
         async with harness.runtime.unit_of_work() as uow:
-            await uow.publish(event)
+            await uow.stage(event)
         (row,) = await outbox_rows(harness)
         assert row.published_at is None
     with pytest.raises(AssertionError):
@@ -102,7 +102,7 @@ async def test_two_relay_instances_publish_each_event_once_in_order_per_case(
         async def write(harness: Any, reference: str) -> None:
             for step in range(steps):
                 async with harness.runtime.unit_of_work() as uow:
-                    await uow.publish(status_changed(reference, step))
+                    await uow.stage(status_changed(reference, step))
 
         # Both instances write, concurrently, events of every case.
         await asyncio.gather(
@@ -137,6 +137,29 @@ async def test_when_the_leading_relay_stops_the_other_takes_over(
             await eventually(lambda: standby.runtime.relay.is_leader, timeout=10)
             event = status_changed("WST-2026-000400", 1)
             async with leader.runtime.unit_of_work() as uow:
-                await uow.publish(event)
+                await uow.stage(event)
             (record,) = await read_records(kit.prefix + "cases.lifecycle.v1", 1)
             assert decode(record.headers, record.value) == event
+
+
+async def test_stage_many_keeps_the_order_given_and_cannot_deadlock_on_shared_keys(
+    kit: Any,
+) -> None:
+    first = ["WST-2026-000700", "WST-2026-000701", "WST-2026-000702"]
+    async with kit.running(kit.settings(outbox_enabled=False), EventHandlers()) as harness:
+        # Two transactions staging the same keys in opposite orders: each takes the keys' locks
+        # in one fixed order, so the second waits for the first instead of deadlocking.
+        async def stage(references: list[str], step: int) -> None:
+            async with harness.runtime.unit_of_work() as uow:
+                await uow.stage_many([status_changed(r, step) for r in references])
+                await asyncio.sleep(0.2)
+
+        await asyncio.gather(stage(first, 1), stage(first[::-1], 2))
+        rows = await outbox_rows(harness)
+        assert len(rows) == 6
+        # Each transaction's rows follow the order it gave, and one key's rows commit order.
+        by_transaction: dict[bool, list[str]] = defaultdict(list)
+        for row in rows:
+            by_transaction[b"step_3" in bytes(row.payload)].append(row.key)
+        assert by_transaction[False] == first
+        assert by_transaction[True] == first[::-1]

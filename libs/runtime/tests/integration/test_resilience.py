@@ -131,7 +131,7 @@ async def test_one_trace_follows_an_event_from_the_writing_transaction_to_the_co
     ):
         with trace.get_tracer("test").start_as_current_span("resident submits the form") as root:
             async with producer_side.runtime.unit_of_work() as uow:
-                await uow.publish(kit.case_opened())
+                await uow.stage(kit.case_opened())
         await eventually(lambda: seen)
 
     trace_id = root.get_span_context().trace_id

@@ -92,7 +92,7 @@ async def test_outbox_age_grows_while_the_broker_refuses_and_is_zero_once_publis
         kit.running(kit.settings(outbox_enabled=False), EventHandlers()) as harness,
         harness.runtime.unit_of_work() as uow,
     ):
-        await uow.publish(kit.case_opened("WST-2026-000900"))
+        await uow.stage(kit.case_opened("WST-2026-000900"))
     await asyncio.sleep(1.1)
 
     engine = create_async_engine(kit.database_url, poolclass=sa.pool.NullPool)

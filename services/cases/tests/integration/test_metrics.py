@@ -71,10 +71,10 @@ async def test_a_rolled_back_change_is_not_counted(kit: Any) -> None:
         with pytest.raises(RuntimeError):
             async with app.state.runtime.unit_of_work() as uow:
                 metrics.count_when_committed(uow)
-                await uow.publish(opened)
+                await uow.stage(opened)
                 raise RuntimeError("the handler failed after publishing")
         assert await kit.metric(client, "civic_cases_opened_total", case_type="report") == 0
         async with app.state.runtime.unit_of_work() as uow:
             metrics.count_when_committed(uow)
-            await uow.publish(opened)
+            await uow.stage(opened)
         assert await kit.metric(client, "civic_cases_opened_total", case_type="report") == 1

@@ -61,10 +61,9 @@ def create_app(
         on_shutdown.append(waste_contractor.close)
     metrics = IntakeMetrics(runtime.metrics.registry)
     writer = GroupCommit(
-        begin=lambda: runtime.engine.begin(),
-        statement=repository.RECEIPT_WITH_EVENT,
+        begin=lambda: runtime.connection_unit_of_work(),
+        write=lambda uow, receipts: repository.add_submissions(uow=uow, receipts=receipts),
         draw_numbers=repository.draw_reference_numbers,
-        on_commit=runtime.relay.wake,
         observe=metrics.group_committed,
         max_batch=intake_settings.group_commit_max_batch,
     )

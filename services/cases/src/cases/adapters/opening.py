@@ -2,7 +2,7 @@
 
 Opening a case is the service's busiest path (a backlog of submissions, as in bench/cases_opened.py):
 the rows are written without ORM objects, each write as one statement with the events that
-announce it (data-modifying CTEs of the outbox's INSERT, see `adapters.outbox`), and the reads a
+announce it (data-modifying CTEs of the runtime's `STAGE_MANY`), and the reads a
 batch of submissions needs are made once for the batch (`service_layer.prepared`). The
 statements are built once, with bind parameters, so SQLAlchemy compiles each once.
 """
@@ -19,13 +19,12 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from civic_events.base import Event
-from civic_runtime.outbox import STAGE, stage_parameters
+from civic_runtime.outbox import STAGE_MANY, OutboxEntry, outbox_entry, stage_many
 from civic_runtime.telemetry import current_trace_headers
 from civic_runtime.uow import UnitOfWork
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cases.adapters import outbox
 from cases.adapters.tables import Case, HeldUpdate, Resident, TimelineEntry, WorkOrder
 
 _resident = Resident.__table__
@@ -194,10 +193,10 @@ _RESIDENT_ROWS = {
     "new": _INSERT_RESIDENT.cte("new_resident"),
     "changed": _UPDATE_RESIDENT.cte("changed_resident"),
 }
-_WRITE_RESIDENT = {kind: outbox.STAGE_MANY.add_cte(row) for kind, row in _RESIDENT_ROWS.items()}
+_WRITE_RESIDENT = {kind: STAGE_MANY.add_cte(row) for kind, row in _RESIDENT_ROWS.items()}
 # A case opened with (or without) its resident's row and (or without) a work order.
 _OPEN_CASE = {
-    (resident, work_order): outbox.STAGE_MANY.add_cte(
+    (resident, work_order): STAGE_MANY.add_cte(
         *([_RESIDENT_ROWS[resident]] if resident else []),
         _INSERT_CASE.cte("new_case"),
         _NEW_TIMELINE,
@@ -248,22 +247,20 @@ def resident_changed(
 
 async def write_resident(uow: UnitOfWork, write: ResidentWrite) -> None:
     """The resident's row and its events, in one statement."""
-    await outbox.publish(
-        uow, write.events, statement=_WRITE_RESIDENT[write.kind], params=write.params
-    )
+    await uow.stage_many(write.events, statement=_WRITE_RESIDENT[write.kind], params=write.params)
 
 
 @dataclass
 class PendingOpenings:
     """Cases opened in a batch and left to be written together at its end (`write_pending`):
-    the rows and the events' outbox rows, each list in the order the cases were opened."""
+    the rows and the events' outbox entries, each list in the order the cases were opened."""
 
     new_residents: list[dict[str, Any]] = field(default_factory=list)
     changed_residents: list[dict[str, Any]] = field(default_factory=list)
     cases: list[dict[str, Any]] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     work_orders: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[OutboxEntry] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.cases or self.new_residents or self.changed_residents or self.events)
@@ -304,7 +301,7 @@ def _for_driver(statement: sa.Insert | sa.Update, dialect: sa.Dialect) -> _Drive
 async def write_pending(session: AsyncSession, pending: PendingOpenings) -> None:
     """Write what `add_case` left pending: a statement per table for all the cases (sent at once
     by asyncpg's executemany), residents before cases before timeline entries and work orders,
-    then the events in order, each key's lock taken before its row takes an id."""
+    then the events, in order, with the runtime's `stage_many` (one statement)."""
     connection = await session.connection()
     for statement, rows in (
         (_INSERT_RESIDENT, pending.new_residents),
@@ -312,11 +309,12 @@ async def write_pending(session: AsyncSession, pending: PendingOpenings) -> None
         (_INSERT_CASE, pending.cases),
         (_INSERT_TIMELINE, pending.timeline),
         (_INSERT_WORK_ORDER, pending.work_orders),
-        (STAGE, pending.events),
     ):
         if rows:
             driver = _for_driver(statement, connection.dialect)
             await connection.exec_driver_sql(driver.sql, driver.rows(rows))
+    if pending.events:
+        await stage_many(session, pending.events)
     for rows in (
         pending.new_residents,
         pending.changed_residents,
@@ -353,7 +351,7 @@ async def add_case(
         if work_order is not None:
             pending.work_orders.append(_params("work_order_", _WORK_ORDER_COLUMNS, work_order))
         trace_headers = current_trace_headers()
-        pending.events.extend(stage_parameters(event, trace_headers) for event in staged)
+        pending.events.extend(outbox_entry(event, trace_headers) for event in staged)
         uow.published.extend(staged)
         return
     params = {
@@ -370,7 +368,7 @@ async def add_case(
     if resident is not None:
         params |= resident.params
     statement = _OPEN_CASE[(resident.kind if resident else None, work_order is not None)]
-    await outbox.publish(uow, staged, statement=statement, params=params)
+    await uow.stage_many(staged, statement=statement, params=params)
 
 
 def timeline_row(

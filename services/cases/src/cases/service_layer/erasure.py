@@ -53,7 +53,7 @@ async def erase_resident(
         )
         .values(summary=ERASED, detail={})
     )
-    await uow.publish(
+    await uow.stage(
         ResidentErased(
             source=SOURCE, subject=str(resident.id), resident_id=resident.id, reason=reason
         )

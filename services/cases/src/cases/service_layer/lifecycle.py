@@ -184,7 +184,7 @@ async def _apply(
     # Worth telling: a move that is not silent, with someone to tell (the agent, if no applicant).
     has_audience = case.resident_id is not None or bool(others)
     notify = notify_resident and step.notify_resident and has_audience
-    await uow.publish(
+    await uow.stage(
         CaseStatusChanged(
             source=SOURCE,
             subject=case.reference,
@@ -225,7 +225,7 @@ async def _apply(
         )
         case.outcome = outcome
         refund = step.new_status == "cancelled" and case.paid
-        await uow.publish(
+        await uow.stage(
             case_closed(
                 case,
                 outcome=outcome,
@@ -277,7 +277,7 @@ async def _request_payment(uow: UnitOfWork, *, case: Case, occurred_at: datetime
         raise TransitionRefused(case.case_type, case.status, "awaiting_payment")
     case.payment_request_id = uuid.uuid4()
     case.amount_pence = charge.amount
-    await uow.publish(
+    await uow.stage(
         PaymentRequested(
             source=SOURCE,
             subject=case.reference,

@@ -109,7 +109,7 @@ async def payment_succeeded(uow: UnitOfWork, *, event: PaymentSucceeded) -> None
     case.paid = True
     if case.closed_at is not None and case.status == "cancelled":
         # Paid after the booking was cancelled: the money goes back.
-        await uow.publish(
+        await uow.stage(
             case_closed(
                 case,
                 outcome=case.outcome or "cancelled",

@@ -261,5 +261,5 @@ async def change_preferences(
     )
     if home is not None and home != home_of(resident):
         resident.home_latitude, resident.home_longitude = home.latitude, home.longitude
-        await uow.publish(resident_upserted(resident))
-    await uow.publish(preferences_changed(resident))
+        await uow.stage(resident_upserted(resident))
+    await uow.stage(preferences_changed(resident))

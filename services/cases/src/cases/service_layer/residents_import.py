@@ -197,7 +197,7 @@ async def import_residents(
     await session.flush()
     for resident, contact_changed, preferences_changed_ in announce:
         if contact_changed:
-            await uow.publish(resident_upserted(resident))
+            await uow.stage(resident_upserted(resident))
         if preferences_changed_:
-            await uow.publish(preferences_changed(resident))
+            await uow.stage(preferences_changed(resident))
     return counts

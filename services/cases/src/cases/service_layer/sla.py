@@ -41,7 +41,7 @@ async def raise_breaches(uow: UnitOfWork, *, now: datetime, limit: int = 200) ->
         if case.status in machine_for(case.case_type).sla_met:
             continue
         case.sla_breached_at = now
-        await uow.publish(
+        await uow.stage(
             CaseSlaBreached(
                 source=SOURCE,
                 subject=case.reference,

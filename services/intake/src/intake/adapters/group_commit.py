@@ -5,7 +5,7 @@ every submission pays its own round trips (a reference number, the INSERT) and i
 PostgreSQL's commit; under load the connections queue for that. Here one writer task takes every
 submission waiting at that moment (up to `max_batch`), and in one transaction draws their
 reference numbers from the database sequences (one statement per family) and inserts every
-receipt with its outbox row (one pipelined `executemany`). Each caller is answered only after that
+receipt with its outbox row (one statement, the runtime's `stage_many`). Each caller is answered only after that
 COMMIT, so a 202 still means durable; if the transaction fails, every caller in it gets the error
 (and answers 503), and nothing of the batch was written.
 
@@ -23,24 +23,27 @@ import asyncio
 import contextvars
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
 
-import sqlalchemy as sa
 from civic_events.base import Event
+from civic_runtime.uow import UnitOfWork
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from intake.adapters.repository import NewReceipt
 
 logger = logging.getLogger(__name__)
 tracer = trace.get_tracer("intake.group_commit")
 
-# A receipt from its reference number: its event and its statement's parameters.
-Receipt = tuple[Event, dict[str, Any]]
+# A receipt from its reference number: its event, and the receipt to write.
+Receipt = tuple[Event, NewReceipt]
 BuildReceipt = Callable[[int], Receipt]
 # Reference numbers for a family: (connection, family, how many) -> numbers.
 DrawNumbers = Callable[[AsyncConnection, str, int], Awaitable[list[int]]]
+# Writes the receipts, and stages their events, in the unit of work.
+WriteReceipts = Callable[[UnitOfWork[AsyncConnection], Sequence[NewReceipt]], Awaitable[None]]
 
 
 @dataclass
@@ -54,24 +57,21 @@ class _Waiting:
 
 
 class GroupCommit:
-    """Writes receipts with `statement` (executed once per receipt, all in one transaction on a
-    connection from `begin`). `on_commit` runs after each commit (to wake the outbox relay),
-    `observe` gets the number of receipts each commit wrote."""
+    """Writes receipts with `write` (once per batch, in a unit of work from `begin`, which wakes
+    the outbox relay when it commits). `observe` gets the number of receipts each commit wrote."""
 
     def __init__(
         self,
         *,
-        begin: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
-        statement: sa.Executable,
+        begin: Callable[[], AbstractAsyncContextManager[UnitOfWork[AsyncConnection]]],
+        write: WriteReceipts,
         draw_numbers: DrawNumbers,
-        on_commit: Callable[[], None],
         observe: Callable[[int], None] = lambda submissions: None,
         max_batch: int = 200,
     ) -> None:
         self._begin = begin
-        self._statement = statement
+        self._write_receipts = write
         self._draw_numbers = draw_numbers
-        self._on_commit = on_commit
         self._observe = observe
         self._max_batch = max_batch
         self._waiting: list[_Waiting] = []
@@ -140,8 +140,7 @@ class GroupCommit:
         for waiting, receipt in written:
             if not waiting.done.done():
                 waiting.done.set_result(receipt)
-        try:  # never the writer's end: the relay also polls, and a metric can be missed
-            self._on_commit()
+        try:  # never the writer's end: a metric can be missed
             self._observe(len(written))
         except Exception:
             logger.exception("after a group commit")
@@ -151,9 +150,9 @@ class GroupCommit:
         for waiting in batch:
             by_family[waiting.family].append(waiting)
         written: list[tuple[_Waiting, Receipt]] = []
-        async with self._begin() as connection:
+        async with self._begin() as uow:
             for family, members in by_family.items():
-                numbers = await self._draw_numbers(connection, family, len(members))
+                numbers = await self._draw_numbers(uow.session, family, len(members))
                 for waiting, number in zip(members, numbers, strict=True):
                     try:
                         receipt = waiting.context.run(waiting.build, number)
@@ -163,5 +162,5 @@ class GroupCommit:
                         continue
                     written.append((waiting, receipt))
             if written:
-                await connection.execute(self._statement, [params for _, (_, params) in written])
+                await self._write_receipts(uow, [receipt for _, (_, receipt) in written])
         return written

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from civic_events.base import Event
-from civic_runtime.outbox import stage_parameters
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from civic_runtime.outbox import STAGE_MANY, OutboxEntry, outbox_entry
+from civic_runtime.uow import UnitOfWork
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from intake.adapters import outbox
-from intake.adapters.outbox import CoreUnitOfWork
 from intake.adapters.tables import (
     api_client,
     backoffice_receipt,
@@ -44,54 +45,71 @@ async def draw_reference_numbers(connection: Database, family: str, count: int) 
     return [int(number) for number in result.scalars()]
 
 
-_RECEIPT_COLUMNS = (
-    "reference",
-    "form_id",
-    "form_version",
-    "service_code",
-    "submitted_via",
-    "api_client_id",
-    "event_id",
-    "description",
-    "location",
-    "media_url",
-    "received_at",
-    "updated_at",
-)
-# The receipt is written by a CTE of the statement that stages its event: one round trip, and
-# atomic even outside a transaction.
-RECEIPT_WITH_EVENT = outbox.STAGE.add_cte(
-    sa.insert(submission)
-    .values(
-        {
-            column: sa.bindparam(
-                f"receipt_{column}",
-                # No location is SQL NULL, as a plain INSERT would store it, not JSON null.
-                type_=JSONB(none_as_null=True)
-                if column == "location"
-                else submission.c[column].type,
-            )
-            for column in _RECEIPT_COLUMNS
-        }
+_RECEIPT_ARRAYS: dict[str, ARRAY[Any]] = {
+    "reference": ARRAY(sa.Text),
+    "form_id": ARRAY(sa.Text),
+    "form_version": ARRAY(sa.Integer),
+    "service_code": ARRAY(sa.Text),
+    "submitted_via": ARRAY(sa.Text),
+    "api_client_id": ARRAY(sa.Uuid),
+    "event_id": ARRAY(sa.Uuid),
+    "description": ARRAY(sa.Text),
+    "location": ARRAY(sa.Text),  # JSON text, cast below; no location stays SQL NULL
+    "media_url": ARRAY(sa.Text),
+    "received_at": ARRAY(sa.DateTime(timezone=True)),
+    "updated_at": ARRAY(sa.DateTime(timezone=True)),
+}
+_given = (
+    sa.func.unnest(
+        *(sa.bindparam(f"receipt_{column}", type_=kind) for column, kind in _RECEIPT_ARRAYS.items())
     )
-    .cte("receipt")
+    .table_valued(*_RECEIPT_ARRAYS, with_ordinality="position")
+    .render_derived(name="given")
+)
+# The receipts are written by a CTE of the statement that stages their events: one round trip for
+# any number of submissions, and atomic even outside a transaction.
+RECEIPTS_WITH_EVENTS = STAGE_MANY.add_cte(
+    sa.insert(submission)
+    .from_select(
+        list(_RECEIPT_ARRAYS),
+        sa.select(
+            *(
+                sa.cast(_given.c[column], JSONB) if column == "location" else _given.c[column]
+                for column in _RECEIPT_ARRAYS
+            )
+        ).order_by(_given.c.position),
+    )
+    .cte("receipts")
 )
 
 
-def receipt_parameters(event: Event, **receipt: Any) -> dict[str, Any]:
-    """RECEIPT_WITH_EVENT's parameters: the receipt, and `event` (announcing it) for the outbox.
-    Call it in the request's context: the event's headers carry its trace."""
-    return {
-        **{f"receipt_{column}": receipt.get(column) for column in _RECEIPT_COLUMNS},
-        **stage_parameters(event),
-    }
+@dataclass(frozen=True)
+class NewReceipt:
+    """A submission's receipt (its columns), and the event announcing it encoded for the outbox."""
+
+    columns: dict[str, Any]
+    entry: OutboxEntry
 
 
-async def add_submission(*, uow: CoreUnitOfWork, event: Event, params: dict[str, Any]) -> None:
-    """Write the receipt and stage `event` in the outbox, in one statement (RECEIPT_WITH_EVENT,
-    with `params` from `receipt_parameters`)."""
-    await uow.connection.execute(RECEIPT_WITH_EVENT, params)
-    uow.published.append(event)
+def new_receipt(event: Event, **columns: Any) -> NewReceipt:
+    """Call it in the request's context: the event's headers carry its trace."""
+    if columns.get("location") is not None:
+        columns["location"] = json.dumps(columns["location"])
+    return NewReceipt(columns=columns, entry=outbox_entry(event))
+
+
+async def add_submissions(
+    *, uow: UnitOfWork[AsyncConnection], receipts: Sequence[NewReceipt]
+) -> None:
+    """Write the receipts and stage their events in the outbox, in one statement."""
+    await uow.stage_many(
+        [receipt.entry for receipt in receipts],
+        statement=RECEIPTS_WITH_EVENTS,
+        params={
+            f"receipt_{column}": [receipt.columns.get(column) for receipt in receipts]
+            for column in _RECEIPT_ARRAYS
+        },
+    )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from intake.adapters import repository
-from intake.adapters.outbox import core_unit_of_work
 from intake.adapters.waste_contractor import WasteContractorUnavailable
 from intake.domain.eligibility import missed_bin_eligibility
 from intake.domain.forms import FieldError, FormDefinition
@@ -164,10 +163,10 @@ async def _submit(
         # answer must not change because, say, the missed-bin window has since closed.
         async with (
             database_outage_as_503(settings.retry_after_s),
-            core_unit_of_work(runtime, atomic=False) as lookup,
+            runtime.connection_unit_of_work(atomic=False) as lookup,
         ):
             stored = await repository.find_idempotent_response(
-                session=lookup.connection, scope=idempotency.scope, key=idempotency.key
+                session=lookup.session, scope=idempotency.scope, key=idempotency.key
             )
         if stored is not None and stored.body is not None:
             if stored.request_hash != idempotency.request_hash:
@@ -198,7 +197,7 @@ async def _submit(
                 status_url_base=settings.public_base_url,
             )
         else:
-            async with core_unit_of_work(runtime) as uow:
+            async with runtime.connection_unit_of_work() as uow:
                 outcome = await submit_form(
                     uow=uow,
                     form=form,

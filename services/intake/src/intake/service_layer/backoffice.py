@@ -107,7 +107,7 @@ async def accept_reports(
             event_type=event.ce_type,
         )
         if first_time:
-            await uow.publish(event)
+            await uow.stage(event)
             result.accepted.append(str(event.event_id))
         else:
             result.duplicates.append(str(event.event_id))

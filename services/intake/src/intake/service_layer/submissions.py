@@ -13,10 +13,11 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from civic_events.intake import FormSubmitted
+from civic_runtime.uow import UnitOfWork
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from intake.adapters import repository
 from intake.adapters.group_commit import GroupCommit, Receipt
-from intake.adapters.outbox import CoreUnitOfWork
 from intake.domain.forms import FormDefinition
 from intake.domain.references import format_reference
 from intake.domain.submissions import SubmissionDetails
@@ -61,7 +62,7 @@ async def submit_form(
     reference_prefix: str,
     submitted_via: Literal["web", "open311", "api"],
     writer: GroupCommit | None = None,
-    uow: CoreUnitOfWork | None = None,
+    uow: UnitOfWork[AsyncConnection] | None = None,
     api_client_id: uuid.UUID | None = None,
     idempotency: IdempotencyRequest | None = None,
     status_url_base: str = "",
@@ -93,7 +94,7 @@ async def submit_form(
             preferred_channel=channel,
             language=details.language,
         )
-        return event, repository.receipt_parameters(
+        return event, repository.new_receipt(
             event,
             reference=reference,
             form_id=form.form_id,
@@ -120,7 +121,7 @@ async def submit_form(
     # The key's row stays locked until the submission commits: that needs one transaction.
     if uow is None or not uow.atomic:
         raise ValueError("an idempotent submission needs an atomic unit of work")
-    session = uow.connection
+    session = uow.session
     stored = await repository.claim_idempotency_key(
         session=session,
         scope=idempotency.scope,
@@ -133,8 +134,8 @@ async def submit_form(
             return KeyReused()
         return Accepted(status=stored.status or 202, body=stored.body, replayed=True)
     number = await repository.next_reference_number(session=session, family=form.family)
-    event, params = receipt(number)
-    await repository.add_submission(uow=uow, event=event, params=params)
+    event, new_receipt = receipt(number)
+    await repository.add_submissions(uow=uow, receipts=[new_receipt])
     body = _answer(event, status_url_base)
     await repository.store_idempotent_response(
         session=session, scope=idempotency.scope, key=idempotency.key, status=202, body=body

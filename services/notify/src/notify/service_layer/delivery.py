@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from civic_runtime.outbox import outbox_entry
 from civic_runtime.uow import UnitOfWork
 from opentelemetry.trace import SpanContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.adapters import claims, delivery_states, residents
 from notify.adapters.claims import Claimed, HandedOver
-from notify.adapters.outbox import publish_all
 from notify.adapters.providers.base import (
     DeliveryProvider,
     OutcomeUnknown,
@@ -233,7 +233,7 @@ class Delivery:
         return values
 
     async def record_sent_many(self, outcomes: list[Outcome]) -> None:
-        """Record a batch's hand-overs: one UPDATE of the rows still ours, one executemany of
+        """Record a batch's hand-overs: one UPDATE of the rows still ours, one statement staging
         their NotificationSent events."""
         now = self._clock()
         by_id = {outcome.row["id"]: outcome for outcome in outcomes}
@@ -253,10 +253,11 @@ class Delivery:
             )
             ours = [by_id[row["id"]]._replace(row=row) for row in recorded]
             # Each event carries the trace of its own provider call.
-            await publish_all(
-                uow,
-                [(sent_event(o.row, o.receipt, o.template_version), o.span_context) for o in ours],
-            )
+            sent = []
+            for o in ours:
+                with within(o.span_context):
+                    sent.append(outbox_entry(sent_event(o.row, o.receipt, o.template_version)))
+            await uow.stage_many(sent)
             for outcome in ours:
                 count_sent(uow, outcome.row, accepted_at=outcome.accepted_at or now)
 

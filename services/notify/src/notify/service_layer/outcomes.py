@@ -50,7 +50,7 @@ async def record_sent(
         now=now,
     )
     with within(stored_span_context(current)):
-        await uow.publish(sent_event(current, receipt, template_version))
+        await uow.stage(sent_event(current, receipt, template_version))
     count_sent(uow, current, accepted_at=now)
 
 
@@ -99,7 +99,7 @@ async def fall_back(
     uow: UnitOfWork, current: Mapping[str, Any], *, detail: str, now: datetime
 ) -> None:
     """This channel cannot reach the resident: say so, and try their next channel, if any."""
-    await uow.publish(_failed_event(current, failure="permanent-failure", detail=detail))
+    await uow.stage(_failed_event(current, failure="permanent-failure", detail=detail))
     prefs = await residents.load(session=uow.session, resident_id=current["resident_id"])
     fallback = next_step(
         prefs,
@@ -140,7 +140,7 @@ async def finish_failed(
     )
     if publish:
         count_after_commit(uow.session, channel=current["channel"], outcome="failed")
-        await uow.publish(_failed_event(current, failure=failure, detail=detail))
+        await uow.stage(_failed_event(current, failure=failure, detail=detail))
 
 
 async def apply_provider_status(
@@ -169,7 +169,7 @@ async def apply_provider_status(
         assert current is not None
     if status == "delivered":
         await delivery_states.mark_delivered(session=uow.session, current=current, now=now)
-        await uow.publish(
+        await uow.stage(
             NotificationDelivered(
                 source=SOURCE,
                 subject=current["subject"],

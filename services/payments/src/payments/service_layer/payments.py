@@ -139,7 +139,7 @@ async def create_payment(
         uow=uow, context=context, payment=payment, reported=created.gateway_state
     )
     if not payment.finished:
-        await uow.publish(_created_event(payment))
+        await uow.stage(_created_event(payment))
     return payment
 
 
@@ -149,7 +149,7 @@ async def _offer_again(
     """Announce the link again while the payment can still be paid; never a second outcome."""
     if payment.finished or payment.expires_at <= context.clock() or payment.next_url is None:
         return payment if payment.status == "success" else None
-    await uow.publish(_created_event(payment))
+    await uow.stage(_created_event(payment))
     return payment
 
 
@@ -185,7 +185,7 @@ async def apply_gateway_state(
         payment.finished_at = now
         if reported.status == "success":
             context.count_outcome(uow, "succeeded")
-            await uow.publish(
+            await uow.stage(
                 PaymentSucceeded(
                     source=SOURCE,
                     subject=payment.case_reference,
@@ -199,7 +199,7 @@ async def apply_gateway_state(
             payment.failure_code = failure_code(reported)
             payment.failure_message = (reported.message or "")[:255] or None
             context.count_outcome(uow, "failed")
-            await uow.publish(
+            await uow.stage(
                 PaymentFailed(
                     source=SOURCE,
                     subject=payment.case_reference,

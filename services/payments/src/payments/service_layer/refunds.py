@@ -110,7 +110,7 @@ async def _settle(
     elif status == "success":
         refund.status, refund.confirmed_at = "success", now
         context.count_outcome(uow, "refunded")
-        await uow.publish(
+        await uow.stage(
             PaymentRefunded(
                 source=SOURCE,
                 subject=payment.case_reference,
