@@ -25,7 +25,7 @@ async def rate(batch_size: int) -> tuple[int, float]:
     handlers = EventHandlers()
     applied: list[float] = []
 
-    @handlers.on(CaseOpened)
+    @handlers.on(CaseOpened, name="case-opened")
     async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
         applied.append(time.perf_counter())
 

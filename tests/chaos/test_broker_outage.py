@@ -90,7 +90,7 @@ async def test_events_committed_while_the_broker_is_down_are_delivered_once_when
     applied: list[uuid.UUID] = []
     handlers = EventHandlers()
 
-    @handlers.on(CaseOpened)
+    @handlers.on(CaseOpened, name="case-opened")
     async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
         applied.append(event.event_id)
 

@@ -1,7 +1,9 @@
 """At-least-once consumers: idempotent inbox, bounded retries with backoff, dead-letter topics.
 
-A service declares its handlers with `EventHandlers.on(EventType)`; the runtime subscribes one
-FastStream subscriber per topic and, for each record:
+A service declares each handler with `EventHandlers.on(EventType, name="...")`: the handler takes
+that event type, and the name is its identity in the inbox, so it must never change once the
+handler has run anywhere (inbox rows already written carry it). The runtime subscribes one
+FastStream subscriber for all the service's topics and, for each record:
 
 1. decodes the CloudEvent; a record that cannot be decoded goes straight to the topic's `.dlq`;
 2. in one database transaction, records the event id in the inbox and runs the handler (a
@@ -92,10 +94,9 @@ class PermanentError(Exception):
 class Registration:
     event_type: type[Event]
     handler: Handler
-
-    @property
-    def name(self) -> str:
-        return f"{self.handler.__module__}.{self.handler.__qualname__}"
+    # The handler's key in the inbox, with the event id: given, not derived from the function, so
+    # that renaming or moving the function does not make applied events look new.
+    name: str
 
 
 class EventHandlers:
@@ -108,14 +109,23 @@ class EventHandlers:
         self._after_batch: list[BatchCompletion] = []
 
     def on(
-        self, event_type: type[E]
+        self, event_type: type[E], *, name: str
     ) -> Callable[[Callable[[E, UnitOfWork], Awaitable[None]]], Any]:
+        """Register the decorated function as the handler of `event_type`, known to the inbox as
+        `name`: a name of its own in the service, kept for good once the handler has run."""
+        if not name:
+            raise ValueError("a handler needs a name")
+
         def register(handler: Callable[[E, UnitOfWork], Awaitable[None]]) -> Any:
             topic = event_type.topic
             registrations = self._by_topic.setdefault(topic.name, {})
             if event_type.ce_type in registrations:
                 raise ValueError(f"{event_type.ce_type} already has a handler")
-            registrations[event_type.ce_type] = Registration(event_type, handler)
+            # Two handlers under one name would share inbox rows: one's applied events would
+            # look applied to the other.
+            if any(r.name == name for r in self.registrations):
+                raise ValueError(f"a handler is already named {name!r}")
+            registrations[event_type.ce_type] = Registration(event_type, handler, name)
             self._topics[topic.name] = topic
             return handler
 
@@ -142,6 +152,10 @@ class EventHandlers:
     @property
     def batch_completions(self) -> tuple[BatchCompletion, ...]:
         return tuple(self._after_batch)
+
+    @property
+    def registrations(self) -> list[Registration]:
+        return [r for by_type in self._by_topic.values() for r in by_type.values()]
 
     @property
     def topics(self) -> list[Topic]:

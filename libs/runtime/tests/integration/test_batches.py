@@ -34,7 +34,7 @@ class Recorder:
         self.fail = fail or set()  # these events fail every time
         self.failures = failures  # the first `failures` calls fail, whichever event
 
-        @self.handlers.on(CaseOpened)
+        @self.handlers.on(CaseOpened, name="case-opened")
         async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
             self.calls.append(event.event_id)
             txid = await uow.session.scalar(sa.text("SELECT txid_current()"))
@@ -214,7 +214,7 @@ async def test_an_outage_during_a_batch_is_waited_out_through_its_halves_and_not
     handlers = EventHandlers()
     calls: list[uuid.UUID] = []
 
-    @handlers.on(CaseOpened)
+    @handlers.on(CaseOpened, name="case-opened")
     async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
         calls.append(event.event_id)
         # The first 8 calls meet the database restarting: the batch of 16, its halves of 8, 4,
@@ -258,7 +258,7 @@ async def test_offsets_wait_for_the_batch_transaction(kit: Any, eventually: Any)
     started, release = asyncio.Event(), asyncio.Event()
     applied: list[uuid.UUID] = []
 
-    @handlers.on(CaseOpened)
+    @handlers.on(CaseOpened, name="case-opened")
     async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
         await uow.session.execute(
             sa.insert(kit.effects).values(event_id=event.event_id, subject=event.subject)
@@ -293,7 +293,7 @@ async def test_a_batch_killed_mid_way_commits_nothing_and_is_redelivered_without
     calls: list[uuid.UUID] = []
     stalled = EventHandlers()
 
-    @stalled.on(CaseOpened)
+    @stalled.on(CaseOpened, name="stalled-case-opened")
     async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
         await uow.session.execute(
             sa.insert(kit.effects).values(event_id=event.event_id, subject=event.subject)
@@ -356,7 +356,7 @@ async def test_each_record_of_a_batch_is_handled_in_its_own_trace(
     seen: dict[uuid.UUID, str] = {}
     handlers = EventHandlers()
 
-    @handlers.on(CaseOpened)
+    @handlers.on(CaseOpened, name="case-opened")
     async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
         seen[event.event_id] = format(trace.get_current_span().get_span_context().trace_id, "032x")
 

@@ -25,7 +25,7 @@ def recording_handlers(
     handlers = EventHandlers()
     calls: list[uuid.UUID] = []
 
-    @handlers.on(CaseOpened)
+    @handlers.on(CaseOpened, name="case-opened")
     async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
         calls.append(event.event_id)
         await uow.session.execute(
@@ -145,7 +145,7 @@ async def test_a_handler_failing_every_time_ends_on_the_dlq_and_the_consumer_car
     poisoned, healthy = kit.case_opened("WST-2026-000007"), kit.case_opened("WST-2026-000007")
     applied: list[uuid.UUID] = []
 
-    @handlers.on(CaseOpened)
+    @handlers.on(CaseOpened, name="case-opened")
     async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
         if event.event_id == poisoned.event_id:
             raise ValueError("a status this service has never heard of")

@@ -29,7 +29,7 @@ async def test_an_outage_is_waited_out_beyond_the_retry_limit_and_nothing_is_dea
     handlers = EventHandlers()
     attempts: list[int] = []
 
-    @handlers.on(CaseOpened)
+    @handlers.on(CaseOpened, name="case-opened")
     async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
         attempts.append(1)
         if len(attempts) <= 5:
@@ -74,7 +74,7 @@ async def test_shutdown_finishes_the_message_in_flight_and_commits_its_offset(
     handlers = EventHandlers()
     started, applied = asyncio.Event(), []
 
-    @handlers.on(CaseOpened)
+    @handlers.on(CaseOpened, name="case-opened")
     async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
         started.set()
         await asyncio.sleep(1.0)  # a slow back-office look-up, say
@@ -121,7 +121,7 @@ async def test_one_trace_follows_an_event_from_the_writing_transaction_to_the_co
     seen: list[int] = []
     handlers = EventHandlers()
 
-    @handlers.on(CaseOpened)
+    @handlers.on(CaseOpened, name="case-opened")
     async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
         seen.append(trace.get_current_span().get_span_context().trace_id)
 

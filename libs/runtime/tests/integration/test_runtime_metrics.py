@@ -33,7 +33,7 @@ async def test_consumer_lag_shows_a_backlog_while_it_waits_and_returns_to_zero(
     handlers = EventHandlers()
     applied: list[str] = []
 
-    @handlers.on(CaseOpened)
+    @handlers.on(CaseOpened, name="case-opened")
     async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
         # The consumer is stuck on the first record of each round: the rest pile up.
         await gates[0 if len(applied) < 12 else 1].wait()

@@ -53,7 +53,7 @@ class Service:
     def handlers(self) -> EventHandlers:
         handlers = EventHandlers()
 
-        @handlers.on(CaseOpened)
+        @handlers.on(CaseOpened, name="case-opened")
         async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
             if event.event_id in self.broken:
                 raise PermanentError("this service cannot take that case yet")

@@ -3,13 +3,14 @@
 Each runs in the runtime's transaction with the inbox row, so a redelivered event has no
 second effect; one case's events share a key, so they arrive (and apply) in order. The
 metrics count what a handler published once its transaction has committed.
+
+Each handler's `name` is its identity in the inbox: inbox rows already written carry these
+names, so changing one would make the events its handler has applied look new.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 from civic_events.intake import FormSubmitted
 from civic_events.notify import NotificationDelivered, NotificationFailed, NotificationSent
@@ -30,83 +31,112 @@ from cases.domain.backoffice import PLANNING_BACK_OFFICE, WASTE_CONTRACTOR
 from cases.service_layer import backoffice, notifications, payments, prepared, submissions
 from cases.service_layer.context import CasesContext
 
-Apply = Callable[[UnitOfWork, Any], Awaitable[None]]
-
 
 def build_handlers(context: CasesContext) -> EventHandlers:
     handlers = EventHandlers()
     metrics = context.metrics
-
-    def handler(name: str, apply: Apply) -> Callable[[Any, UnitOfWork], Awaitable[None]]:
-        async def handle(event: Any, uow: UnitOfWork) -> None:
-            metrics.count_when_committed(uow)
-            if not isinstance(event, FormSubmitted):
-                # Cases opened earlier in a batch and not written yet: this event may read them.
-                await prepared.write_pending(uow.session)
-            await apply(uow, event)
-
-        # The runtime's inbox knows a handler by module and name: keep them stable, so that an
-        # event applied before a deployment is still recognised as applied after it.
-        handle.__name__ = handle.__qualname__ = name
-        return handle
-
     hold_for = timedelta(seconds=context.settings.early_update_hold_s)
 
-    def waste(uow: UnitOfWork, event: Any) -> Awaitable[None]:
-        return backoffice.backoffice_update(
+    async def begin(uow: UnitOfWork) -> None:
+        metrics.count_when_committed(uow)
+        # Cases opened earlier in a batch and not written yet: this event may read them.
+        await prepared.write_pending(uow.session)
+
+    @handlers.on(FormSubmitted, name="cases.entrypoints.consumers.on_form_submitted")
+    async def on_form_submitted(event: FormSubmitted, uow: UnitOfWork) -> None:
+        metrics.count_when_committed(uow)
+        await submissions.form_submitted(
+            uow, event=event, sla=context.sla_clock, work_orders=context.work_orders_enabled
+        )
+
+    @handlers.on(ReturnVisitScheduled, name="cases.entrypoints.consumers.on_return_visit_scheduled")
+    async def on_return_visit_scheduled(event: ReturnVisitScheduled, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await backoffice.backoffice_update(
             uow, event=event, system=WASTE_CONTRACTOR, hold_for=hold_for
         )
 
-    def planning(uow: UnitOfWork, event: Any) -> Awaitable[None]:
-        return backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
-
-    def form_submitted(uow: UnitOfWork, event: Any) -> Awaitable[None]:
-        return submissions.form_submitted(
-            uow,
-            event=event,
-            sla=context.sla_clock,
-            work_orders=context.work_orders_enabled,
+    @handlers.on(CollectionCompleted, name="cases.entrypoints.consumers.on_collection_completed")
+    async def on_collection_completed(event: CollectionCompleted, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await backoffice.backoffice_update(
+            uow, event=event, system=WASTE_CONTRACTOR, hold_for=hold_for
         )
 
-    def application_received(uow: UnitOfWork, event: Any) -> Awaitable[None]:
-        return submissions.application_received(uow, event=event)
+    @handlers.on(BinNotPresented, name="cases.entrypoints.consumers.on_bin_not_presented")
+    async def on_bin_not_presented(event: BinNotPresented, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await backoffice.backoffice_update(
+            uow, event=event, system=WASTE_CONTRACTOR, hold_for=hold_for
+        )
 
-    def payment_created(uow: UnitOfWork, event: Any) -> Awaitable[None]:
-        return payments.payment_created(uow, event=event)
+    @handlers.on(ApplicationReceived, name="cases.entrypoints.consumers.on_application_received")
+    async def on_application_received(event: ApplicationReceived, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await submissions.application_received(uow, event=event)
 
-    def payment_succeeded(uow: UnitOfWork, event: Any) -> Awaitable[None]:
-        return payments.payment_succeeded(uow, event=event)
+    @handlers.on(ApplicationValidated, name="cases.entrypoints.consumers.on_application_validated")
+    async def on_application_validated(event: ApplicationValidated, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
 
-    def payment_failed(uow: UnitOfWork, event: Any) -> Awaitable[None]:
-        return payments.payment_failed(uow, event=event)
+    @handlers.on(ApplicationInvalid, name="cases.entrypoints.consumers.on_application_invalid")
+    async def on_application_invalid(event: ApplicationInvalid, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
 
-    def payment_refunded(uow: UnitOfWork, event: Any) -> Awaitable[None]:
-        return payments.payment_refunded(uow, event=event)
+    @handlers.on(ConsultationStarted, name="cases.entrypoints.consumers.on_consultation_started")
+    async def on_consultation_started(event: ConsultationStarted, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
 
-    def delivery_reported(uow: UnitOfWork, event: Any) -> Awaitable[None]:
-        return notifications.delivery_reported(uow, event=event)
+    @handlers.on(DecisionIssued, name="cases.entrypoints.consumers.on_decision_issued")
+    async def on_decision_issued(event: DecisionIssued, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
 
-    registrations: list[tuple[type[Any], str, Apply]] = [
-        (FormSubmitted, "on_form_submitted", form_submitted),
-        (ReturnVisitScheduled, "on_return_visit_scheduled", waste),
-        (CollectionCompleted, "on_collection_completed", waste),
-        (BinNotPresented, "on_bin_not_presented", waste),
-        (ApplicationReceived, "on_application_received", application_received),
-        (ApplicationValidated, "on_application_validated", planning),
-        (ApplicationInvalid, "on_application_invalid", planning),
-        (ConsultationStarted, "on_consultation_started", planning),
-        (DecisionIssued, "on_decision_issued", planning),
-        (ApplicationWithdrawn, "on_application_withdrawn", planning),
-        (PaymentCreated, "on_payment_created", payment_created),
-        (PaymentSucceeded, "on_payment_succeeded", payment_succeeded),
-        (PaymentFailed, "on_payment_failed", payment_failed),
-        (PaymentRefunded, "on_payment_refunded", payment_refunded),
-        (NotificationSent, "on_notification_sent", delivery_reported),
-        (NotificationDelivered, "on_notification_delivered", delivery_reported),
-        (NotificationFailed, "on_notification_failed", delivery_reported),
-    ]
-    for event_type, name, apply in registrations:
-        handlers.on(event_type)(handler(name, apply))
+    @handlers.on(ApplicationWithdrawn, name="cases.entrypoints.consumers.on_application_withdrawn")
+    async def on_application_withdrawn(event: ApplicationWithdrawn, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
+
+    @handlers.on(PaymentCreated, name="cases.entrypoints.consumers.on_payment_created")
+    async def on_payment_created(event: PaymentCreated, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await payments.payment_created(uow, event=event)
+
+    @handlers.on(PaymentSucceeded, name="cases.entrypoints.consumers.on_payment_succeeded")
+    async def on_payment_succeeded(event: PaymentSucceeded, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await payments.payment_succeeded(uow, event=event)
+
+    @handlers.on(PaymentFailed, name="cases.entrypoints.consumers.on_payment_failed")
+    async def on_payment_failed(event: PaymentFailed, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await payments.payment_failed(uow, event=event)
+
+    @handlers.on(PaymentRefunded, name="cases.entrypoints.consumers.on_payment_refunded")
+    async def on_payment_refunded(event: PaymentRefunded, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await payments.payment_refunded(uow, event=event)
+
+    @handlers.on(NotificationSent, name="cases.entrypoints.consumers.on_notification_sent")
+    async def on_notification_sent(event: NotificationSent, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await notifications.delivery_reported(uow, event=event)
+
+    @handlers.on(
+        NotificationDelivered, name="cases.entrypoints.consumers.on_notification_delivered"
+    )
+    async def on_notification_delivered(event: NotificationDelivered, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await notifications.delivery_reported(uow, event=event)
+
+    @handlers.on(NotificationFailed, name="cases.entrypoints.consumers.on_notification_failed")
+    async def on_notification_failed(event: NotificationFailed, uow: UnitOfWork) -> None:
+        await begin(uow)
+        await notifications.delivery_reported(uow, event=event)
+
     # A batch's submissions: their locks and reads made once, before the first is applied; the
     # plain new cases written together after the last.
     handlers.before_batch(prepared.prepare_submissions)

@@ -11,16 +11,16 @@ from intake.service_layer.case_status import apply_case_event
 handlers = EventHandlers()
 
 
-@handlers.on(CaseOpened)
+@handlers.on(CaseOpened, name="intake.entrypoints.consumers.on_case_opened")
 async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
     await apply_case_event(uow=uow, event=event)
 
 
-@handlers.on(CaseStatusChanged)
+@handlers.on(CaseStatusChanged, name="intake.entrypoints.consumers.on_case_status_changed")
 async def on_case_status_changed(event: CaseStatusChanged, uow: UnitOfWork) -> None:
     await apply_case_event(uow=uow, event=event)
 
 
-@handlers.on(CaseClosed)
+@handlers.on(CaseClosed, name="intake.entrypoints.consumers.on_case_closed")
 async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
     await apply_case_event(uow=uow, event=event)

@@ -25,17 +25,20 @@ from notify.service_layer.notifications import request_notification
 handlers = EventHandlers()
 
 
-@handlers.on(ResidentUpserted)
+@handlers.on(ResidentUpserted, name="notify.entrypoints.consumers.on_resident_upserted")
 async def on_resident_upserted(event: ResidentUpserted, uow: UnitOfWork) -> None:
     await preferences.record_resident(session=uow.session, event=event)
 
 
-@handlers.on(ContactPreferencesChanged)
+@handlers.on(
+    ContactPreferencesChanged,
+    name="notify.entrypoints.consumers.on_contact_preferences_changed",
+)
 async def on_contact_preferences_changed(event: ContactPreferencesChanged, uow: UnitOfWork) -> None:
     await preferences.record_preferences(session=uow.session, event=event)
 
 
-@handlers.on(ResidentErased)
+@handlers.on(ResidentErased, name="notify.entrypoints.consumers.on_resident_erased")
 async def on_resident_erased(event: ResidentErased, uow: UnitOfWork) -> None:
     await preferences.erase_resident(session=uow.session, event=event)
 
@@ -57,7 +60,7 @@ async def _tell(
         await request_notification(session=uow.session, request=request(event, resident_id))
 
 
-@handlers.on(CaseOpened)
+@handlers.on(CaseOpened, name="notify.entrypoints.consumers.on_case_opened")
 async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
     await _tell(uow, event, purposes.case_opened)
 
@@ -67,7 +70,7 @@ async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
 TOLD_BY_PAYMENT_REMINDER = "payment_failed"
 
 
-@handlers.on(CaseStatusChanged)
+@handlers.on(CaseStatusChanged, name="notify.entrypoints.consumers.on_case_status_changed")
 async def on_case_status_changed(event: CaseStatusChanged, uow: UnitOfWork) -> None:
     if event.new_status == TOLD_BY_PAYMENT_REMINDER:
         return
@@ -75,13 +78,13 @@ async def on_case_status_changed(event: CaseStatusChanged, uow: UnitOfWork) -> N
         await _tell(uow, event, purposes.case_status_changed)
 
 
-@handlers.on(CaseClosed)
+@handlers.on(CaseClosed, name="notify.entrypoints.consumers.on_case_closed")
 async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
     if event.notify_resident:
         await _tell(uow, event, purposes.case_closed)
 
 
-@handlers.on(PaymentCreated)
+@handlers.on(PaymentCreated, name="notify.entrypoints.consumers.on_payment_created")
 async def on_payment_created(event: PaymentCreated, uow: UnitOfWork) -> None:
     if event.resident_id is not None:
         await request_notification(
@@ -89,7 +92,7 @@ async def on_payment_created(event: PaymentCreated, uow: UnitOfWork) -> None:
         )
 
 
-@handlers.on(PaymentFailed)
+@handlers.on(PaymentFailed, name="notify.entrypoints.consumers.on_payment_failed")
 async def on_payment_failed(event: PaymentFailed, uow: UnitOfWork) -> None:
     if event.resident_id is None:
         return
@@ -98,12 +101,12 @@ async def on_payment_failed(event: PaymentFailed, uow: UnitOfWork) -> None:
         await request_notification(session=uow.session, request=request)
 
 
-@handlers.on(ConsultationStarted)
+@handlers.on(ConsultationStarted, name="notify.entrypoints.consumers.on_consultation_started")
 async def on_consultation_started(event: ConsultationStarted, uow: UnitOfWork) -> None:
     await planning_alerts.alert_neighbours(session=uow.session, event=event)
 
 
-@handlers.on(ServiceDisruption)
+@handlers.on(ServiceDisruption, name="notify.entrypoints.consumers.on_service_disruption")
 async def on_service_disruption(event: ServiceDisruption, uow: UnitOfWork) -> None:
     if event.status != "resolved":
         await broadcasts.start_broadcast(session=uow.session, event=event)

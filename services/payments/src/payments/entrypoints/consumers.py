@@ -19,7 +19,10 @@ from payments.service_layer.context import PaymentsContext
 def build_handlers(context: PaymentsContext) -> EventHandlers:
     handlers = EventHandlers()
 
-    @handlers.on(PaymentRequested)
+    @handlers.on(
+        PaymentRequested,
+        name="payments.entrypoints.consumers.build_handlers.<locals>.on_payment_requested",
+    )
     async def on_payment_requested(event: PaymentRequested, uow: UnitOfWork) -> None:
         try:
             await payments.request_payment(uow=uow, context=context, request=event)
@@ -28,7 +31,10 @@ def build_handlers(context: PaymentsContext) -> EventHandlers:
         except GatewayRejected as exc:  # 4xx, including 409 (a key reused with another body)
             raise PermanentError(f"the gateway refused the payment: {exc}") from exc
 
-    @handlers.on(CaseStatusChanged)
+    @handlers.on(
+        CaseStatusChanged,
+        name="payments.entrypoints.consumers.build_handlers.<locals>.on_case_status_changed",
+    )
     async def on_case_status_changed(event: CaseStatusChanged, uow: UnitOfWork) -> None:
         status = context.settings.refund_on_case_status
         if status is not None and event.new_status == status:
@@ -42,7 +48,10 @@ def build_handlers(context: PaymentsContext) -> EventHandlers:
                 uow=uow, context=context, case_reference=event.subject, reason=event.reason
             )
 
-    @handlers.on(CaseClosed)
+    @handlers.on(
+        CaseClosed,
+        name="payments.entrypoints.consumers.build_handlers.<locals>.on_case_closed",
+    )
     async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
         await retries.note_case_closed(
             uow=uow,
