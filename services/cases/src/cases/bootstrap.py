@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from civic_runtime.app import ServiceRuntime, build_runtime, create_service
 from civic_runtime.council import Council, load_council
+from civic_runtime.officers import OfficerTokens
 from civic_runtime.periodic import BackgroundJob, PeriodicJob
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
@@ -13,7 +14,6 @@ from fastapi import FastAPI
 from cases.adapters.metrics import CasesMetrics
 from cases.adapters.waste_contractor import HttpWasteContractor, WasteContractor
 from cases.config import MIGRATIONS_DIR, CasesSettings
-from cases.entrypoints.auth import OfficerTokens
 from cases.entrypoints.consumers import build_handlers
 from cases.entrypoints.http import officer_router, status_router
 from cases.service_layer.backoffice import forget_expired_updates

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from civic_runtime.council import DEMO_COUNCIL_FILE
+from civic_runtime.officers import OfficerSettings
 from civic_runtime.settings import ServiceSettings
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from cases.domain.sla import SERVICE_LEVELS
@@ -22,15 +23,6 @@ class MissingSecret(RuntimeError):
     """A production instance started without one of its secrets."""
 
 
-class OfficerCredential(BaseModel):
-    """An officer's API token, stored only as its SHA-256 (tokens are long random strings)."""
-
-    officer_id: str = Field(min_length=1, max_length=100)
-    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    role: Literal["officer", "team_lead"] = "officer"
-    teams: tuple[str, ...] = ()
-
-
 DEFAULT_TEAMS: dict[str, tuple[str, ...]] = {
     "waste": ("missed_bin", "bulky_waste", "new_bin"),
     "planning": ("planning_application",),
@@ -39,15 +31,13 @@ DEFAULT_TEAMS: dict[str, tuple[str, ...]] = {
 }
 
 
-class CasesSettings(ServiceSettings):
+class CasesSettings(ServiceSettings, OfficerSettings):
     model_config = SettingsConfigDict(env_prefix="CASES_", extra="ignore", frozen=True)
 
     service_name: str = "cases"
     database_url: str = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/cases"
     http_port: int = 8002
 
-    # JSON list, e.g. [{"officer_id": "o1", "token_sha256": "…", "role": "officer", "teams": ["waste"]}]
-    officers: tuple[OfficerCredential, ...] = ()
     # Cases applies up to this many events in one transaction (libs/runtime's batch mode): a
     # backlog of submissions opens cases several times faster; the handlers are batch-safe. 500
     # opened 1.4 to 1.9 times as many cases a second as 100 did (bench/cases_opened.py); a
@@ -76,16 +66,9 @@ class CasesSettings(ServiceSettings):
     # (they travel on different topics); 0: such updates are ignored.
     early_update_hold_s: float = Field(default=3600.0, ge=0)
 
-    # Officers' JWTs: verified against a PEM public key or a JWKS URL; when neither is
-    # set, only the hashed tokens of `officers` are accepted.
-    officer_jwt_public_key: SecretStr | None = None
-    officer_jwt_jwks_url: str | None = None
-    officer_jwt_algorithms: tuple[Literal["RS256", "ES256"], ...] = ("RS256", "ES256")
+    # Officers' tokens (`officers`, `officer_jwt_*`): civic_runtime.officers; a JWT's `aud`
+    # must name cases.
     officer_jwt_audience: str = "civic-cases"
-    officer_jwt_issuer: str = "https://login.council.example/officers"
-    officer_jwt_roles_claim: str = "roles"
-    officer_jwt_teams_claim: str = "teams"
-    officer_jwt_leeway_s: int = Field(default=30, ge=0, le=300)
 
     # The waste contractor's work-order API (its simulator on 8101); empty: no work orders.
     waste_contractor_url: str = "http://127.0.0.1:8101"

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from cases.config import CasesSettings
-from cases.entrypoints.auth import InvalidOfficerToken, OfficerTokens
+from cases.entrypoints.auth import CaseOfficers
 from cases_factories import bearer, form_submitted
+from civic_runtime.officers import InvalidOfficerToken
 from fastapi import FastAPI
 from loopback import free_port, serving
 from officer_jwts import KeyPair
@@ -67,7 +68,7 @@ async def test_keys_can_come_from_a_jwks_url() -> None:
 
     port = free_port()
     async with serving(identity, port):
-        verifier = OfficerTokens(
+        verifier = CaseOfficers(
             CasesSettings(
                 environment="test",
                 officer_jwt_jwks_url=f"http://127.0.0.1:{port}/.well-known/jwks.json",

@@ -10,8 +10,9 @@ from typing import Any
 import jwt
 import pytest
 from cases.config import CasesSettings
-from cases.entrypoints.auth import InvalidOfficerToken, MissingRole, OfficerTokens
+from cases.entrypoints.auth import CaseOfficers
 from cases_factories import OFFICER_TOKENS, officers_setting
+from civic_runtime.officers import InvalidOfficerToken, MissingRole
 from officer_jwts import KeyPair
 
 pytestmark = pytest.mark.unit
@@ -19,14 +20,14 @@ pytestmark = pytest.mark.unit
 RSA = KeyPair("RS256")
 
 
-def tokens(**overrides: Any) -> OfficerTokens:
+def tokens(**overrides: Any) -> CaseOfficers:
     values: dict[str, Any] = {
         "environment": "test",
         "officer_jwt_public_key": RSA.public_pem,
         "officers": officers_setting(),
     }
     values.update(overrides)
-    return OfficerTokens(CasesSettings(**values))
+    return CaseOfficers(CasesSettings(**values))
 
 
 def test_a_valid_token_names_the_officer_and_their_teams_case_types() -> None:

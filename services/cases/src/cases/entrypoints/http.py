@@ -14,6 +14,7 @@ from typing import Literal
 
 from civic_events.contact import Coordinates
 from civic_runtime.app import UnitOfWorkDep
+from civic_runtime.officer_access import OFFICER_RESPONSES
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
@@ -33,7 +34,7 @@ from cases.entrypoints.views import (
 )
 from cases.service_layer import officers
 
-officer_router = APIRouter(prefix="/v1", tags=["officer API"])
+officer_router = APIRouter(prefix="/v1", tags=["officer API"], responses=OFFICER_RESPONSES)
 __all__ = ["officer_router", "status_router"]
 
 REFUSAL_STATUS_CODES: dict[type[officers.Refused], int] = {
