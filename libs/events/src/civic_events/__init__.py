@@ -10,6 +10,7 @@ Modules, by what they hold:
 - ``registry``: every event type by its CloudEvents ``type``.
 - ``envelope``: CloudEvents 1.0 over Kafka (binary mode): ``encode`` and ``decode``.
 - ``schemas``, ``compatibility``: JSON Schema export and the breaking-change check.
+- ``record_schemas``: the JSON Schemas of the Kafka record that carries an event.
 
 Nothing is imported here, so ``python -m civic_events.topics`` runs without warnings.
 """
