@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from civic_events.topics import ALL_TOPICS
+from civic_events.base import Event
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.site import get_asyncapi_html
+from faststream.specification.asyncapi.v3_0_0.schema import ApplicationSchema
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civic_runtime import db, migrations
+from civic_runtime.asyncapi import asyncapi_document
 from civic_runtime.consumers import EventHandlers, EventProcessor, RetryPolicy
 from civic_runtime.metrics import RuntimeMetrics
 from civic_runtime.outbox import OutboxRelay
@@ -53,6 +54,9 @@ class ServiceRuntime:
     metrics: RuntimeMetrics
     processor: EventProcessor
     tracer_provider: TracerProvider
+    handlers: EventHandlers
+    # The event types the service publishes, for its AsyncAPI document.
+    produces: tuple[type[Event], ...]
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return unit_of_work(self.session_factory, on_commit=self.relay.wake)
@@ -85,10 +89,14 @@ UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work)]
 
 
 def build_runtime(
-    settings: ServiceSettings, *, handlers: EventHandlers | None = None
+    settings: ServiceSettings,
+    *,
+    handlers: EventHandlers | None = None,
+    produces: Sequence[type[Event]] = (),
 ) -> ServiceRuntime:
     """The runtime's parts, not yet started: a service builds its own parts on them (its jobs
-    need the unit of work) before `create_service` makes the app."""
+    need the unit of work) before `create_service` makes the app. `produces`: the event types
+    the service publishes (through the outbox), for its AsyncAPI document."""
     configure_logging(
         service_name=settings.service_name, level=settings.log_level, json=settings.log_json
     )
@@ -142,11 +150,11 @@ def build_runtime(
     )
     if settings.consumer_enabled:
         processor.subscribe(broker, auto_offset_reset=settings.consume_from)
-    for topic in ALL_TOPICS:
-        if settings.service_name in topic.producers:
-            broker.publisher(
-                settings.topic_prefix + topic.name, title=f"{topic.name}:{settings.service_name}"
-            )
+    # Never called (the outbox relay publishes): they give the document its channels out.
+    for topic in dict.fromkeys(model.topic for model in produces):
+        broker.publisher(
+            settings.topic_prefix + topic.name, title=f"{topic.name}:{settings.service_name}"
+        )
 
     return ServiceRuntime(
         settings=settings,
@@ -158,6 +166,8 @@ def build_runtime(
         metrics=metrics,
         processor=processor,
         tracer_provider=tracer_provider,
+        handlers=handlers,
+        produces=tuple(produces),
     )
 
 
@@ -277,15 +287,23 @@ def _operations_router(*, title: str, description: str) -> APIRouter:
     async def metrics(runtime: RuntimeDep) -> Response:
         return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    def document(runtime: ServiceRuntime) -> ApplicationSchema:
+        return asyncapi_document(
+            runtime.broker,
+            title=title,
+            description=description,
+            consumes=[registration.event_type for registration in runtime.handlers.registrations],
+            produces=runtime.produces,
+            topic_prefix=runtime.settings.topic_prefix,
+        )
+
     @router.get("/asyncapi.json", include_in_schema=False)
     async def asyncapi_json(runtime: RuntimeDep) -> Response:
-        spec = AsyncAPI(runtime.broker, title=title, description=description).to_specification()
-        return Response(spec.to_json(), media_type="application/json")
+        return Response(document(runtime).to_json(), media_type="application/json")
 
     @router.get("/asyncapi", include_in_schema=False)
     async def asyncapi_html(runtime: RuntimeDep) -> HTMLResponse:
-        spec = AsyncAPI(runtime.broker, title=title, description=description).to_specification()
-        return HTMLResponse(get_asyncapi_html(spec, try_it_out_path=None))
+        return HTMLResponse(get_asyncapi_html(document(runtime), try_it_out_path=None))
 
     return router
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from civic_events.base import Event
+from civic_events.cases import CaseClosed, CaseOpened, CaseSlaBreached, CaseStatusChanged
+from civic_events.payments import PaymentRequested
+from civic_events.residents import ContactPreferencesChanged, ResidentErased, ResidentUpserted
 from civic_runtime.app import ServiceRuntime, build_runtime, create_service
 from civic_runtime.council import Council, load_council
 from civic_runtime.officers import OfficerTokens
@@ -20,6 +24,17 @@ from cases.service_layer.backoffice import forget_expired_updates
 from cases.service_layer.context import CasesContext
 from cases.service_layer.sla import forget_old_lookups, raise_breaches
 from cases.service_layer.work_orders import Backoff, send_due
+
+PRODUCES: tuple[type[Event], ...] = (
+    CaseOpened,
+    CaseStatusChanged,
+    CaseClosed,
+    CaseSlaBreached,
+    PaymentRequested,
+    ResidentUpserted,
+    ContactPreferencesChanged,
+    ResidentErased,
+)
 
 
 async def check_slas(runtime: ServiceRuntime, metrics: CasesMetrics | None = None) -> int:
@@ -45,7 +60,7 @@ def create_app(
     # Loading it also works out this year's and next year's bank holidays, before any case.
     council = council or load_council(settings.council_file, environment=settings.environment)
     context = CasesContext(settings=settings, council=council)
-    runtime = build_runtime(settings, handlers=build_handlers(context))
+    runtime = build_runtime(settings, handlers=build_handlers(context), produces=PRODUCES)
     context.metrics.register(runtime.metrics.registry)
     background: list[BackgroundJob] = []
     if settings.sla_checker_enabled:

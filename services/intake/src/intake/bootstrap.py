@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from civic_events.base import Event
+from civic_events.intake import FormSubmitted
 from civic_runtime.app import Step, build_runtime, create_service
 from civic_runtime.council import Council, InvalidCouncil, load_council
 from civic_runtime.periodic import BackgroundJob
@@ -22,9 +24,16 @@ from intake.domain.references import InvalidReferencePrefixes, reference_prefixe
 from intake.entrypoints import backoffice_http, forms_http, open311_http, problems
 from intake.entrypoints.consumers import handlers
 from intake.entrypoints.state import IntakeState
+from intake.service_layer.backoffice import SYSTEM_EVENTS
 from intake.service_layer.retention import IdempotencyPurgeJob
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+# Submissions, and the back-office systems' reports it accepts.
+PRODUCES: tuple[type[Event], ...] = (
+    FormSubmitted,
+    *(model for models in SYSTEM_EVENTS.values() for model in models.values()),
+)
 
 
 def _reference_prefixes(council: Council, settings: IntakeSettings) -> dict[str, str]:
@@ -50,7 +59,7 @@ def create_app(
         intake_settings.council_file, environment=intake_settings.environment
     )
     prefixes = _reference_prefixes(council, intake_settings)
-    runtime = build_runtime(intake_settings, handlers=handlers)
+    runtime = build_runtime(intake_settings, handlers=handlers, produces=PRODUCES)
     on_shutdown: list[Step] = []
     if waste_contractor is None:
         waste_contractor = HttpWasteContractor(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+from civic_events.base import Event
+from civic_events.notify import NotificationDelivered, NotificationFailed, NotificationSent
 from civic_runtime.app import ServiceRuntime, build_runtime, create_service
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
@@ -24,6 +26,8 @@ from notify.service_layer.delivery import DispatchPolicy
 from notify.service_layer.notifications import CLAIM_AT_CREATION_KEY, QUIET_HOURS_KEY, WAKE_KEY
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+PRODUCES: tuple[type[Event], ...] = (NotificationSent, NotificationDelivered, NotificationFailed)
 
 
 def build_providers(settings: NotifySettings) -> dict[str, list[DeliveryProvider]]:
@@ -103,7 +107,7 @@ def create_app(
         raise ValueError(
             f"development values in production: {settings.development_secrets_in_use()}"
         )
-    runtime = build_runtime(settings, handlers=handlers)
+    runtime = build_runtime(settings, handlers=handlers, produces=PRODUCES)
     dispatcher = build_dispatcher(settings, runtime, providers)
     metrics = NotifyMetrics(runtime.metrics.registry)
     # A transaction that makes a message due wakes the dispatcher as it commits; the outcomes it

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from civic_events.base import Event
+from civic_events.payments import PaymentCreated, PaymentFailed, PaymentRefunded, PaymentSucceeded
 from civic_runtime.app import build_runtime, create_service
 from civic_runtime.periodic import BackgroundJob
 from civic_runtime.settings import ServiceSettings
@@ -20,6 +22,14 @@ from payments.service_layer.retention import RetentionJob
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
+# The outcome of each payment request; the requests themselves come from cases.
+PRODUCES: tuple[type[Event], ...] = (
+    PaymentCreated,
+    PaymentSucceeded,
+    PaymentFailed,
+    PaymentRefunded,
+)
+
 
 def create_app(settings: ServiceSettings, *, gateway: PaymentGateway | None = None) -> FastAPI:
     if not isinstance(settings, PaymentsSettings):
@@ -33,7 +43,7 @@ def create_app(settings: ServiceSettings, *, gateway: PaymentGateway | None = No
     # Made before the runtime (the handlers count outcomes), registered on its registry below.
     metrics = PaymentsMetrics()
     context = PaymentsContext(settings=settings, gateway=gateway, metrics=metrics)
-    runtime = build_runtime(settings, handlers=build_handlers(context))
+    runtime = build_runtime(settings, handlers=build_handlers(context), produces=PRODUCES)
     metrics.register(runtime.metrics.registry)
     background: list[BackgroundJob] = []
     if settings.reconcile_enabled:
