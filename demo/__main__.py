@@ -280,10 +280,16 @@ class Demo:
         reported.raise_for_status()
 
         async def done() -> dict[str, Any] | None:
-            ids = await self.http.get(f"{URLS['notify']}/disruptions/{disruption_id}/broadcasts")
+            ids = await self.http.get(
+                f"{URLS['notify']}/disruptions/{disruption_id}/broadcasts", headers=self.officer
+            )
             if ids.status_code != 200 or not ids.json():
                 return None
-            progress = (await self.http.get(f"{URLS['notify']}/broadcasts/{ids.json()[0]}")).json()
+            progress = (
+                await self.http.get(
+                    f"{URLS['notify']}/broadcasts/{ids.json()[0]}", headers=self.officer
+                )
+            ).json()
             say(
                 f"… broadcast {progress['status']}: {progress['handled']}/{progress['recipients']}",
                 indent=4,

@@ -13,7 +13,8 @@ SERVICES=(intake cases notify payments)
 # Stand-ins for the parties we cannot run here, on the ports the services expect (DESIGN.md).
 SIMULATORS=(waste_contractor planning_backoffice govuk_pay govuk_notify smtp_sink)
 DISTRICT="$ROOT/.local/demo/district.json"
-# A development officer for the CRM (the demo and the docs use this token; never in production).
+# A development officer for the officer APIs of cases, notify and payments (the demo and the docs
+# use this token; never in production): a team lead of every team who also edits templates.
 DEV_OFFICER_TOKEN="dev-officer-token"
 PY="$ROOT/.venv/bin/python"
 mkdir -p "$STATE"
@@ -111,8 +112,9 @@ start() {
   source "$STATE/credentials.env"
   export WASTE_SIM_DISTRICT_FILE="$DISTRICT" PLANNING_SIM_DISTRICT_FILE="$DISTRICT"
   export PLANNING_SIM_AUTO_EVERY_S="${PLANNING_SIM_AUTO_EVERY_S:-60}"
-  CASES_OFFICERS=$("$PY" -c 'import hashlib, json, sys; print(json.dumps([{"officer_id": "dev-officer", "token_sha256": hashlib.sha256(sys.argv[1].encode()).hexdigest(), "role": "team_lead", "teams": ["waste", "planning", "environment", "information"]}]))' "$DEV_OFFICER_TOKEN")
-  export CASES_OFFICERS
+  CASES_OFFICERS=$("$PY" -c 'import hashlib, json, sys; print(json.dumps([{"officer_id": "dev-officer", "token_sha256": hashlib.sha256(sys.argv[1].encode()).hexdigest(), "role": "team_lead", "roles": ["template-editor"], "teams": ["waste", "planning", "environment", "information"]}]))' "$DEV_OFFICER_TOKEN")
+  NOTIFY_OFFICERS=$CASES_OFFICERS PAYMENTS_OFFICERS=$CASES_OFFICERS
+  export CASES_OFFICERS NOTIFY_OFFICERS PAYMENTS_OFFICERS
   for name in "${SIMULATORS[@]}"; do launch "$name"; done
   for name in "${SIMULATORS[@]}"; do wait_listening "$name"; echo "$name (simulator): on 127.0.0.1:$(port_of "$name")"; done
   for name in "${SERVICES[@]}"; do launch "$name"; done
@@ -162,8 +164,8 @@ foreground() {
 Civic Events is running, with the demo district loaded. Ctrl-C stops it.
   intake    http://127.0.0.1:8001/docs   (forms, Open311 at /open311/v2, AsyncAPI at /asyncapi)
   cases     http://127.0.0.1:8002/docs   (officer API: Authorization: Bearer $DEV_OFFICER_TOKEN)
-  notify    http://127.0.0.1:8003/docs
-  payments  http://127.0.0.1:8004/docs
+  notify    http://127.0.0.1:8003/docs   (templates, broadcasts, residents: the same bearer token)
+  payments  http://127.0.0.1:8004/docs   (officer routes: the same bearer token)
   metrics   http://127.0.0.1:800N/metrics, readiness /readyz; Prometheus http://127.0.0.1:9090
   inbox     GOV.UK Notify simulator (emails, texts) via the demo; SMTP sink http://127.0.0.1:8025
   simulators: waste contractor :8101, planning back office :8102, GOV.UK Pay :8103 (payment

@@ -289,6 +289,7 @@ def officers_setting() -> str:
                 "officer_id": "e2e-team-lead",
                 "token_sha256": hashlib.sha256(OFFICER_TOKEN.encode()).hexdigest(),
                 "role": "team_lead",
+                "roles": ["template-editor"],
                 "teams": ["waste", "planning", "environment", "information"],
             }
         ]
@@ -462,6 +463,7 @@ async def start_platform(
             govuk_notify_base_url=urls["govuk_notify"],
             smtp_port=str(ports["smtp"]),
             status_page_base_url=f"{urls['cases']}/v1/status",
+            officers=officers_setting(),
             dispatch_poll_interval_ms="50",
             # The flows run at any hour: SMS and push are not held overnight here (quiet hours
             # have their own tests in notify).

@@ -80,11 +80,14 @@ async def test_everyone_opted_in_on_the_round_is_told_once_by_their_channel(
 
     async def broadcast_done() -> dict[str, Any] | None:
         ids = await platform.http.get(
-            f"{platform.urls['notify']}/disruptions/{disruption_id}/broadcasts"
+            f"{platform.urls['notify']}/disruptions/{disruption_id}/broadcasts",
+            headers=platform.officer,
         )
         if ids.status_code != 200 or not ids.json():
             return None
-        progress = await platform.http.get(f"{platform.urls['notify']}/broadcasts/{ids.json()[0]}")
+        progress = await platform.http.get(
+            f"{platform.urls['notify']}/broadcasts/{ids.json()[0]}", headers=platform.officer
+        )
         body = dict(progress.json())
         return body if body.get("status") == "done" else None
 

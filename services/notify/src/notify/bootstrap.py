@@ -8,6 +8,7 @@ from pathlib import Path
 from civic_events.base import Event
 from civic_events.notify import NotificationDelivered, NotificationFailed, NotificationSent
 from civic_runtime.app import ServiceRuntime, build_runtime, create_service
+from civic_runtime.officers import OfficerTokens
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
 
@@ -145,6 +146,7 @@ def create_app(
     )
     app.state.dispatcher = dispatcher
     app.state.notify_metrics = metrics
+    app.state.officer_tokens = OfficerTokens(settings)
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from civic_runtime.officers import OfficerSettings
 from civic_runtime.settings import ServiceSettings
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -21,12 +22,15 @@ DEVELOPMENT_NOTIFY_API_KEY = (
 EmailProvider = Literal["smtp", "govuk-notify"]
 
 
-class NotifySettings(ServiceSettings):
+class NotifySettings(ServiceSettings, OfficerSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore", frozen=True)
 
     service_name: str = "notify"
     database_url: str = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/notify"
     http_port: int = 8003
+    # Officers' tokens (`officers`, `officer_jwt_*`): civic_runtime.officers; a JWT's `aud`
+    # must name notify.
+    officer_jwt_audience: str = "civic-notify"
     # No ping before each pooled connection's use (three round trips on the time-to-tell path):
     # a connection dropped by a database restart fails one consumer attempt or dispatcher pass,
     # which is retried, and SQLAlchemy then replaces every older pooled connection.

@@ -8,6 +8,7 @@ Fixtures (test modules cannot import each other): `notify_kit` starts the simula
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -43,6 +44,28 @@ from notify.config import NotifySettings
 from notify.entrypoints.dispatcher import Dispatcher
 
 CALLBACK_TOKEN = "test-callback-token"
+# Configured officers' tokens (NOTIFY_OFFICERS): an editor of templates who is not a caseworker,
+# and a caseworker who edits no templates.
+OFFICER_TOKENS = {
+    "editor": ("token-template-editor-0123456789abcdef", "template-editor"),
+    "officer": ("token-waste-officer-0123456789abcdef", "officer"),
+}
+
+
+def officers_setting() -> list[dict[str, Any]]:
+    return [
+        {
+            "officer_id": name,
+            "token_sha256": hashlib.sha256(token.encode()).hexdigest(),
+            "role": role,
+            "teams": ["waste"],
+        }
+        for name, (token, role) in OFFICER_TOKENS.items()
+    ]
+
+
+def bearer(officer: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {OFFICER_TOKENS[officer][0]}"}
 
 
 class ProcessDied(BaseException):
@@ -125,6 +148,9 @@ class NotifyKit:
     simulator: RunningSimulator
     smtp: SmtpSink
     sent_events: list[Event] = field(default_factory=list)
+    # Headers of a request by a template editor, and by an officer (caseworker).
+    as_editor: dict[str, str] = field(default_factory=lambda: bearer("editor"))
+    as_officer: dict[str, str] = field(default_factory=lambda: bearer("officer"))
 
     def settings(self, **overrides: Any) -> NotifySettings:
         values: dict[str, Any] = {
@@ -138,6 +164,7 @@ class NotifyKit:
             "govuk_notify_base_url": self.simulator.base_url,
             "govuk_notify_api_key": self.simulator.api_key(),
             "govuk_notify_callback_token": CALLBACK_TOKEN,
+            "officers": officers_setting(),
             "smtp_port": self.smtp.port,
             "dispatch_poll_interval_ms": 50,
             "temporary_failure_backoff_s": 0.05,
@@ -282,5 +309,10 @@ def crash_after_send() -> type[CrashAfterSend]:
 
 
 @pytest.fixture
-def http() -> Callable[[str], httpx.AsyncClient]:
-    return lambda base_url: httpx.AsyncClient(base_url=base_url, timeout=10)
+def http() -> Callable[..., httpx.AsyncClient]:
+    """A client of `base_url`, sending `headers` (e.g. `notify_kit.as_editor`) with each request."""
+
+    def client(base_url: str, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=10)
+
+    return client

@@ -79,7 +79,7 @@ async def test_a_broadcast_interrupted_by_a_crash_reaches_each_opted_in_househol
         rows = await first.notifications()
         assert {r["resident_id"] for r in rows} == wanted
         broadcast_id = rows[0]["broadcast_id"]
-        async with httpx.AsyncClient(base_url=first.base_url) as api:
+        async with httpx.AsyncClient(base_url=first.base_url, headers=notify_kit.as_editor) as api:
             progress = (await api.get(f"/broadcasts/{broadcast_id}")).json()
         assert progress["recipients"] == 11 and progress["status"] == "sending"
         # Interrupted: at most the three messages before the fatal one (and the fatal one, by
@@ -87,7 +87,10 @@ async def test_a_broadcast_interrupted_by_a_crash_reaches_each_opted_in_househol
         assert progress["outstanding"] >= 7
 
     await _expire_leases(notify_kit)
-    async with notify_kit.service() as second, httpx.AsyncClient(base_url=second.base_url) as api:
+    async with (
+        notify_kit.service() as second,
+        httpx.AsyncClient(base_url=second.base_url, headers=notify_kit.as_editor) as api,
+    ):
 
         async def done() -> Any:
             progress = (await api.get(f"/broadcasts/{broadcast_id}")).json()
@@ -121,7 +124,7 @@ async def test_texts_held_for_the_quiet_hours_are_counted_apart(
     emailed = notify_kit.resident(channel="email", email="held@example.com", rounds=(ROUND,))
     async with (
         notify_kit.service(quiet_hours=quiet_now) as notify,
-        httpx.AsyncClient(base_url=notify.base_url) as api,
+        httpx.AsyncClient(base_url=notify.base_url, headers=notify_kit.as_editor) as api,
     ):
         await notify_kit.publish(texted, emailed)
         await eventually(lambda: _projected(notify, 2), timeout=90)

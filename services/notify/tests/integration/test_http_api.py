@@ -17,7 +17,10 @@ pytestmark = pytest.mark.integration
 async def test_templates_are_versioned_refused_when_unsendable_and_previewed(
     notify_kit: Any, http: Any
 ) -> None:
-    async with notify_kit.service(consumer_enabled=False) as notify, http(notify.base_url) as api:
+    async with (
+        notify_kit.service(consumer_enabled=False) as notify,
+        http(notify.base_url, notify_kit.as_editor) as api,
+    ):
         shipped = (await api.get("/templates")).json()
         assert {"case_opened", "payment_link", "service_disruption"} <= {t["name"] for t in shipped}
 
@@ -63,7 +66,10 @@ async def test_residents_change_their_preferences_and_erasure_forgets_them(
     notify_kit: Any, http: Any
 ) -> None:
     resident = notify_kit.resident(channel="email")
-    async with notify_kit.service(consumer_enabled=False) as notify, http(notify.base_url) as api:
+    async with (
+        notify_kit.service(consumer_enabled=False) as notify,
+        http(notify.base_url, notify_kit.as_officer) as api,
+    ):
         async with notify.app.state.runtime.unit_of_work() as uow:
             await record_resident(session=uow.session, event=resident)
         path = f"/residents/{resident.resident_id}/preferences"

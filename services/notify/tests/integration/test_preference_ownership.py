@@ -31,7 +31,10 @@ async def test_older_events_keep_the_residents_own_choices_newer_ones_win(
     notify_kit: Any, http: Any
 ) -> None:
     resident = notify_kit.resident(channel="email")
-    async with notify_kit.service(consumer_enabled=False) as notify, http(notify.base_url) as api:
+    async with (
+        notify_kit.service(consumer_enabled=False) as notify,
+        http(notify.base_url, notify_kit.as_officer) as api,
+    ):
 
         async def apply(*events: Any) -> dict[str, Any]:
             async with notify.app.state.runtime.unit_of_work() as uow:

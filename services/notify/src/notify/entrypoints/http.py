@@ -1,5 +1,11 @@
 """notify's HTTP API: templates (save, list, preview), residents' preferences, notifications,
-broadcasts, and GOV.UK Notify's delivery callbacks."""
+broadcasts, and GOV.UK Notify's delivery callbacks.
+
+Who may call what (each route's OpenAPI description says it too): templates and broadcasts need
+an officer's token with the role `template-editor`; a resident's preferences and notifications
+need an officer's token (`officer` or `team_lead`), of any team, since notify keeps no record of
+which team holds a resident's cases; the delivery callbacks carry GOV.UK Notify's own token.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from civic_runtime.app import UnitOfWorkDep
+from civic_runtime.officer_access import OFFICER_RESPONSES, officer_holding, officers_only
 from civic_runtime.problems import problem
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -30,7 +37,18 @@ from notify.domain.templates import (
 from notify.service_layer import broadcasts, notifications, preferences, templates
 from notify.service_layer.outcomes import apply_provider_status
 
+TEMPLATE_EDITOR = "template-editor"
+OFFICER_ROLES = ("officer", "team_lead")
+FOR_EDITORS = officers_only(TEMPLATE_EDITOR)
+FOR_OFFICERS = officers_only(*OFFICER_ROLES)
+
 router = APIRouter()
+editors_router = APIRouter(
+    dependencies=[Depends(officer_holding(TEMPLATE_EDITOR))], responses=OFFICER_RESPONSES
+)
+officers_router = APIRouter(
+    dependencies=[Depends(officer_holding(*OFFICER_ROLES))], responses=OFFICER_RESPONSES
+)
 
 
 # --- templates ---------------------------------------------------------------------------------
@@ -68,7 +86,9 @@ def _template_out(content: TemplateContent, version: int) -> dict[str, Any]:
     return out
 
 
-@router.get("/templates", tags=["templates"])
+@editors_router.get(
+    "/templates", tags=["templates"], description=f"{FOR_EDITORS} The latest of each template."
+)
 async def list_templates(uow: UnitOfWorkDep) -> list[dict[str, Any]]:
     return [
         {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
@@ -76,7 +96,13 @@ async def list_templates(uow: UnitOfWorkDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.put("/templates/{name}/{channel}", status_code=201, tags=["templates"], response_model=None)
+@editors_router.put(
+    "/templates/{name}/{channel}",
+    status_code=201,
+    tags=["templates"],
+    response_model=None,
+    description=f"{FOR_EDITORS} Saves a new version; refused (422) when it could not be sent.",
+)
 async def save_template(
     name: str, channel: Channel, template: TemplateIn, uow: UnitOfWorkDep
 ) -> dict[str, Any] | JSONResponse:
@@ -90,7 +116,12 @@ async def save_template(
     return _template_out(content, version)
 
 
-@router.get("/templates/{name}/{channel}", tags=["templates"], response_model=None)
+@editors_router.get(
+    "/templates/{name}/{channel}",
+    tags=["templates"],
+    response_model=None,
+    description=f"{FOR_EDITORS} One version of a template (the latest by default).",
+)
 async def get_template(
     name: str, channel: Channel, uow: UnitOfWorkDep, version: int | None = None
 ) -> dict[str, Any] | JSONResponse:
@@ -102,11 +133,15 @@ async def get_template(
     return _template_out(*found)
 
 
-@router.post("/templates/{name}/{channel}/preview", tags=["templates"], response_model=None)
+@editors_router.post(
+    "/templates/{name}/{channel}/preview",
+    tags=["templates"],
+    response_model=None,
+    description=f"{FOR_EDITORS} Renders a template against a sample event of its kind.",
+)
 async def preview_template(
     name: str, channel: Channel, preview: PreviewIn, request: Request, uow: UnitOfWorkDep
 ) -> dict[str, Any] | JSONResponse:
-    """Render a template against a sample event of its kind (values can be overridden)."""
     found = await templates.get_version(
         session=uow.session, name=name, channel=channel, version=preview.version
     )
@@ -186,7 +221,12 @@ def _preferences_out(row: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/residents/{resident_id}/preferences", tags=["preferences"], response_model=None)
+@officers_router.get(
+    "/residents/{resident_id}/preferences",
+    tags=["preferences"],
+    response_model=None,
+    description=f"{FOR_OFFICERS} A resident's contact preferences (never their contact details).",
+)
 async def get_preferences(
     resident_id: uuid.UUID, uow: UnitOfWorkDep
 ) -> dict[str, Any] | JSONResponse:
@@ -196,7 +236,12 @@ async def get_preferences(
     return _preferences_out(row)
 
 
-@router.patch("/residents/{resident_id}/preferences", tags=["preferences"], response_model=None)
+@officers_router.patch(
+    "/residents/{resident_id}/preferences",
+    tags=["preferences"],
+    response_model=None,
+    description=f"{FOR_OFFICERS} Changes a resident's preferences or push subscription.",
+)
 async def change_preferences(
     resident_id: uuid.UUID, changes: PreferencesIn, request: Request, uow: UnitOfWorkDep
 ) -> dict[str, Any] | JSONResponse:
@@ -241,7 +286,12 @@ def _notification_out(row: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/notifications/{notification_id}", tags=["notifications"], response_model=None)
+@officers_router.get(
+    "/notifications/{notification_id}",
+    tags=["notifications"],
+    response_model=None,
+    description=f"{FOR_OFFICERS} One notification and its delivery state.",
+)
 async def get_notification(
     notification_id: uuid.UUID, uow: UnitOfWorkDep
 ) -> dict[str, Any] | JSONResponse:
@@ -251,13 +301,22 @@ async def get_notification(
     return _notification_out(row)
 
 
-@router.get("/residents/{resident_id}/notifications", tags=["notifications"])
+@officers_router.get(
+    "/residents/{resident_id}/notifications",
+    tags=["notifications"],
+    description=f"{FOR_OFFICERS} The notifications sent to a resident.",
+)
 async def list_notifications(resident_id: uuid.UUID, uow: UnitOfWorkDep) -> list[dict[str, Any]]:
     rows = await notifications.list_for_resident(session=uow.session, resident_id=resident_id)
     return [_notification_out(row) for row in rows]
 
 
-@router.get("/broadcasts/{broadcast_id}", tags=["broadcasts"], response_model=None)
+@editors_router.get(
+    "/broadcasts/{broadcast_id}",
+    tags=["broadcasts"],
+    response_model=None,
+    description=f"{FOR_EDITORS} A broadcast's progress and counts by channel.",
+)
 async def get_broadcast(
     broadcast_id: uuid.UUID, uow: UnitOfWorkDep
 ) -> dict[str, Any] | JSONResponse:
@@ -267,7 +326,11 @@ async def get_broadcast(
     return found
 
 
-@router.get("/disruptions/{disruption_id}/broadcasts", tags=["broadcasts"])
+@editors_router.get(
+    "/disruptions/{disruption_id}/broadcasts",
+    tags=["broadcasts"],
+    description=f"{FOR_EDITORS} The broadcasts a service disruption started.",
+)
 async def list_broadcasts(disruption_id: str, uow: UnitOfWorkDep) -> list[str]:
     return [
         str(b)
@@ -293,7 +356,16 @@ class NotifyCallback(BaseModel):
     template_version: int | None = None
 
 
-@router.post("/callbacks/govuk-notify", tags=["callbacks"], response_model=None)
+@router.post(
+    "/callbacks/govuk-notify",
+    tags=["callbacks"],
+    response_model=None,
+    description=(
+        "Authenticated: GOV.UK Notify's callback bearer token (NOTIFY_GOVUK_NOTIFY_CALLBACK_TOKEN),"
+        " not an officer's. Delivery receipts."
+    ),
+    responses={401: {"description": "no or the wrong callback token"}},
+)
 async def govuk_notify_callback(
     receipt: NotifyCallback,
     request: Request,
@@ -320,3 +392,7 @@ async def govuk_notify_callback(
         now=datetime.now(UTC),
     )
     return {"status": changed or "unchanged"}
+
+
+router.include_router(editors_router)
+router.include_router(officers_router)

@@ -53,7 +53,7 @@ async def subscribed_resident(
             )
 
     await eventually(known, timeout=90)
-    async with httpx.AsyncClient(base_url=notify.base_url) as client:
+    async with httpx.AsyncClient(base_url=notify.base_url, headers=kit.as_officer) as client:
         answer = await client.patch(
             f"/residents/{resident.resident_id}/preferences",
             json={"preferred_channel": "push", "push_subscription": subscription},
