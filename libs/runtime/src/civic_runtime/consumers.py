@@ -19,11 +19,12 @@ and applies them in ONE transaction: an inbox row per record, each handler in or
 session (records of a partition in offset order), one commit, then the offsets. If anything in the
 batch fails, the transaction is rolled back and each half of the batch is applied the same way, in
 order, down to the record that fails: a batch of one that fails takes the one-record path above,
-so retries, outages and dead letters behave exactly as with N = 1. A service may register
-`EventHandlers.before_batch` and `after_batch` callbacks, run in the batch's transaction before
-the first handler (with the batch's events) and after the last: to take locks and read what the
-handlers need in a few statements instead of a few per event, and to write what they left for the
-end of the batch.
+so retries, outages and dead letters behave exactly as with N = 1.
+
+Handlers see one path either way. In a batch, the rows they hand to `uow.write` are written
+together at the batch's end (`writes.DeferredWriter`; applied alone, at once), and what a
+service registers with `EventHandlers.prepare` is read once for the transaction's events, batch
+or single record, before the first handler (`uow.prepared`).
 """
 
 from __future__ import annotations
@@ -55,16 +56,14 @@ from civic_runtime.offsets import OffsetCommitter
 from civic_runtime.producer import EventProducer
 from civic_runtime.tables import InboxEntry
 from civic_runtime.telemetry import case_reference, redact
-from civic_runtime.uow import UnitOfWork, unit_of_work
+from civic_runtime.uow import Preparation, UnitOfWork
+from civic_runtime.writes import DeferredWriter
 
 logger = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
+P = TypeVar("P")
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
-# Awaited in a batch's transaction before its first handler, with the events about to be applied.
-BatchPreparation = Callable[[Sequence[Event], AsyncSession], Awaitable[None]]
-# Awaited in a batch's transaction after its last handler, before the commit.
-BatchCompletion = Callable[[AsyncSession], Awaitable[None]]
 Outcome = Literal["applied", "duplicate", "ignored", "dead_lettered"]
 
 _inbox = InboxEntry.__table__
@@ -105,8 +104,7 @@ class EventHandlers:
     def __init__(self) -> None:
         self._by_topic: dict[str, dict[str, Registration]] = {}
         self._topics: dict[str, Topic] = {}
-        self._before_batch: list[BatchPreparation] = []
-        self._after_batch: list[BatchCompletion] = []
+        self._preparations: list[Preparation[Any]] = []
 
     def on(
         self, event_type: type[E], *, name: str
@@ -131,27 +129,19 @@ class EventHandlers:
 
         return register
 
-    def before_batch(self, prepare: BatchPreparation) -> BatchPreparation:
-        """Run `prepare` in each batch's transaction, before its first handler, with the events
-        about to be applied (in order; duplicates left out). Not run for a record applied alone
-        (N = 1, or the record a failed batch's halving comes down to): handlers must not depend
-        on it, only go faster."""
-        self._before_batch.append(prepare)
-        return prepare
-
-    def after_batch(self, complete: BatchCompletion) -> BatchCompletion:
-        """Run `complete` in each batch's transaction after its last handler, before the commit
-        (not if a handler failed: the batch is then rolled back and applied record by record)."""
-        self._after_batch.append(complete)
-        return complete
+    def prepare(
+        self, read: Callable[[Sequence[Event], UnitOfWork], Awaitable[P]]
+    ) -> Preparation[P]:
+        """Call `read` in every transaction of events, before its first handler, with the events
+        about to be applied (in order; duplicates left out): a batch's, or the one record applied
+        alone. Handlers find what it returned in `uow.prepared(<the Preparation returned here>)`."""
+        preparation = Preparation(read)
+        self._preparations.append(preparation)
+        return preparation
 
     @property
-    def batch_preparations(self) -> tuple[BatchPreparation, ...]:
-        return tuple(self._before_batch)
-
-    @property
-    def batch_completions(self) -> tuple[BatchCompletion, ...]:
-        return tuple(self._after_batch)
+    def preparations(self) -> tuple[Preparation[Any], ...]:
+        return tuple(self._preparations)
 
     @property
     def registrations(self) -> list[Registration]:
@@ -430,8 +420,8 @@ class EventProcessor:
     async def _apply(self, registration: Registration, event: Event, record: Any) -> Outcome:
         token = case_reference.set(event.subject)
         try:
-            async with unit_of_work(self._session_factory, on_commit=self._on_commit) as uow:
-                claimed = await uow.session.execute(
+            async with self._session_factory() as session, session.begin():
+                claimed = await session.execute(
                     insert(_inbox)
                     .values(
                         handler=registration.name,
@@ -446,14 +436,25 @@ class EventProcessor:
                 )
                 if claimed.first() is None:
                     return "duplicate"
+                uow = UnitOfWork(session, prepared=await self._prepare([event], session))
                 await registration.handler(event, uow)
+            if uow.published and self._on_commit is not None:
+                self._on_commit()
             return "applied"
         finally:
             case_reference.reset(token)
 
+    async def _prepare(
+        self, events: Sequence[Event], session: AsyncSession
+    ) -> dict[Preparation[Any], Any]:
+        """What the service's preparations read for a transaction's fresh `events`."""
+        uow = UnitOfWork(session)
+        return {p: await p.read(events, uow) for p in self._handlers.preparations}
+
     async def _apply_batch(self, batch: Sequence[_Decoded]) -> list[Outcome]:
         """One transaction: claim every record's inbox row in one statement, then run the handlers
-        in order on the same session. Raises (having rolled back) if anything fails."""
+        in order on the same session, their rows written together at the end (`DeferredWriter`).
+        Raises (having rolled back) if anything fails."""
         published = False
         outcomes: list[Outcome] = []
         async with self._session_factory() as session, session.begin():
@@ -472,35 +473,32 @@ class EventProcessor:
                 ],
             )
             claimed = {(row.handler, row.event_id) for row in claimed_rows}
-            fresh: list[bool] = []
+            fresh: list[_Decoded] = []
             for item in batch:
                 key = (item.registration.name, item.event.event_id)
-                fresh.append(key in claimed)
-                claimed.discard(key)  # a second copy within this batch is a duplicate
-            for prepare in self._handlers.batch_preparations:
-                await prepare(
-                    [i.event for i, new in zip(batch, fresh, strict=True) if new], session
-                )
-            for item, new in zip(batch, fresh, strict=True):
-                if not new:
+                if key in claimed:
+                    fresh.append(item)
+                    outcomes.append("applied")  # if the transaction commits; else it raises
+                else:
                     outcomes.append("duplicate")
-                    continue
-                # A unit of work per record on the shared session: what a handler sees in
-                # `uow.published` is its own events, as with one record per transaction.
-                uow = UnitOfWork(session)
-                token = case_reference.set(item.event.subject)
-                try:
-                    with (
-                        _record_span(item.record),
-                        self._metrics.handler_seconds.labels(item.record.topic).time(),
-                    ):
-                        await item.registration.handler(item.event, uow)
-                finally:
-                    case_reference.reset(token)
-                published = published or bool(uow.published)
-                outcomes.append("applied")
-            for complete in self._handlers.batch_completions:
-                await complete(session)
+                claimed.discard(key)  # a second copy within this batch is a duplicate
+            prepared = await self._prepare([item.event for item in fresh], session)
+            with DeferredWriter(session) as writer:
+                for item in fresh:
+                    # A unit of work per record on the shared session: what a handler sees in
+                    # `uow.published` is its own events, as with one record per transaction.
+                    uow = UnitOfWork(session, writer=writer, prepared=prepared)
+                    token = case_reference.set(item.event.subject)
+                    try:
+                        with (
+                            _record_span(item.record),
+                            self._metrics.handler_seconds.labels(item.record.topic).time(),
+                        ):
+                            await item.registration.handler(item.event, uow)
+                    finally:
+                        case_reference.reset(token)
+                    published = published or bool(uow.published)
+                await writer.flush()
         if published and self._on_commit is not None:
             self._on_commit()
         return outcomes

@@ -128,18 +128,19 @@ async def stage_many(
     STAGE_MANY with data-modifying CTEs whose values are in `params`."""
     if not entries and statement is STAGE_MANY:
         return
-    await db.execute(
-        statement,
-        {
-            **(params or {}),
-            "outbox_event_id": [entry.event.event_id for entry in entries],
-            "outbox_event_type": [entry.event.ce_type for entry in entries],
-            "outbox_topic": [entry.topic for entry in entries],
-            "outbox_key": [entry.event.key for entry in entries],
-            "outbox_headers": [entry.headers for entry in entries],
-            "outbox_payload": [entry.payload for entry in entries],
-        },
-    )
+    await db.execute(statement, {**(params or {}), **stage_params(entries)})
+
+
+def stage_params(entries: Sequence[OutboxEntry]) -> dict[str, Any]:
+    """STAGE_MANY's parameters for `entries` (for a caller executing it on its own connection)."""
+    return {
+        "outbox_event_id": [entry.event.event_id for entry in entries],
+        "outbox_event_type": [entry.event.ce_type for entry in entries],
+        "outbox_topic": [entry.topic for entry in entries],
+        "outbox_key": [entry.event.key for entry in entries],
+        "outbox_headers": [entry.headers for entry in entries],
+        "outbox_payload": [entry.payload for entry in entries],
+    }
 
 
 # The relay's statements, built once (building and cache-keying them on every pass cost more

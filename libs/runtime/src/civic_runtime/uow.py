@@ -2,11 +2,14 @@
 
 On an ORM session (`unit_of_work`), or on a Core connection (`connection_unit_of_work`) where the
 work needs no ORM: both execute statements, and both stage events the same way (`outbox.stage_many`).
+Rows described as `writes.Insert` and `writes.Update` go through `write`, with their events, to the
+writer the runtime chose (`writes`: at once, or at the end of a consumer's batch). What the
+consumer runtime read once for all of a transaction's events (`Preparation`) is in `prepared`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic
 
@@ -17,18 +20,64 @@ from typing_extensions import TypeVar
 
 from civic_runtime.outbox import STAGE_MANY, OutboxEntry, outbox_entry, stage_many
 from civic_runtime.telemetry import current_trace_headers
+from civic_runtime.writes import ImmediateWriter, Row, Writer
 
 Db = TypeVar("Db", AsyncSession, AsyncConnection, default=AsyncSession)
+P = TypeVar("P")
+
+
+class Preparation(Generic[P]):
+    """What a service's handlers need read once for all the events of a transaction, instead of
+    once per event: the locks to take and the rows to look up (`EventHandlers.prepare`).
+
+    The consumer runtime calls `read` with the transaction's fresh events (a whole batch, or the
+    one record applied alone) before the first handler; a handler then finds the result in
+    `uow.prepared(preparation)` and keeps it current with what it writes.
+    """
+
+    def __init__(self, read: Callable[[Sequence[Event], UnitOfWork], Awaitable[P]]) -> None:
+        self.read = read
+
+    def __repr__(self) -> str:
+        return f"Preparation({getattr(self.read, '__qualname__', self.read)!r})"
 
 
 class UnitOfWork(Generic[Db]):
     """`session`: the ORM session, or the Core connection, the work runs on. `atomic`: whether
-    that is one transaction (a Core connection may run each statement on its own instead)."""
+    that is one transaction (a Core connection may run each statement on its own instead).
+    `writer`: where `write` sends rows (default: at once). `prepared`: see `Preparation`."""
 
-    def __init__(self, session: Db, *, atomic: bool = True) -> None:
+    def __init__(
+        self,
+        session: Db,
+        *,
+        atomic: bool = True,
+        writer: Writer | None = None,
+        prepared: Mapping[Preparation[Any], Any] | None = None,
+    ) -> None:
         self.session: Db = session
         self.atomic = atomic
         self.published: list[Event] = []
+        self._writer = writer if writer is not None else ImmediateWriter(session)
+        self._prepared = prepared or {}
+
+    async def write(self, rows: Sequence[Row], events: Sequence[Event] = ()) -> None:
+        """Write `rows` and announce `events` (each in this order) in this unit of work's
+        transaction: at once or later in it, as the writer chosen by the runtime does; either way
+        before anything else in the transaction reads or writes."""
+        await self._writer.write(rows, events)
+        self.published.extend(events)
+
+    def prepared(self, preparation: Preparation[P]) -> P:
+        """What `preparation` read for this unit of work's transaction."""
+        try:
+            found: P = self._prepared[preparation]
+        except KeyError:
+            raise LookupError(
+                f"{preparation!r} was not read for this unit of work: only the consumer runtime "
+                "prepares a transaction's events"
+            ) from None
+        return found
 
     async def stage(self, event: Event) -> None:
         """Announce `event` if, and only if, this unit of work commits."""

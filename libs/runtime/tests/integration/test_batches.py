@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from civic_events.base import Event
 from civic_events.cases import CaseOpened, CaseStatusChanged
 from civic_events.envelope import KafkaRecord, encode, header
 from civic_runtime.consumers import EventHandlers
 from civic_runtime.uow import UnitOfWork
+from civic_runtime.writes import Insert
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -365,51 +368,123 @@ async def test_each_record_of_a_batch_is_handled_in_its_own_trace(
     assert [seen[e.event_id] for e in sent] == traces
 
 
-async def test_batch_hooks_run_in_the_batch_transaction_around_its_fresh_records(
+def preparing(kit: Any) -> tuple[EventHandlers, list[tuple[int, list[uuid.UUID]]], list[Any]]:
+    """Handlers with a preparation noting its transaction and events, and a handler noting the
+    transaction it ran in beside what it found prepared."""
+    handlers = EventHandlers()
+    prepared: list[tuple[int, list[uuid.UUID]]] = []
+    seen: list[tuple[int, int]] = []
+
+    async def read(batch: Sequence[Event], uow: UnitOfWork) -> int:
+        txid = int(await uow.session.scalar(sa.text("SELECT txid_current()")))
+        prepared.append((txid, [event.event_id for event in batch]))
+        return txid
+
+    transaction = handlers.prepare(read)
+
+    @handlers.on(CaseOpened, name="case-opened")
+    async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
+        txid = int(await uow.session.scalar(sa.text("SELECT txid_current()")))
+        seen.append((txid, uow.prepared(transaction)))
+
+    return handlers, prepared, seen
+
+
+async def test_a_preparation_reads_once_per_batch_before_its_first_handler(
     kit: Any, eventually: Any
 ) -> None:
     sent = events(kit, 10)
     records = [encode(e) for e in sent]
     # Each event twice: the second copy is a duplicate, which the preparation never sees.
     await kit.produce(*records, *records)
-    recorder = Recorder(kit)
-    prepared: list[tuple[int, list[uuid.UUID]]] = []
-    completed: list[int] = []
-
-    @recorder.handlers.before_batch
-    async def prepare(batch: Any, session: Any) -> None:
-        txid = int(await session.scalar(sa.text("SELECT txid_current()")))
-        prepared.append((txid, [event.event_id for event in batch]))
-
-    @recorder.handlers.after_batch
-    async def complete(session: Any) -> None:
-        completed.append(int(await session.scalar(sa.text("SELECT txid_current()"))))
-
-    async with kit.running(kit.settings(consumer_batch_size=50), recorder.handlers) as harness:
+    handlers, prepared, seen = preparing(kit)
+    async with kit.running(kit.settings(consumer_batch_size=50), handlers) as harness:
         await eventually(lambda: count(harness, "applied") + count(harness, "duplicate") == 20)
     assert count(harness, "applied") == 10
-    seen = [event_id for _, batch in prepared for event_id in batch]
-    # Every fresh record was prepared once, in order per key, and no duplicate was.
-    assert sorted(seen) == sorted(e.event_id for e in sent)
-    # Before and after ran in the same transactions as the handlers they surround.
-    assert {txid for txid, batch in prepared if batch} == set(recorder.transactions)
-    assert set(completed) >= set(recorder.transactions)
+    # Every fresh record was prepared once, and no duplicate was.
+    assert sorted(e for _, batch in prepared for e in batch) == sorted(e.event_id for e in sent)
+    # Each handler found what was read in its own transaction, read before it ran.
+    assert len(seen) == 10
+    assert all(txid == found for txid, found in seen)
+    assert len({txid for txid, _ in seen}) < 10  # batches, not one record per transaction
 
 
-async def test_batch_hooks_do_not_run_for_a_record_applied_alone(kit: Any, eventually: Any) -> None:
+async def test_a_record_applied_alone_is_prepared_alone(kit: Any, eventually: Any) -> None:
     sent = events(kit, 3)
     await kit.produce(*(encode(e) for e in sent))
-    recorder = Recorder(kit)
-    hooks: list[str] = []
-
-    @recorder.handlers.before_batch
-    async def prepare(batch: Any, session: Any) -> None:
-        hooks.append("before")
-
-    @recorder.handlers.after_batch
-    async def complete(session: Any) -> None:
-        hooks.append("after")
-
-    async with kit.running(kit.settings(consumer_batch_size=1), recorder.handlers) as harness:
+    handlers, prepared, seen = preparing(kit)
+    async with kit.running(kit.settings(consumer_batch_size=1), handlers) as harness:
         await eventually(lambda: count(harness, "applied") == 3)
-    assert hooks == []
+    assert sorted(batch for _, batch in prepared) == sorted([e.event_id] for e in sent)
+    assert sorted(seen) == sorted((txid, txid) for txid, _ in prepared)
+
+
+def writing(kit: Any) -> tuple[EventHandlers, list[tuple[int, int]]]:
+    """A handler staging an event, then writing its event's row and announcing it through
+    `uow.write`; first it notes how many rows the table holds: as they are in the database right
+    now, and as the transaction sees them (any statement through the session)."""
+    handlers = EventHandlers()
+    counts: list[tuple[int, int]] = []
+    count_rows = sa.text(f"SELECT count(*) FROM {kit.effects.name}")
+
+    @handlers.on(CaseOpened, name="case-opened")
+    async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
+        # On the connection itself: a read the session does not see, so nothing is written first.
+        connection = await uow.session.connection()
+        written = (await connection.exec_driver_sql(str(count_rows))).scalar_one()
+        seen = (await uow.session.execute(count_rows)).scalar_one()
+        counts.append((int(seen), int(written)))
+        await uow.stage(status_changed(event, "staged"))
+        await uow.write(
+            [Insert(kit.effects, {"event_id": event.event_id, "subject": event.subject})],
+            [status_changed(event, "written")],
+        )
+
+    return handlers, counts
+
+
+def status_changed(event: CaseOpened, reason: str) -> CaseStatusChanged:
+    return CaseStatusChanged(
+        source="testsvc",
+        subject=event.subject,
+        case_id=event.case_id,
+        case_type="missed_bin",
+        old_status="received",
+        new_status="in_progress",
+        reason=reason,
+        notify_resident=False,
+    )
+
+
+async def outbox_reasons(harness: Any) -> list[tuple[str, str]]:
+    async with harness.runtime.engine.connect() as connection:
+        rows = await connection.execute(
+            sa.text(
+                "SELECT key, convert_from(payload, 'UTF8')::jsonb #>> '{reason}' "
+                "FROM outbox ORDER BY id"
+            )
+        )
+        return [(key, reason) for key, reason in rows]
+
+
+@pytest.mark.parametrize("batch_size", [1, 50])
+async def test_written_rows_are_seen_at_once_and_their_events_keep_their_order(
+    kit: Any, eventually: Any, batch_size: int
+) -> None:
+    sent = events(kit, 12, keys=3)
+    await kit.produce(*(encode(e) for e in sent))
+    handlers, counts = writing(kit)
+    async with kit.running(kit.settings(consumer_batch_size=batch_size), handlers) as harness:
+        await eventually(lambda: count(harness, "applied") == 12)
+        assert sorted(e for e, _ in await harness.effects()) == sorted(e.event_id for e in sent)
+        reasons = await outbox_reasons(harness)
+    # Every handler saw the rows written before it in its transaction.
+    assert sorted(seen for seen, _ in counts) == list(range(12))
+    if batch_size > 1:
+        # In a batch they were not in the database yet: written together at its end.
+        assert any(written < seen for seen, written in counts)
+    else:
+        assert all(written == seen for seen, written in counts)
+    # Each key's events in the order staged: the staged one, then the written one, per event.
+    for key in {e.subject for e in sent}:
+        assert [r for k, r in reasons if k == key] == ["staged", "written"] * 4

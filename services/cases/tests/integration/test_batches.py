@@ -3,7 +3,7 @@
 The records are handed to the service's processor directly: as one batch, as the Kafka
 subscriber does with `consumer_batch_size` > 1 (every case below then opens and moves in the same
 transaction as the others, so what one event writes must be seen by the next, and the batch is
-prepared: see `service_layer/prepared.py`), or one record per transaction, as with
+prepared: see `service_layer/openings.py`), or one record per transaction, as with
 `consumer_batch_size` 1 and in a failed batch's fallback. Both must leave the same state.
 """
 

@@ -26,7 +26,7 @@ from cases.adapters.tables import Case, HeldUpdate
 from cases.domain.backoffice import WASTE_CONTRACTOR, target_status
 from cases.domain.sla import PLANNING_DETERMINATION, end_of_day
 from cases.service_layer.lifecycle import apply_update
-from cases.service_layer.prepared import prepared
+from cases.service_layer.openings import Openings
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +41,12 @@ async def backoffice_update(
     event: Event,
     system: str,
     hold_for: timedelta | None = None,
+    openings: Openings | None = None,
 ) -> None:
-    """Move the case named by the event's subject, by the system's mapping of the event's code."""
+    """Move the case named by the event's subject, by the system's mapping of the event's code.
+
+    With `hold_for`, an update for a case not open yet is held (and noted in the transaction's
+    `openings`, so that a submission later in it opening the case applies it)."""
     code = type(event).__name__
     case = await repository.case_by_reference(uow.session, reference=event.subject)
     if hold_for and not (system == WASTE_CONTRACTOR and SUBMISSION_REFERENCE.match(event.subject)):
@@ -54,6 +58,8 @@ async def backoffice_update(
     if case is None:
         if hold_for:
             await _hold(uow, event=event, system=system, hold_for=hold_for)
+            if openings is not None:
+                openings.held(event.subject)
         else:
             # Routine jobs (every bin emptied) are reported too; only our cases concern us.
             logger.debug("no case for %s %s", system, code, extra={"case_reference": event.subject})
@@ -81,9 +87,6 @@ async def _apply(uow: UnitOfWork, *, case: Case, event: Event, system: str) -> N
 
 
 async def _hold(uow: UnitOfWork, *, event: Event, system: str, hold_for: timedelta) -> None:
-    batch = prepared(uow.session)
-    if batch is not None:
-        batch.with_held_updates.add(event.subject)
     held_at = datetime.now(UTC)
     await uow.session.execute(
         insert(HeldUpdate.__table__)

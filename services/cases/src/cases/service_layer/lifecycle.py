@@ -12,7 +12,7 @@ from civic_events.payments import PaymentRequested
 from civic_runtime.uow import UnitOfWork
 
 from cases.adapters import opening, repository
-from cases.adapters.opening import PendingOpenings, ResidentWrite
+from cases.adapters.opening import ResidentWrite
 from cases.adapters.tables import Case, Resident
 from cases.domain.machines import TransitionRefused, machine_for
 from cases.domain.prices import charge_for
@@ -35,13 +35,11 @@ async def open_case(
     work_order: dict[str, Any] | None = None,
     resident_write: ResidentWrite | None = None,
     sla: SlaClock | None,
-    pending: PendingOpenings | None = None,
 ) -> uuid.UUID:
     """Open a case: its row, its first `timeline` entries and its `work_order` (from
     `opening.timeline_row` and `work_orders.return_visit`, without the case id), its
-    resident's row (`resident_write`, from `residents.match_resident`) and CaseOpened, in one
-    statement, or none yet given `pending` (see `opening.add_case`). A chargeable case then
-    moves on to `awaiting_payment`. `sla` sets its deadline if its type has a service level in
+    resident's row (`resident_write`, from `residents.match_resident`) and CaseOpened, written
+    together (`opening.add_case`). A chargeable case then moves on to `awaiting_payment`. `sla` sets its deadline if its type has a service level in
     working days (None: its clock starts later, as a planning application's does). Returns its id.
     """
     machine = machine_for(case_type)
@@ -88,7 +86,6 @@ async def open_case(
         work_order={**work_order, "case_id": case_id} if work_order is not None else None,
         events=[opened],
         resident=resident_write,
-        pending=pending,
     )
     if machine.chargeable:
         case = await repository.case_by_reference(uow.session, reference=reference)

@@ -15,7 +15,7 @@ from cases.adapters import opening, repository
 from cases.adapters.opening import RESIDENT_DETAILS, ResidentRecord, ResidentWrite
 from cases.adapters.tables import Resident
 from cases.domain.proof import postcode_of
-from cases.service_layer.prepared import prepared
+from cases.service_layer.openings import Openings
 
 SOURCE = "cases"
 
@@ -89,6 +89,7 @@ async def match_resident(
     language: str,
     consent_source: str,
     occurred_at: datetime,
+    known: Openings | None = None,
 ) -> tuple[ResidentRecord, ResidentWrite | None]:
     """The resident these contact details belong to, as it will be, and the write (with its
     ResidentUpserted) that creates or updates it, if anything changes: the caller writes it,
@@ -96,11 +97,10 @@ async def match_resident(
 
     A match needs the same email address or, failing that, the same phone number. Details that
     would belong to another resident (a phone number already someone else's) are not copied.
-    One query finds the candidates (none in a prepared batch, see `prepared`).
+    The candidates are those `known` read for the transaction, or else one query finds them.
     """
     email = contact.email.lower() if contact.email else None
-    batch = prepared(uow.session)
-    candidates = batch.candidates(email=email, phone=contact.phone) if batch else None
+    candidates = known.candidates(email=email, phone=contact.phone) if known else None
     if candidates is None:
         candidates = await opening.residents_by_contact(
             uow.session,
@@ -174,8 +174,8 @@ async def match_resident(
         write = opening.resident_changed(
             uow.session, resident_id=resident_id, details=details, updated_at=now, events=announced
         )
-    if batch is not None:
-        batch.written(record)
+    if known is not None:
+        known.written(record)
     return record, write
 
 

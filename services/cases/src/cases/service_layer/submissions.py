@@ -10,12 +10,12 @@ from civic_runtime.uow import UnitOfWork
 
 from cases.adapters import opening, repository
 from cases.adapters.tables import Case
-from cases.domain.machines import case_type_for_form, machine_for
+from cases.domain.machines import case_type_for_form
 from cases.domain.proof import postcode_of
 from cases.domain.sla import SlaClock
 from cases.service_layer.backoffice import apply_held_updates
 from cases.service_layer.lifecycle import open_case
-from cases.service_layer.prepared import prepared, write_pending
+from cases.service_layer.openings import Openings
 from cases.service_layer.residents import match_resident, upsert_from_contact
 from cases.service_layer.work_orders import return_visit
 
@@ -27,45 +27,25 @@ async def form_submitted(
     uow: UnitOfWork,
     *,
     event: FormSubmitted,
+    openings: Openings,
     sla: SlaClock,
     work_orders: bool = False,
 ) -> None:
     """Open the submission's case; a missed bin also asks the contractor for a return visit.
 
-    A new case costs four round trips: the reference's lock, whether the case exists or updates
-    wait for it, the resident's match, then one statement writing the resident, the case, its
-    first timeline entry (and work order) and the events announcing them. In a prepared batch
-    (see `prepared`) the first three are made once for the whole batch, and a plain new case is
-    written with the batch's others, at its end.
+    What it needs to know (whether the case exists or updates wait for it, who the resident is)
+    was read under the reference's lock for the whole transaction (`openings`); the case, its
+    resident and the events announcing them are then written together.
     """
-    session = uow.session
-    # What earlier events of a batch left pending in the session must be seen by the reads below
-    # (checked first: a flush with nothing to write still costs a trip through the greenlet).
-    if session.new or session.dirty or session.deleted:
-        await session.flush()
-    batch = prepared(session)
-    case_type = case_type_for_form(event.form_id)
-    pending = None
-    if batch is not None and event.subject in batch.locked:
-        exists = event.subject in batch.with_case
-        updates_held = event.subject in batch.with_held_updates
-        if not (exists or updates_held or machine_for(case_type).chargeable):
-            pending = batch.pending
-    else:
-        # Taken before looking: a contractor's update held meanwhile is then seen below.
-        await repository.lock_reference(session, reference=event.subject)
-        exists, updates_held = await opening.opening_state(session, reference=event.subject)
-    if pending is None:
-        # This case is read back or written at once: what the batch left pending goes first.
-        await write_pending(session)
-    if exists:
-        existing = await repository.case_by_reference(session, reference=event.subject)
+    if openings.has_case(event.subject):
+        existing = await repository.case_by_reference(uow.session, reference=event.subject)
         assert existing is not None  # the reference's lock keeps it from going away
         # Intake issues one reference per submission: a second event with it is a replay.
         await _ignore_repeat(
             uow, existing, event, "a second submission with this reference was ignored"
         )
         return
+    case_type = case_type_for_form(event.form_id)
     resident_id, resident_write = None, None
     if event.contact is not None and (
         event.contact.email or event.contact.phone or event.contact.name
@@ -77,6 +57,7 @@ async def form_submitted(
             language=event.language,
             consent_source=f"form {event.form_id} via {event.submitted_via}",
             occurred_at=event.occurred_at,
+            known=openings,
         )
         resident_id = resident.id
     location = event.location
@@ -125,12 +106,10 @@ async def form_submitted(
         work_order=order,
         resident_write=resident_write,
         sla=sla,
-        pending=pending,
     )
-    if batch is not None:
-        batch.with_case.add(event.subject)
-    if updates_held:
-        case = await repository.case_by_reference(session, reference=event.subject)
+    openings.opened(event.subject)
+    if openings.updates_held(event.subject):
+        case = await repository.case_by_reference(uow.session, reference=event.subject)
         assert case is not None  # opened above, in this transaction
         await apply_held_updates(uow, case=case)
 

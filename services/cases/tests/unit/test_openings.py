@@ -1,4 +1,4 @@
-"""What a prepared batch answers for resident matching, and how it follows what is written."""
+"""What a transaction's openings answer for resident matching, and how it follows what is written."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from cases.adapters.opening import ResidentRecord
-from cases.service_layer.prepared import PreparedSubmissions
+from cases.service_layer.openings import Openings
 
 pytestmark = pytest.mark.unit
 
@@ -26,8 +26,8 @@ def _resident(email: str | None, phone: str | None, name: str = "A") -> Resident
     )
 
 
-def _batch(*residents: ResidentRecord) -> PreparedSubmissions:
-    return PreparedSubmissions(
+def _batch(*residents: ResidentRecord) -> Openings:
+    return Openings(
         locked={"WST-2026-000001"},
         with_case=set(),
         with_held_updates=set(),

@@ -1,21 +1,14 @@
-"""What a batch of submissions needs to open its cases, read in three statements before the first.
+"""What opening a transaction's cases needs, read in three statements before its first event.
 
-With `consumer_batch_size` > 1 the runtime applies many events in one transaction, and first
-calls `prepare_submissions` with them (`EventHandlers.before_batch`). It takes the locks of every
-submission's reference (in one order, so two batches cannot deadlock on them), finds which of
-those references already have a case or held updates, and locks the residents whose email or
-phone number a submission gives. `form_submitted` and `upsert_from_contact` then look here
-instead of asking the database three times per event, and keep it current with what they write;
-`hold` notes an update held meanwhile. A plain new case (no held updates, no payment to ask
-for) is not even written at once: its rows and events wait in `pending` and all are written
-together (a statement per table) at the end of the batch, or as soon as anything else is to be
-read or written (`write_pending`). Nobody else can change what is kept here before the
-transaction ends: the references and residents are locked, and a case is opened, an update held,
-only under its reference's lock.
-
-It lives in the session's `info`, so as long as the batch's session. A record applied on its own
-(one per transaction, or the record a failed batch's halving comes down to) finds nothing here
-and reads the database.
+The consumer runtime applies a batch of events in one transaction (or a record alone) and, before
+the first handler, calls `read_openings` with them (registered with `EventHandlers.prepare`). It
+takes the locks of every submission's reference (in one order, so two batches cannot deadlock on
+them), finds which of those references already have a case or held updates, and locks the
+residents whose email or phone number a submission gives. `form_submitted` and `match_resident`
+then ask the `Openings` instead of the database three times per event, and keep it current with
+what they write (`opened`, `written`); a held update is noted with `held`. Nobody else can change
+what it answers before the transaction ends: the references and residents are locked, and a case
+is opened, an update held, only under its reference's lock.
 """
 
 from __future__ import annotations
@@ -28,12 +21,11 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from civic_events.base import Event
 from civic_events.intake import FormSubmitted
-from sqlalchemy.ext.asyncio import AsyncSession
+from civic_runtime.uow import UnitOfWork
 
 from cases.adapters import opening, repository
 from cases.adapters.opening import ResidentRecord
 
-_KEY = "cases.prepared_submissions"
 # For the rest of the transaction, then back to the connection's setting (PostgreSQL's default,
 # `auto`: a statement prepared on a connection may be given a generic plan after five runs).
 _PLAN_FOR_THE_VALUES = sa.text("SET LOCAL plan_cache_mode = force_custom_plan")
@@ -41,15 +33,13 @@ _PLAN_AS_USUAL = sa.text("SET LOCAL plan_cache_mode TO DEFAULT")
 
 
 @dataclass
-class PreparedSubmissions:
+class Openings:
     locked: set[str]  # references whose lock this transaction holds
     with_case: set[str]
     with_held_updates: set[str]
     emails: set[str]  # the residents holding these emails and phone numbers are in `residents`
     phones: set[str]
     residents: list[ResidentRecord] = field(default_factory=list)  # oldest first
-    # Cases opened and not written yet: see `write_pending`.
-    pending: opening.PendingOpenings = field(default_factory=opening.PendingOpenings)
     # Where each resident is in `residents`, and where those holding each email and phone
     # number are: neither `written` nor `candidates` searches the list (with 500 submissions a
     # batch, searching it for each was a quadratic cost).
@@ -68,6 +58,22 @@ class PreparedSubmissions:
             self._by_email[resident.email].add(place)
         if resident.phone:
             self._by_phone[resident.phone].add(place)
+
+    def has_case(self, reference: str) -> bool:
+        """Whether `reference` has a case (read under its lock, or opened since)."""
+        if reference not in self.locked:
+            raise LookupError(f"{reference} was not read for this transaction")
+        return reference in self.with_case
+
+    def updates_held(self, reference: str) -> bool:
+        return reference in self.with_held_updates
+
+    def opened(self, reference: str) -> None:
+        self.with_case.add(reference)
+
+    def held(self, reference: str) -> None:
+        """An update for `reference` was held in this transaction."""
+        self.with_held_updates.add(reference)
 
     def candidates(self, *, email: str | None, phone: str | None) -> list[ResidentRecord] | None:
         """The residents holding `email` or `phone`, oldest first; None when not read here."""
@@ -96,38 +102,28 @@ class PreparedSubmissions:
         self._index(place, resident)
 
 
-async def write_pending(session: AsyncSession) -> None:
-    """Write the cases a prepared batch opened and left pending: at the end of the batch, and
-    before anything else reads or writes (any other event, a case that cannot wait), so that
-    what comes next sees them and the outbox keeps each key's events in order."""
-    batch = prepared(session)
-    if batch is not None and batch.pending:
-        await opening.write_pending(session, batch.pending)
-
-
-def prepared(session: AsyncSession) -> PreparedSubmissions | None:
-    found: PreparedSubmissions | None = session.info.get(_KEY)
-    return found
-
-
-async def prepare_submissions(events: Sequence[Event], session: AsyncSession) -> None:
-    """Lock and read, for every FormSubmitted of a batch, what opening its case needs."""
+async def read_openings(events: Sequence[Event], uow: UnitOfWork) -> Openings:
+    """Lock and read, for every FormSubmitted of a transaction, what opening its case needs."""
     submissions = [event for event in events if isinstance(event, FormSubmitted)]
-    if not submissions:
-        return
     references = {event.subject for event in submissions}
     emails = {e.contact.email.lower() for e in submissions if e.contact and e.contact.email}
     phones = {e.contact.phone for e in submissions if e.contact and e.contact.phone}
+    if not submissions:
+        return Openings(set(), set(), set(), emails, phones)
+    session = uow.session
     await repository.lock_references(session, references=references)
-    # These reads look up hundreds of values at once, once per batch: planned for those values
-    # each time (a fraction of a millisecond), never with a plan the connection cached earlier.
-    # One cached while the tables were small scans them whole, and keeps doing so as they grow
-    # until the next ANALYZE: 30 to 40 ms a read at 12,000 cases (a backlog on a new database).
-    await session.execute(_PLAN_FOR_THE_VALUES)
+    # A batch's hundreds of values looked up at once: planned for those values each time (a
+    # fraction of a millisecond), never with a plan the connection cached earlier. One cached
+    # while the tables were small scans them whole, and keeps doing so as they grow until the
+    # next ANALYZE: 30 to 40 ms a read at 12,000 cases (a backlog on a new database).
+    many = len(references) > 1
+    if many:
+        await session.execute(_PLAN_FOR_THE_VALUES)
     with_case, with_held_updates = await opening.opening_states(session, references=references)
     residents = await opening.residents_by_contact(session, emails=emails, phones=phones)
-    await session.execute(_PLAN_AS_USUAL)
-    session.info[_KEY] = PreparedSubmissions(
+    if many:
+        await session.execute(_PLAN_AS_USUAL)
+    return Openings(
         locked=references,
         with_case=with_case,
         with_held_updates=with_held_updates,
