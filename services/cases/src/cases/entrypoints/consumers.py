@@ -6,14 +6,16 @@ the transaction's cases needs is read once for all its events (`openings`, regis
 `handlers.prepare`). The metrics count what a handler published once its transaction has
 committed.
 
-Each handler's `name` is its identity in the inbox: inbox rows already written carry these
-names, so changing one would make the events its handler has applied look new.
+Each handler's `name` is its identity in the inbox (one per event type, even where event types
+share a function): inbox rows already written carry these names, so changing one would make the
+events its handler has applied look new.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from civic_events.base import Event
 from civic_events.intake import FormSubmitted
 from civic_events.notify import NotificationDelivered, NotificationFailed, NotificationSent
 from civic_events.payments import PaymentCreated, PaymentFailed, PaymentRefunded, PaymentSucceeded
@@ -53,8 +55,8 @@ def build_handlers(context: CasesContext) -> EventHandlers:
             work_orders=context.work_orders_enabled,
         )
 
-    @handlers.on(ReturnVisitScheduled, name="cases.entrypoints.consumers.on_return_visit_scheduled")
-    async def on_return_visit_scheduled(event: ReturnVisitScheduled, uow: UnitOfWork) -> None:
+    # The contractor's updates: an update for a case not open yet is held until it opens.
+    async def on_waste_update(event: Event, uow: UnitOfWork) -> None:
         begin(uow)
         await backoffice.backoffice_update(
             uow,
@@ -64,57 +66,30 @@ def build_handlers(context: CasesContext) -> EventHandlers:
             openings=uow.prepared(openings),
         )
 
-    @handlers.on(CollectionCompleted, name="cases.entrypoints.consumers.on_collection_completed")
-    async def on_collection_completed(event: CollectionCompleted, uow: UnitOfWork) -> None:
-        begin(uow)
-        await backoffice.backoffice_update(
-            uow,
-            event=event,
-            system=WASTE_CONTRACTOR,
-            hold_for=hold_for,
-            openings=uow.prepared(openings),
-        )
-
-    @handlers.on(BinNotPresented, name="cases.entrypoints.consumers.on_bin_not_presented")
-    async def on_bin_not_presented(event: BinNotPresented, uow: UnitOfWork) -> None:
-        begin(uow)
-        await backoffice.backoffice_update(
-            uow,
-            event=event,
-            system=WASTE_CONTRACTOR,
-            hold_for=hold_for,
-            openings=uow.prepared(openings),
-        )
+    for waste_event, name in (
+        (ReturnVisitScheduled, "on_return_visit_scheduled"),
+        (CollectionCompleted, "on_collection_completed"),
+        (BinNotPresented, "on_bin_not_presented"),
+    ):
+        handlers.on(waste_event, name=f"cases.entrypoints.consumers.{name}")(on_waste_update)
 
     @handlers.on(ApplicationReceived, name="cases.entrypoints.consumers.on_application_received")
     async def on_application_received(event: ApplicationReceived, uow: UnitOfWork) -> None:
         begin(uow)
         await submissions.application_received(uow, event=event)
 
-    @handlers.on(ApplicationValidated, name="cases.entrypoints.consumers.on_application_validated")
-    async def on_application_validated(event: ApplicationValidated, uow: UnitOfWork) -> None:
+    async def on_planning_update(event: Event, uow: UnitOfWork) -> None:
         begin(uow)
         await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
 
-    @handlers.on(ApplicationInvalid, name="cases.entrypoints.consumers.on_application_invalid")
-    async def on_application_invalid(event: ApplicationInvalid, uow: UnitOfWork) -> None:
-        begin(uow)
-        await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
-
-    @handlers.on(ConsultationStarted, name="cases.entrypoints.consumers.on_consultation_started")
-    async def on_consultation_started(event: ConsultationStarted, uow: UnitOfWork) -> None:
-        begin(uow)
-        await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
-
-    @handlers.on(DecisionIssued, name="cases.entrypoints.consumers.on_decision_issued")
-    async def on_decision_issued(event: DecisionIssued, uow: UnitOfWork) -> None:
-        begin(uow)
-        await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
-
-    @handlers.on(ApplicationWithdrawn, name="cases.entrypoints.consumers.on_application_withdrawn")
-    async def on_application_withdrawn(event: ApplicationWithdrawn, uow: UnitOfWork) -> None:
-        begin(uow)
-        await backoffice.backoffice_update(uow, event=event, system=PLANNING_BACK_OFFICE)
+    for planning_event, name in (
+        (ApplicationValidated, "on_application_validated"),
+        (ApplicationInvalid, "on_application_invalid"),
+        (ConsultationStarted, "on_consultation_started"),
+        (DecisionIssued, "on_decision_issued"),
+        (ApplicationWithdrawn, "on_application_withdrawn"),
+    ):
+        handlers.on(planning_event, name=f"cases.entrypoints.consumers.{name}")(on_planning_update)
 
     @handlers.on(PaymentCreated, name="cases.entrypoints.consumers.on_payment_created")
     async def on_payment_created(event: PaymentCreated, uow: UnitOfWork) -> None:
@@ -136,21 +111,19 @@ def build_handlers(context: CasesContext) -> EventHandlers:
         begin(uow)
         await payments.payment_refunded(uow, event=event)
 
-    @handlers.on(NotificationSent, name="cases.entrypoints.consumers.on_notification_sent")
-    async def on_notification_sent(event: NotificationSent, uow: UnitOfWork) -> None:
+    async def on_delivery_reported(
+        event: NotificationSent | NotificationDelivered | NotificationFailed, uow: UnitOfWork
+    ) -> None:
         begin(uow)
         await notifications.delivery_reported(uow, event=event)
 
-    @handlers.on(
-        NotificationDelivered, name="cases.entrypoints.consumers.on_notification_delivered"
-    )
-    async def on_notification_delivered(event: NotificationDelivered, uow: UnitOfWork) -> None:
-        begin(uow)
-        await notifications.delivery_reported(uow, event=event)
-
-    @handlers.on(NotificationFailed, name="cases.entrypoints.consumers.on_notification_failed")
-    async def on_notification_failed(event: NotificationFailed, uow: UnitOfWork) -> None:
-        begin(uow)
-        await notifications.delivery_reported(uow, event=event)
+    for delivery_event, name in (
+        (NotificationSent, "on_notification_sent"),
+        (NotificationDelivered, "on_notification_delivered"),
+        (NotificationFailed, "on_notification_failed"),
+    ):
+        handlers.on(delivery_event, name=f"cases.entrypoints.consumers.{name}")(
+            on_delivery_reported
+        )
 
     return handlers

@@ -38,6 +38,23 @@ def _entry(now: datetime, what: str, row: Mapping[str, Any], detail: str) -> Any
     )
 
 
+async def _change(
+    session: AsyncSession,
+    row: Mapping[str, Any],
+    *,
+    now: datetime,
+    happened: str,
+    because: str = "",
+    **values: Any,
+) -> None:
+    """Set `values` in the notification `row` names; its history says what `happened`, and why."""
+    await session.execute(
+        sa.update(_n)
+        .where(_n.c.id == row["id"])
+        .values(**values, history=_n.c.history + _entry(now, happened, row, because))
+    )
+
+
 async def get(*, session: AsyncSession, notification_id: uuid.UUID) -> Any | None:
     result = await session.execute(sa.select(_n).where(_n.c.id == notification_id))
     return result.mappings().first()
@@ -69,31 +86,31 @@ async def back_to_pending(
     detail: str,
     now: datetime,
 ) -> None:
-    await session.execute(
-        sa.update(_n)
-        .where(_n.c.id == row["id"])
-        .values(
-            status="pending",
-            provider=provider,
-            not_before=not_before,
-            lease_until=None,
-            detail=detail[:500],
-            history=_n.c.history + _entry(now, "temporary", row, detail),
-        )
+    await _change(
+        session,
+        row,
+        now=now,
+        happened="temporary",
+        because=detail,
+        status="pending",
+        provider=provider,
+        not_before=not_before,
+        lease_until=None,
+        detail=detail[:500],
     )
 
 
 async def lease_until(
     *, session: AsyncSession, row: Mapping[str, Any], until: datetime, detail: str, now: datetime
 ) -> None:
-    await session.execute(
-        sa.update(_n)
-        .where(_n.c.id == row["id"])
-        .values(
-            lease_until=until,
-            detail=detail[:500],
-            history=_n.c.history + _entry(now, "unknown", row, detail),
-        )
+    await _change(
+        session,
+        row,
+        now=now,
+        happened="unknown",
+        because=detail,
+        lease_until=until,
+        detail=detail[:500],
     )
 
 
@@ -105,17 +122,16 @@ async def mark_sent(
     template_version: int | None,
     now: datetime,
 ) -> None:
-    await session.execute(
-        sa.update(_n)
-        .where(_n.c.id == current["id"])
-        .values(
-            status="sent",
-            sent_at=now,
-            lease_until=None,
-            provider_reference=provider_reference,
-            template_version=template_version or current["template_version"],
-            history=_n.c.history + _entry(now, "sent", current, ""),
-        )
+    await _change(
+        session,
+        current,
+        now=now,
+        happened="sent",
+        status="sent",
+        sent_at=now,
+        lease_until=None,
+        provider_reference=provider_reference,
+        template_version=template_version or current["template_version"],
     )
 
 
@@ -129,16 +145,16 @@ async def mark_ended(
     now: datetime,
 ) -> None:
     """Final: `status` (the failure, or `cancelled`), with `failure` in the history."""
-    await session.execute(
-        sa.update(_n)
-        .where(_n.c.id == current["id"])
-        .values(
-            status=status,
-            lease_until=None,
-            detail=detail[:500],
-            completed_at=now,
-            history=_n.c.history + _entry(now, failure, current, detail),
-        )
+    await _change(
+        session,
+        current,
+        now=now,
+        happened=failure,
+        because=detail,
+        status=status,
+        lease_until=None,
+        detail=detail[:500],
+        completed_at=now,
     )
 
 
@@ -155,7 +171,6 @@ async def mark_fallen_back(
         "tried_channels": fallback.tried_channels,
         "lease_until": None,
         "detail": detail[:500],
-        "history": _n.c.history + _entry(now, "permanent", current, detail),
     }
     if fallback.channel is None:
         values.update(status="permanent-failure", completed_at=now)
@@ -168,20 +183,14 @@ async def mark_fallen_back(
             sent_at=None,
             not_before=fallback.not_before,
         )
-    await session.execute(sa.update(_n).where(_n.c.id == current["id"]).values(**values))
+    await _change(session, current, now=now, happened="permanent", because=detail, **values)
 
 
 async def mark_delivered(
     *, session: AsyncSession, current: Mapping[str, Any], now: datetime
 ) -> None:
-    await session.execute(
-        sa.update(_n)
-        .where(_n.c.id == current["id"])
-        .values(
-            status="delivered",
-            completed_at=now,
-            history=_n.c.history + _entry(now, "delivered", current, ""),
-        )
+    await _change(
+        session, current, now=now, happened="delivered", status="delivered", completed_at=now
     )
 
 
