@@ -30,7 +30,6 @@ SERVICES = ("intake", "cases", "notify", "payments")
 # Where `python -m demo.residents` finds the root's `demo` folder.
 ROOT = Path(__file__).resolve().parents[2]
 OFFICER_TOKEN = "e2e-officer-token"
-PAYMENTS_OFFICER_TOKEN = "e2e-payments-officer-token"
 # The Notify simulator's key, as notify's development default uses it.
 NOTIFY_API_KEY = (
     "civic_local-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0"
@@ -481,7 +480,7 @@ async def start_platform(
             pay_api_key=PAY_API_KEY,
             pay_webhook_signing_secret=PAY_WEBHOOK_SECRET,
             public_base_url=urls["payments"],
-            officer_api_token=PAYMENTS_OFFICER_TOKEN,
+            officers=officers_setting(),
             reconcile_after_s="5",
             reconcile_interval_s="1",
         ),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import socket
 import sys
 import uuid
@@ -44,7 +45,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from payments_doubles import InMemoryPayGateway
 
-OFFICER = {"Authorization": "Bearer dev-officer-token"}
+# The officer the tests' requests come from: a configured token (PAYMENTS_OFFICERS), the same
+# string as make run's development officer.
+OFFICER_TOKEN = "dev-officer-token"
+OFFICERS = [
+    {
+        "officer_id": "pat.officer",
+        "token_sha256": hashlib.sha256(OFFICER_TOKEN.encode()).hexdigest(),
+        "role": "officer",
+        "teams": ["waste"],
+    }
+]
 
 
 def free_port() -> int:
@@ -165,6 +176,7 @@ async def payments_service(
             "pay_api_url": pay_simulator.url,
             "public_base_url": f"http://127.0.0.1:{port}",
             "reconcile_enabled": False,
+            "officers": OFFICERS,
         }
         values.update(overrides)
         settings = PaymentsSettings(**values)

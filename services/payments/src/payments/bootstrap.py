@@ -7,6 +7,7 @@ from pathlib import Path
 from civic_events.base import Event
 from civic_events.payments import PaymentCreated, PaymentFailed, PaymentRefunded, PaymentSucceeded
 from civic_runtime.app import build_runtime, create_service
+from civic_runtime.officers import OfficerTokens
 from civic_runtime.periodic import BackgroundJob
 from civic_runtime.settings import ServiceSettings
 from fastapi import FastAPI
@@ -63,4 +64,5 @@ def create_app(settings: ServiceSettings, *, gateway: PaymentGateway | None = No
     )
     app.state.payments_context = context
     app.state.payments_metrics = metrics
+    app.state.officer_tokens = OfficerTokens(settings)
     return app

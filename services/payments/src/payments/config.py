@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from civic_runtime.officers import OfficerSettings
 from civic_runtime.settings import ServiceSettings
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -12,7 +13,6 @@ DEVELOPMENT_SECRETS: dict[str, str] = {
     "pay_api_key": "sim-api-key",
     "pay_webhook_signing_secret": "sim-webhook-secret",
     "return_token_secret": "dev-return-token-secret",
-    "officer_api_token": "dev-officer-token",
 }
 
 
@@ -20,7 +20,7 @@ class MissingSecret(RuntimeError):
     """A production instance started without one of its secrets."""
 
 
-class PaymentsSettings(ServiceSettings):
+class PaymentsSettings(ServiceSettings, OfficerSettings):
     model_config = SettingsConfigDict(env_prefix="PAYMENTS_", extra="ignore", frozen=True)
 
     service_name: str = "payments"
@@ -40,8 +40,9 @@ class PaymentsSettings(ServiceSettings):
     public_base_url: str = "http://127.0.0.1:8004"
     return_token_secret: SecretStr | None = None
 
-    # Officers' refund endpoint: `Authorization: Bearer <officer_api_token>`.
-    officer_api_token: SecretStr | None = None
+    # Officers' tokens (`officers`, `officer_jwt_*`): civic_runtime.officers; a JWT's `aud`
+    # must name payments.
+    officer_jwt_audience: str = "civic-payments"
 
     # Reconciliation: unfinished payments (and submitted refunds) older than this are settled
     # from the gateway's own answer, checked again at most every `reconcile_interval_s`.

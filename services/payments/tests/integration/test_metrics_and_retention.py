@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -11,7 +12,13 @@ from sqlalchemy import text
 
 pytestmark = pytest.mark.integration
 
-OFFICER = {"Authorization": "Bearer dev-officer-token"}
+
+def officer(key: str | None = None) -> dict[str, str]:
+    """The officer's headers for a request, with an Idempotency-Key (a new one unless given)."""
+    return {
+        "Authorization": "Bearer dev-officer-token",
+        "Idempotency-Key": key or str(uuid.uuid4()),
+    }
 
 
 async def samples(service: Any, name: str) -> dict[str, float]:
@@ -39,8 +46,8 @@ async def test_payment_outcomes_are_counted_on_metrics(flow: Any) -> None:
 
     refund = await service.client.post(
         f"/payments/{created[paid.payment_request_id].payment_id}/refunds",
-        json={"officer": "o1"},
-        headers=OFFICER,
+        json={},
+        headers=officer(),
     )
     assert refund.status_code == 201
     await flow.events_of(PaymentRefunded)

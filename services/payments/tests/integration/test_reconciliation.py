@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import pytest
@@ -11,7 +12,13 @@ from payments.service_layer.reconciliation import reconcile_once
 
 pytestmark = pytest.mark.integration
 
-OFFICER = {"Authorization": "Bearer dev-officer-token"}
+
+def officer(key: str | None = None) -> dict[str, str]:
+    """The officer's headers for a request, with an Idempotency-Key (a new one unless given)."""
+    return {
+        "Authorization": "Bearer dev-officer-token",
+        "Idempotency-Key": key or str(uuid.uuid4()),
+    }
 
 
 async def test_a_lost_webhook_is_settled_by_the_reconciliation_job(flow: Any) -> None:
@@ -74,8 +81,8 @@ async def test_a_lost_refund_webhook_is_settled_by_reconciliation(flow: Any) -> 
 
     response = await service.client.post(
         f"/payments/{created.payment_id}/refunds",
-        json={"amount": 2000, "reason": "one item not collected", "officer": "officer-7"},
-        headers=OFFICER,
+        json={"amount": 2000, "reason": "one item not collected"},
+        headers=officer(),
     )
     assert response.status_code == 201, response.text
 

@@ -15,22 +15,28 @@ pytestmark = pytest.mark.integration
 OFFICER = {"Authorization": "Bearer dev-officer-token"}
 
 
+def officer(key: str | None = None) -> dict[str, str]:
+    """The officer's headers for a request, with an Idempotency-Key (a new one unless given)."""
+    return {
+        "Authorization": "Bearer dev-officer-token",
+        "Idempotency-Key": key or str(uuid.uuid4()),
+    }
+
+
 async def test_an_officer_refunds_in_parts_and_never_more_than_remains(flow: Any) -> None:
     service = await flow.start()
     created = await flow.finished(flow.request(amount=5000))
     url = f"/payments/{created.payment_id}/refunds"
 
-    unauthorised = await service.client.post(url, json={"amount": 100, "officer": "o1"})
+    unauthorised = await service.client.post(url, json={"amount": 100})
     assert unauthorised.status_code == 401
 
-    part = await service.client.post(url, json={"amount": 3000, "officer": "o1"}, headers=OFFICER)
+    part = await service.client.post(url, json={"amount": 3000}, headers=officer())
     assert part.status_code == 201 and part.json()["status"] == "submitted"
-    too_much = await service.client.post(
-        url, json={"amount": 2001, "officer": "o1"}, headers=OFFICER
-    )
+    too_much = await service.client.post(url, json={"amount": 2001}, headers=officer())
     assert too_much.status_code == 409
     assert "2000" in too_much.json()["detail"]
-    rest = await service.client.post(url, json={"officer": "o1"}, headers=OFFICER)
+    rest = await service.client.post(url, json={}, headers=officer())
     assert rest.status_code == 201 and rest.json()["amount"] == 2000
 
     refunded = await flow.events_of(PaymentRefunded, 2)
@@ -38,9 +44,7 @@ async def test_an_officer_refunds_in_parts_and_never_more_than_remains(flow: Any
     view = (await service.client.get(f"/payments/{created.payment_id}", headers=OFFICER)).json()
     assert [r["status"] for r in view["refunds"]] == ["success", "success"]
 
-    nothing_left = await service.client.post(
-        url, json={"amount": 1, "officer": "o1"}, headers=OFFICER
-    )
+    nothing_left = await service.client.post(url, json={"amount": 1}, headers=officer())
     assert nothing_left.status_code == 409
 
 
@@ -51,8 +55,8 @@ async def test_two_concurrent_refunds_of_everything_cannot_both_succeed(flow: An
     url = f"/payments/{created.payment_id}/refunds"
 
     responses = await asyncio.gather(
-        first.client.post(url, json={"amount": 4200, "officer": "o1"}, headers=OFFICER),
-        second.client.post(url, json={"amount": 4200, "officer": "o2"}, headers=OFFICER),
+        first.client.post(url, json={"amount": 4200}, headers=officer()),
+        second.client.post(url, json={"amount": 4200}, headers=officer()),
     )
     assert sorted(r.status_code for r in responses) == [201, 409]
     payment = flow.pay.state.ledger.payments[created.payment_id]

@@ -43,7 +43,6 @@ def test_production_refuses_the_development_secrets_and_starts_only_with_real_on
         pay_api_key="live-key",
         pay_webhook_signing_secret="live-webhook-secret",
         return_token_secret="live-return-secret",
-        officer_api_token="live-officer-token",
     )
     settings.require_secrets()
     assert settings.secret("pay_api_key") == "live-key"

@@ -45,6 +45,17 @@ async def lock_case(session: AsyncSession, *, case_reference: str) -> None:
     )
 
 
+async def lock_refund_key(session: AsyncSession, *, trigger_key: str) -> None:
+    """Serialise the requests of one idempotency key until the transaction ends (any instance).
+
+    Taken before the payment's row lock, so a retry waits for the first request's answer.
+    """
+    await session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"payments-refund:{trigger_key}"},
+    )
+
+
 async def payment_by_request(session: AsyncSession, request_id: uuid.UUID) -> Payment | None:
     result = await session.execute(
         select(Payment)

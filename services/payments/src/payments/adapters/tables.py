@@ -98,11 +98,16 @@ class Refund(SQLModel, table=True):
     amount: int = Field(sa_column=Column(BigInteger, nullable=False))
     status: str = Field(sa_column=Column(String(20), nullable=False))
     reason: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
-    requested_by: str = Field(sa_column=Column(String(100), nullable=False))
-    # Set for refunds a case asked for, so a redelivered or repeated request refunds once.
+    # "officer:<officer id>" (ids up to 100 characters), "case" or "gateway".
+    requested_by: str = Field(sa_column=Column(String(120), nullable=False))
+    # Set for refunds a case asked for, so a redelivered or repeated request refunds once, and
+    # for an officer's, from their Idempotency-Key, so a retried request refunds once.
     trigger_key: str | None = Field(
         default=None, sa_column=Column(String(200), nullable=True, unique=True)
     )
+    # An officer's refund: the SHA-256 of what they asked, so the same key with another request
+    # is refused rather than answered with this refund.
+    request_sha256: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     created_at: datetime = Field(sa_column=_timestamp())
     updated_at: datetime = Field(sa_column=_timestamp())
     confirmed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

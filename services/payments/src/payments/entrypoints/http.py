@@ -1,19 +1,31 @@
-"""HTTP routes: the gateway's webhooks, the resident's return page, officers' payment and refund API."""
+"""HTTP routes: the gateway's webhooks, the resident's return page, officers' payment and refund API.
+
+The officer routes need an officer's bearer token (`officer` or `team_lead`), verified by the
+runtime's one verifier; the officer asking is the token's, never a name in the body. A refund
+needs an `Idempotency-Key`: a retried request is answered with the refund the first one made.
+"""
 
 from __future__ import annotations
 
-import hmac
 import logging
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
 from civic_events.fields import Pence
 from civic_runtime.app import RuntimeDep
+from civic_runtime.officer_access import (
+    OFFICER_RESPONSES,
+    PUBLIC,
+    officer_holding,
+    officers_only,
+)
+from civic_runtime.officers import Officer
 from civic_runtime.problems import problem
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from payments.adapters import repository
 from payments.adapters.gateway import GatewayError
@@ -21,9 +33,14 @@ from payments.adapters.tables import Payment, Refund
 from payments.domain.refunds import RefundRefused
 from payments.entrypoints.pages import not_found_page, outcome_page, unavailable_page
 from payments.service_layer import payments as payment_cases
-from payments.service_layer import refunds as refund_cases
 from payments.service_layer import retries, webhooks
 from payments.service_layer.context import PaymentsContext
+from payments.service_layer.officer_refunds import (
+    IdempotencyKeyReused,
+    PaymentNotFound,
+    RefundAsked,
+    refund_for_officer,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,23 +53,19 @@ async def get_context(request: Request) -> PaymentsContext:
 ContextDep = Annotated[PaymentsContext, Depends(get_context)]
 
 
-def require_officer(
-    context: ContextDep, authorization: Annotated[str | None, Header()] = None
-) -> None:
-    expected = f"Bearer {context.settings.secret('officer_api_token')}".encode()
-    if not authorization or not hmac.compare_digest(authorization.encode(), expected):
-        raise HTTPException(
-            401, "an officer's bearer token is required", {"WWW-Authenticate": "Bearer"}
-        )
-
-
-OfficerDep = Annotated[None, Depends(require_officer)]
+OFFICER_ROLES = ("officer", "team_lead")
+FOR_OFFICERS = officers_only(*OFFICER_ROLES)
+OfficerDep = Annotated[Officer, Depends(officer_holding(*OFFICER_ROLES))]
+# Up to 64 visible ASCII characters (a UUID, say), optionally quoted as a structured-field string.
+IDEMPOTENCY_KEY = re.compile(r'^"?([\x21\x23-\x7e]{1,64})"?$')
 
 
 class RefundRequest(BaseModel):
+    # No "officer": who asks is the token's officer, and a name sent anyway is refused (422).
+    model_config = ConfigDict(extra="forbid")
+
     amount: Pence | None = Field(default=None, description="Pence; all that remains when omitted.")
     reason: str | None = Field(default=None, max_length=255)
-    officer: str = Field(min_length=1, max_length=100, description="The officer asking.")
 
 
 class RefundPublic(BaseModel):
@@ -118,6 +131,7 @@ def gateway_router() -> APIRouter:
         "/gateway/webhooks",
         response_model=None,
         summary="GOV.UK Pay webhooks, signed with Pay-Signature",
+        description="Authenticated: GOV.UK Pay's Pay-Signature (HMAC-SHA256 of the body).",
         responses={401: {"description": "unsigned or wrongly signed"}},
     )
     async def receive_webhook(
@@ -165,6 +179,7 @@ def resident_router() -> APIRouter:
     @router.get(
         "/payments/return/{token}",
         response_class=HTMLResponse,
+        description=f"{PUBLIC} The resident's return page; its token is the unguessable proof.",
         responses={404: {"description": "no such payment (an HTML page)"}},
     )
     async def return_page(token: str, runtime: RuntimeDep, context: ContextDep) -> HTMLResponse:
@@ -191,6 +206,7 @@ def resident_router() -> APIRouter:
         response_class=RedirectResponse,
         status_code=303,
         summary="Try again: a new payment for the request, or where the resident stands",
+        description=f"{PUBLIC} The return page's button; its token is the unguessable proof.",
         responses={
             303: {"description": "to the new (or live) payment's page, or to the outcome page"},
             404: {"description": "no such payment (an HTML page)"},
@@ -216,9 +232,13 @@ def resident_router() -> APIRouter:
 
 
 def officer_router() -> APIRouter:
-    router = APIRouter(prefix="/payments", tags=["officers"])
+    router = APIRouter(prefix="/payments", tags=["officers"], responses=OFFICER_RESPONSES)
 
-    @router.get("/{payment_id}", response_model=PaymentPublic)
+    @router.get(
+        "/{payment_id}",
+        response_model=PaymentPublic,
+        description=f"{FOR_OFFICERS} A payment and its refunds.",
+    )
     async def get_payment(payment_id: str, runtime: RuntimeDep, _: OfficerDep) -> Any:
         async with runtime.unit_of_work() as uow:
             payment = await repository.payment_for_update(
@@ -229,30 +249,67 @@ def officer_router() -> APIRouter:
             refunds = list(await repository.refunds_of(uow.session, payment.id))
             return PaymentPublic.of(payment, refunds)
 
-    @router.post("/{payment_id}/refunds", response_model=RefundPublic, status_code=201)
+    @router.post(
+        "/{payment_id}/refunds",
+        response_model=RefundPublic,
+        status_code=201,
+        description=(
+            f"{FOR_OFFICERS} Refunds part or all of a payment, once per Idempotency-Key: the same"
+            " key and request again answer the same refund (Idempotent-Replayed: true)."
+        ),
+        responses={
+            400: {"description": "no Idempotency-Key, or a malformed one"},
+            409: {"description": "refused: nothing paid, or more than remains"},
+            422: {"description": "the Idempotency-Key was used for another request"},
+            503: {"description": "the gateway did not answer; retry with the same key"},
+        },
+    )
     async def refund(
         payment_id: str,
         body: RefundRequest,
         runtime: RuntimeDep,
         context: ContextDep,
-        _: OfficerDep,
+        officer: OfficerDep,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                alias="Idempotency-Key",
+                description="Unique per refund the officer means to make (e.g. a UUID).",
+            ),
+        ] = None,
     ) -> Any:
+        key = IDEMPOTENCY_KEY.match(idempotency_key or "")
+        if key is None:
+            return problem(
+                400, detail="an Idempotency-Key header (1 to 64 visible characters) is required"
+            )
+        asked = RefundAsked(payment_id=payment_id, amount=body.amount, reason=body.reason)
         try:
             async with runtime.unit_of_work() as uow:
-                payment = await repository.payment_for_update(
-                    uow.session, gateway_payment_id=payment_id
-                )
-                if payment is None:
-                    raise HTTPException(404, "no such payment")
-                made = await refund_cases.refund_payment(
+                answer = await refund_for_officer(
                     uow=uow,
                     context=context,
-                    payment=payment,
-                    amount=body.amount,
-                    reason=body.reason,
-                    requested_by=f"officer:{body.officer}",
+                    officer_id=officer.officer_id,
+                    idempotency_key=key.group(1),
+                    asked=asked,
                 )
-                return RefundPublic.of(made)
+                made = RefundPublic.of(answer.refund)
+            if answer.replayed:
+                return JSONResponse(
+                    made.model_dump(mode="json"),
+                    status_code=201,
+                    headers={"Idempotent-Replayed": "true"},
+                )
+            return made
+        except PaymentNotFound:
+            return problem(404, detail="no such payment")
+        except IdempotencyKeyReused as exc:
+            return problem(
+                422,
+                title="Idempotency-Key reused",
+                detail=str(exc),
+                type_="https://civic-events.example/problems/idempotency-key-reused",
+            )
         except RefundRefused as exc:
             return problem(409, title="Refund refused", detail=str(exc))
         except GatewayError as exc:

@@ -34,6 +34,7 @@ async def refund_payment(
     reason: str | None,
     requested_by: str,
     trigger_key: str | None = None,
+    request_sha256: str | None = None,
 ) -> Refund:
     """Refund `amount` (or all that remains) of a payment locked by the caller."""
     if trigger_key is not None:
@@ -63,6 +64,7 @@ async def refund_payment(
         reason=reason,
         requested_by=requested_by,
         trigger_key=trigger_key,
+        request_sha256=request_sha256,
         created_at=now,
         updated_at=now,
         next_check_at=now + timedelta(seconds=context.settings.reconcile_after_s),
