@@ -97,7 +97,10 @@ class BatchResult:
 async def accept_reports(
     *, uow: UnitOfWork, system: str, api_client_id: uuid.UUID, events: list[Event]
 ) -> BatchResult:
+    """Record each event once (a repeat is a duplicate) and stage the new ones, in the order
+    given, with one statement."""
     result = BatchResult()
+    accepted: list[Event] = []
     for event in events:
         first_time = await repository.record_backoffice_event(
             session=uow.session,
@@ -107,8 +110,9 @@ async def accept_reports(
             event_type=event.ce_type,
         )
         if first_time:
-            await uow.stage(event)
+            accepted.append(event)
             result.accepted.append(str(event.event_id))
         else:
             result.duplicates.append(str(event.event_id))
+    await uow.stage_many(accepted)
     return result
