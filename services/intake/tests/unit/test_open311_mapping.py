@@ -80,3 +80,24 @@ def test_the_location_renders_in_xml() -> None:
     assert root.find("service/location/required").text == "true"  # type: ignore[union-attr]
     accepts = [e.text for e in root.findall("service/location/accepts/accept")]
     assert accepts == ["address_id"]
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("Sofa\x0bby the gate", "Sofaby the gate"),  # a vertical tab, pasted from a word processor
+        ("bell\x07 and \x00nul\x1f", "bell and nul"),
+        ("not\ufffe a\uffff character", "not a character"),
+        ("lone \ud800surrogate", "lone surrogate"),
+        (
+            "tab\tline\nreturn\r kept; é, 🗑 and \ue000 kept",
+            "tab\tline\nreturn\r kept; é, 🗑 and \ue000 kept",
+        ),
+    ],
+)
+def test_xml_drops_characters_xml_cannot_carry(given: str, shown: str) -> None:
+    xml = open311.to_xml(
+        "service_requests", "request", [{"description": given, "status_notes": [given]}]
+    )
+    root = ElementTree.fromstring(xml)  # well-formed, whatever the text held
+    assert root.findtext("request/description") == shown.replace("\r", "\n")

@@ -11,6 +11,7 @@ fields — `lat_long` (a map point, `lat` and `long`), `address_id` (a property:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from xml.etree import ElementTree
 
@@ -19,6 +20,9 @@ from intake.domain.forms import FieldError, FormDefinition
 TEXT_WIDGETS = ("textarea",)
 # A form's location kinds, as a GeoReport request gives them.
 LOCATION_FIELDS = {"coordinates": "lat_long", "uprn": "address_id", "address": "address_string"}
+# What XML 1.0 cannot carry, even escaped: C0 controls but tab, LF and CR; lone surrogates;
+# U+FFFE and U+FFFF. A description holding one would make the whole feed ill-formed.
+_NOT_IN_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _datatype(schema: dict[str, Any], question: dict[str, Any]) -> str | None:
@@ -129,7 +133,8 @@ def answers_from_attributes(
 
 
 def to_xml(root: str, item: str, items: list[dict[str, Any]]) -> bytes:
-    """GeoReport's XML: `<root><item><field>…</field></item></root>`; lists become nested items."""
+    """GeoReport's XML: `<root><item><field>…</field></item></root>`; lists become nested items.
+    Characters XML cannot carry are left out of the text."""
     top = ElementTree.Element(root)
     for entry in items:
         _append(top, item, entry)
@@ -153,4 +158,4 @@ def _append(parent: ElementTree.Element, name: str, value: Any) -> None:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     elif value is not None:
-        element.text = str(value)
+        element.text = _NOT_IN_XML.sub("", str(value))
