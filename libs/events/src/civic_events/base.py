@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from civic_events.fields import Line
 from civic_events.topics import Topic
 
 COMMON_FIELDS: frozenset[str] = frozenset(
@@ -36,12 +37,12 @@ class Event(BaseModel):
     occurred_at: AwareDatetime = Field(
         default_factory=_now, description="When it happened; timezone-aware, stored in UTC."
     )
-    source: str = Field(
+    source: Line = Field(
         min_length=1,
         max_length=100,
         description='The producing service or system, e.g. "intake", "waste-contractor".',
     )
-    subject: str = Field(
+    subject: Line = Field(
         min_length=1,
         max_length=100,
         description=(

@@ -6,7 +6,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, model_validator
 
 from civic_events.base import Event
-from civic_events.fields import Code, Reference
+from civic_events.fields import Code, Reference, Text
 from civic_events.topics import CASES_LIFECYCLE
 
 
@@ -49,7 +49,7 @@ class CaseStatusChanged(_Told):
     resident_id: UUID | None = None
     old_status: Code
     new_status: Code
-    reason: str = Field(
+    reason: Text = Field(
         min_length=1,
         max_length=500,
         description="Why, e.g. the back-office event or officer action; no personal data.",

@@ -4,7 +4,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from civic_events.fields import EmailAddress, PhoneNumber, Uprn, Usrn
+from civic_events.fields import EmailAddress, Line, PhoneNumber, Uprn, Usrn
 
 
 class _Part(BaseModel):
@@ -14,10 +14,10 @@ class _Part(BaseModel):
 class Contact(_Part):
     """A person's contact details. Personal data: see the rule in the README."""
 
-    name: str | None = Field(default=None, max_length=200)
+    name: Line | None = Field(default=None, max_length=200)
     email: EmailAddress | None = None
     phone: PhoneNumber | None = None
-    address: str | None = Field(
+    address: Line | None = Field(
         default=None, max_length=500, description="One line, with postcode."
     )
     uprn: Uprn | None = None
@@ -35,7 +35,7 @@ class Location(_Part):
 
     uprn: Uprn | None = None
     usrn: Usrn | None = None
-    address: str | None = Field(default=None, max_length=500)
+    address: Line | None = Field(default=None, max_length=500)
     coordinates: Coordinates | None = None
 
     @model_validator(mode="after")

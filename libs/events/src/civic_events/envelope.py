@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from civic_events.base import Event
+from civic_events.limits import RECEIVED
 from civic_events.registry import EVENT_TYPES
 
 SPECVERSION = "1.0"
@@ -119,7 +120,7 @@ def decode(headers: Headers | None, value: bytes | None) -> Event:
     # Headers win over any same-named body keys: they are what the binding defines.
     fields.update({name: attributes[ce] for name, ce in ATTRIBUTE_HEADERS.items()})
     try:
-        return model.model_validate(fields)
+        return model.model_validate(fields, context=RECEIVED)
     except ValidationError as exc:
         raise EventSchemaError(ce_type, exc) from exc
 

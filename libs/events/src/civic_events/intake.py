@@ -1,12 +1,13 @@
 """intake.submission.v1: what residents submit, validated against the form's schema."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, HttpUrl, JsonValue
 
 from civic_events.base import Event
 from civic_events.contact import Contact, Location
-from civic_events.fields import Channel, Code, Language, Reference
+from civic_events.fields import Channel, Code, Items, Language, Reference, Text
+from civic_events.limits import ProducerAnswers
 from civic_events.topics import INTAKE_SUBMISSION
 
 
@@ -23,11 +24,11 @@ class FormSubmitted(Event):
     service_code: Code | None = Field(default=None, description="Open311 service_code.")
     submitted_via: Literal["web", "open311", "api", "phone"]
     api_client_id: Reference | None = None
-    answers: dict[str, JsonValue] = Field(
+    answers: Annotated[dict[str, JsonValue], ProducerAnswers()] = Field(
         default_factory=dict, description="The answers, valid against the form's JSON Schema."
     )
-    description: str | None = Field(default=None, max_length=4000)
-    media_urls: tuple[HttpUrl, ...] = ()
+    description: Text | None = Field(default=None, max_length=4000)
+    media_urls: Annotated[tuple[HttpUrl, ...], Items] = ()
     location: Location | None = None
     contact: Contact | None = None
     preferred_channel: Channel | None = None

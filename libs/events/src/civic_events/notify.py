@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import Field
 
 from civic_events.base import Event
-from civic_events.fields import Channel, Reference
+from civic_events.fields import Channel, Reference, Text
 from civic_events.topics import NOTIFY_DELIVERY
 
 
@@ -52,4 +52,4 @@ class NotificationFailed(Event):
     channel: Channel
     failure: Literal["permanent-failure", "temporary-failure", "technical-failure"]
     provider_reference: Reference | None = None
-    detail: str | None = Field(default=None, max_length=500, description="No personal data.")
+    detail: Text | None = Field(default=None, max_length=500, description="No personal data.")

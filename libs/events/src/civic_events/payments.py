@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, HttpUrl
 
 from civic_events.base import Event
-from civic_events.fields import Code, Language, Pence, Reference
+from civic_events.fields import Code, Language, Line, Pence, Reference, Text
 from civic_events.topics import PAYMENTS
 
 PaymentFailureCode = Literal["P0010", "P0020", "P0030", "P0040", "P0050"]
@@ -24,10 +24,10 @@ class PaymentRequested(Event):
     payment_request_id: UUID = Field(description="Payments creates one payment per request id.")
     resident_id: UUID | None = None
     amount: Pence
-    description: str = Field(
+    description: Line = Field(
         min_length=1, max_length=255, description="Shown on the payment page; no personal data."
     )
-    reference: str = Field(min_length=1, max_length=255, description="The gateway's reference.")
+    reference: Line = Field(min_length=1, max_length=255, description="The gateway's reference.")
     service_code: Code = Field(description='e.g. "bulky_waste".')
     language: Language = "en"
 
@@ -73,7 +73,7 @@ class PaymentFailed(Event):
         description="P0010 rejected, P0020 expired, P0030 cancelled by user, "
         "P0040 cancelled by service, P0050 provider error."
     )
-    failure_message: str | None = Field(default=None, max_length=255)
+    failure_message: Text | None = Field(default=None, max_length=255)
 
 
 class PaymentRefunded(Event):
@@ -87,4 +87,4 @@ class PaymentRefunded(Event):
     refund_id: Reference
     resident_id: UUID | None = None
     amount: Pence = Field(description="The amount refunded, in pence.")
-    reason: str | None = Field(default=None, max_length=255)
+    reason: Text | None = Field(default=None, max_length=255)

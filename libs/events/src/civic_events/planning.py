@@ -5,13 +5,13 @@ the applicant's and agent's contact details; the rest refer to the application a
 """
 
 from datetime import date
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, HttpUrl, model_validator
 
 from civic_events.base import Event
 from civic_events.contact import Contact, Coordinates, Location
-from civic_events.fields import Code, Reference, Uprn
+from civic_events.fields import Code, Items, Line, LongText, Reference, Text, Uprn
 from civic_events.topics import BACKOFFICE_PLANNING
 
 
@@ -22,12 +22,12 @@ class ApplicationReceived(Event):
     topic = BACKOFFICE_PLANNING
 
     application_type: Code = Field(description='e.g. "householder", "full", "prior_approval".')
-    proposal: str = Field(min_length=1, max_length=2000)
+    proposal: Text = Field(min_length=1, max_length=2000)
     site: Location
     applicant: Contact
     agent: Contact | None = None
     received_on: date
-    ward: str | None = Field(default=None, max_length=100)
+    ward: Line | None = Field(default=None, max_length=100)
     fee: int | None = Field(default=None, ge=0, le=10_000_000, description="In pence.")
 
 
@@ -48,9 +48,9 @@ class ApplicationInvalid(Event):
     ce_type = "uk.gov.council.planning.ApplicationInvalid.v1"
     topic = BACKOFFICE_PLANNING
 
-    reasons: tuple[str, ...] = Field(min_length=1)
+    reasons: Annotated[tuple[LongText, ...], Items] = Field(min_length=1)
     response_due: date
-    validation_request_ids: tuple[Reference, ...] = ()
+    validation_request_ids: Annotated[tuple[Reference, ...], Items] = ()
 
 
 class ConsultationStarted(Event):
@@ -93,4 +93,4 @@ class ApplicationWithdrawn(Event):
     topic = BACKOFFICE_PLANNING
 
     withdrawn_on: date
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Text | None = Field(default=None, max_length=500)

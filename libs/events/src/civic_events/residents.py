@@ -4,14 +4,14 @@ Subject: the resident id, so one resident's changes stay in order. These events 
 contact details; an erasure tells every projection to forget them.
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from civic_events.base import Event
 from civic_events.contact import Contact, Coordinates
-from civic_events.fields import Channel, Language, RoundId
+from civic_events.fields import Channel, Items, Language, RoundId
 from civic_events.topics import RESIDENTS
 
 
@@ -25,7 +25,7 @@ class ResidentUpserted(Event):
     contact: Contact
     preferred_channel: Channel
     language: Language = "en"
-    collection_round_ids: tuple[RoundId, ...] = Field(
+    collection_round_ids: Annotated[tuple[RoundId, ...], Items] = Field(
         default=(), description="The rounds serving the resident's property."
     )
     home_coordinates: Coordinates | None = Field(

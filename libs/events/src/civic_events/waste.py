@@ -5,12 +5,12 @@ These events name the property (UPRN), never the resident.
 """
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, HttpUrl
 
 from civic_events.base import Event
-from civic_events.fields import Reference, RoundId, Uprn
+from civic_events.fields import Items, Reference, RoundId, Text, Uprn
 from civic_events.topics import BACKOFFICE_WASTE
 
 BinType = Literal["refuse", "recycling", "garden", "food", "glass", "bulky"]
@@ -88,8 +88,8 @@ class ServiceDisruption(Event):
     status: Literal["started", "updated", "resolved"]
     cause: Literal["weather", "industrial_action", "vehicle_breakdown", "road_closure", "other"]
     affected_date: date
-    bin_types: tuple[BinType, ...] = Field(min_length=1)
+    bin_types: Annotated[tuple[BinType, ...], Items] = Field(min_length=1)
     expected_recovery_date: date | None = None
-    public_message: str = Field(
+    public_message: Text = Field(
         min_length=1, max_length=1000, description="The words residents are sent."
     )
