@@ -38,6 +38,12 @@ FROM ${PYTHON_IMAGE} AS runtime
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PATH="/app/.venv/bin:${PATH}"
+# The image runs as production, where each service refuses development secrets, empty ones and
+# the development officer token; docker-compose.yml and the local k8s overlay say development.
+ENV INTAKE_ENVIRONMENT=production \
+    CASES_ENVIRONMENT=production \
+    NOTIFY_ENVIRONMENT=production \
+    PAYMENTS_ENVIRONMENT=production
 RUN groupadd --system --gid 10001 civic \
  && useradd --system --uid 10001 --gid civic --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin civic

@@ -14,7 +14,8 @@ SERVICES=(intake cases notify payments)
 SIMULATORS=(waste_contractor planning_backoffice govuk_pay govuk_notify smtp_sink)
 DISTRICT="$ROOT/.local/demo/district.json"
 # A development officer for the officer APIs of cases, notify and payments (the demo and the docs
-# use this token; never in production): a team lead of every team who also edits templates.
+# use this token; production refuses it, civic_runtime.officers.DEVELOPMENT_OFFICER_TOKEN): a team
+# lead of every team who also edits templates.
 DEV_OFFICER_TOKEN="dev-officer-token"
 PY="$ROOT/.venv/bin/python"
 mkdir -p "$STATE"

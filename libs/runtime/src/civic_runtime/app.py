@@ -96,7 +96,9 @@ def build_runtime(
 ) -> ServiceRuntime:
     """The runtime's parts, not yet started: a service builds its own parts on them (its jobs
     need the unit of work) before `create_service` makes the app. `produces`: the event types
-    the service publishes (through the outbox), for its AsyncAPI document."""
+    the service publishes (through the outbox), for its AsyncAPI document. Production settings
+    with an unsafe value are refused here (UnsafeSettings), before anything is built."""
+    settings.refuse_in_production()
     configure_logging(
         service_name=settings.service_name, level=settings.log_level, json=settings.log_json
     )

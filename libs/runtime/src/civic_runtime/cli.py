@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from civic_runtime import preflight
 from civic_runtime.council import InvalidCouncil
-from civic_runtime.settings import ServiceSettings
+from civic_runtime.settings import ServiceSettings, UnsafeSettings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -103,7 +103,7 @@ def run(
 
     try:
         app = create_app(settings)
-    except InvalidCouncil as exc:
+    except (InvalidCouncil, UnsafeSettings) as exc:
         fail(prog, str(exc))
     # What the service has built so far (every module, class and schema: most of the objects it
     # will ever hold) stays for the process's life: out of the cyclic garbage collector's way, so

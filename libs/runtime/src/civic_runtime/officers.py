@@ -22,6 +22,10 @@ from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings
 
+# The token `make run` gives its development officer (scripts/services.sh): refused in production.
+DEVELOPMENT_OFFICER_TOKEN = "dev-officer-token"  # noqa: S105
+DEVELOPMENT_OFFICER_TOKEN_SHA256 = hashlib.sha256(DEVELOPMENT_OFFICER_TOKEN.encode()).hexdigest()
+
 
 @dataclass(frozen=True)
 class Officer:

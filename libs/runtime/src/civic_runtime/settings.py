@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from civic_runtime.officers import DEVELOPMENT_OFFICER_TOKEN_SHA256, OfficerSettings
 
 Environment = Literal["development", "test", "production"]
 
-# The local stack's credentials: fine on a laptop, refused anywhere else.
+# The local stack's credentials: fine on a laptop, refused in production.
 DEVELOPMENT_DATABASE_PASSWORD = "civic"  # noqa: S105
+
+
+class UnsafeSettings(ValueError):
+    """Settings production refuses to start with; the message names each setting."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """How production treats a setting that holds a secret: refused when empty (an empty HMAC
+    key signs for anyone) or at its development value, and when unset unless `optional` (a
+    secret that only switches a feature on)."""
+
+    development: str | None = None
+    optional: bool = False
 
 
 class ServiceSettings(BaseSettings):
     """Common settings. A service subclasses this and sets `env_prefix` (e.g. `CASES_`)."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    # The service's secret settings by name; `refuse_in_production` checks each.
+    secret_settings: ClassVar[Mapping[str, Secret]] = {}
 
     service_name: str
     environment: Environment = "development"
@@ -71,13 +91,39 @@ class ServiceSettings(BaseSettings):
         """
         return self.consumer_group or f"{self.topic_prefix}{self.service_name}"
 
-    @model_validator(mode="after")
-    def _refuse_unsafe_defaults(self) -> ServiceSettings:
-        if self.environment == "production":
-            if f":{DEVELOPMENT_DATABASE_PASSWORD}@" in self.database_url:
-                raise ValueError(
-                    "database_url uses the development password; set a real secret in production"
-                )
-            if self.http_host == "0.0.0.0" and self.log_level.upper() == "DEBUG":
-                raise ValueError("DEBUG logging on a public interface is refused in production")
-        return self
+    def env_name(self, setting: str) -> str:
+        """The environment variable that sets `setting`, e.g. CASES_STATUS_LINK_SECRET."""
+        return f"{self.model_config.get('env_prefix') or ''}{setting}".upper()
+
+    def production_refusals(self) -> list[str]:
+        """Why production would refuse these settings: one line per setting, naming it."""
+        refusals: list[str] = []
+        if f":{DEVELOPMENT_DATABASE_PASSWORD}@" in self.database_url:
+            refusals.append(f"{self.env_name('database_url')} uses the development password")
+        if self.http_host == "0.0.0.0" and self.log_level.upper() == "DEBUG":
+            refusals.append(f"{self.env_name('log_level')} is DEBUG on a public interface")
+        for name, secret in self.secret_settings.items():
+            value = getattr(self, name)
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if text is None:
+                if not secret.optional:
+                    refusals.append(f"{self.env_name(name)} is not set")
+            elif not text.strip():
+                refusals.append(f"{self.env_name(name)} is empty")
+            elif text == secret.development:
+                refusals.append(f"{self.env_name(name)} is the development value")
+        if isinstance(self, OfficerSettings):
+            refusals.extend(
+                f"{self.env_name('officers')} gives {credential.officer_id} the development"
+                " officer token"
+                for credential in self.officers
+                if credential.token_sha256 == DEVELOPMENT_OFFICER_TOKEN_SHA256
+            )
+        return refusals
+
+    def refuse_in_production(self) -> None:
+        """Raise UnsafeSettings when production runs with an unsafe setting. Checked as the
+        service starts, not when the settings are read, so that a deployment's configuration can
+        be validated without the secrets its cluster injects."""
+        if self.environment == "production" and (refusals := self.production_refusals()):
+            raise UnsafeSettings(f"refused in production: {'; '.join(refusals)}")

@@ -1,6 +1,6 @@
 import pytest
-from civic_runtime.settings import ServiceSettings
-from pydantic import ValidationError
+from civic_runtime.settings import Secret, ServiceSettings, UnsafeSettings
+from pydantic import SecretStr, ValidationError
 
 pytestmark = pytest.mark.unit
 
@@ -20,8 +20,12 @@ def test_the_consumer_group_lives_under_the_topic_prefix() -> None:
 
 
 def test_production_refuses_the_development_database_password() -> None:
-    with pytest.raises(ValidationError, match="development password"):
-        ServiceSettings(service_name="cases", environment="production")
+    # Read without refusal (a deployment's configuration is checked without its secrets), then
+    # refused as the service starts.
+    settings = ServiceSettings(service_name="cases", environment="production")
+    with pytest.raises(UnsafeSettings, match="DATABASE_URL uses the development password"):
+        settings.refuse_in_production()
+    ServiceSettings(service_name="cases", environment="test").refuse_in_production()
 
 
 def test_production_accepts_a_real_secret() -> None:
@@ -30,7 +34,33 @@ def test_production_accepts_a_real_secret() -> None:
         environment="production",
         database_url="postgresql+asyncpg://cases:s3cret-from-vault@db:5432/cases",
     )
-    assert settings.environment == "production"
+    settings.refuse_in_production()
+
+
+def test_production_refuses_each_declared_secret_unset_empty_or_at_its_development_value() -> None:
+    from typing import ClassVar
+
+    from pydantic_settings import SettingsConfigDict
+
+    class WithSecrets(ServiceSettings):
+        model_config = SettingsConfigDict(env_prefix="X_", frozen=True)
+        secret_settings: ClassVar[dict[str, Secret]] = {
+            "signing_secret": Secret("dev-secret"),
+            "feature_key": Secret(optional=True),
+        }
+        service_name: str = "x"
+        database_url: str = "postgresql+asyncpg://x:vault@db:5432/x"
+        signing_secret: SecretStr | None = None
+        feature_key: str | None = None
+
+    def refusals(**values: str) -> list[str]:
+        return WithSecrets(environment="production", **values).production_refusals()
+
+    assert refusals() == ["X_SIGNING_SECRET is not set"]
+    assert refusals(signing_secret="") == ["X_SIGNING_SECRET is empty"]
+    assert refusals(signing_secret="dev-secret") == ["X_SIGNING_SECRET is the development value"]
+    assert refusals(signing_secret="live", feature_key=" ") == ["X_FEATURE_KEY is empty"]
+    assert refusals(signing_secret="live") == []
 
 
 def test_settings_come_from_the_environment_with_the_service_prefix(

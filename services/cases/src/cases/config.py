@@ -7,7 +7,7 @@ from typing import Annotated
 
 from civic_runtime.council import DEMO_COUNCIL_FILE
 from civic_runtime.officers import OfficerSettings
-from civic_runtime.settings import ServiceSettings
+from civic_runtime.settings import Secret, ServiceSettings
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -33,6 +33,11 @@ DEFAULT_TEAMS: dict[str, tuple[str, ...]] = {
 
 class CasesSettings(ServiceSettings, OfficerSettings):
     model_config = SettingsConfigDict(env_prefix="CASES_", extra="ignore", frozen=True)
+    secret_settings = {
+        "status_link_secret": Secret(DEVELOPMENT_STATUS_LINK_SECRET, optional=True),
+        # Required while work orders are on: see production_refusals.
+        "waste_contractor_api_key": Secret(DEVELOPMENT_WASTE_CONTRACTOR_API_KEY, optional=True),
+    }
 
     service_name: str = "cases"
     database_url: str = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/cases"
@@ -87,16 +92,7 @@ class CasesSettings(ServiceSettings, OfficerSettings):
         return None if self.environment == "production" else DEVELOPMENT_STATUS_LINK_SECRET
 
     @model_validator(mode="after")
-    def _refuse_development_secret(self) -> CasesSettings:
-        if self.environment == "production" and self.link_secret == DEVELOPMENT_STATUS_LINK_SECRET:
-            raise ValueError("status_link_secret is the development one; set a real secret")
-        if (
-            self.environment == "production"
-            and self.waste_contractor_api_key is not None
-            and self.waste_contractor_api_key.get_secret_value()
-            == DEVELOPMENT_WASTE_CONTRACTOR_API_KEY
-        ):
-            raise ValueError("waste_contractor_api_key is the simulator's; set a real key")
+    def _check_consistency(self) -> CasesSettings:
         if self.sla_overrides_s and self.environment == "production":
             raise ValueError(
                 "sla_overrides_s (CASES_SLA_OVERRIDES_S) shortens SLA clocks for demos and tests;"
@@ -109,6 +105,12 @@ class CasesSettings(ServiceSettings, OfficerSettings):
                 f" SLA: {', '.join(unknown)} (known: {', '.join(sorted(SERVICE_LEVELS))})"
             )
         return self
+
+    def production_refusals(self) -> list[str]:
+        refusals = super().production_refusals()
+        if self.work_orders_enabled and self.waste_contractor_api_key is None:
+            refusals.append(f"{self.env_name('waste_contractor_api_key')} is not set")
+        return refusals
 
     @property
     def contractor_api_key(self) -> str:

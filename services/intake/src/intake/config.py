@@ -5,15 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from civic_runtime.council import DEMO_COUNCIL_FILE
-from civic_runtime.settings import ServiceSettings
+from civic_runtime.settings import Secret, ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
+# The waste contractor simulator's key: fine on a laptop, refused in production.
+DEVELOPMENT_WASTE_CONTRACTOR_API_KEY = "sim-key"
 
 
 class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", frozen=True)
+    secret_settings = {"waste_contractor_api_key": Secret(DEVELOPMENT_WASTE_CONTRACTOR_API_KEY)}
 
     service_name: str = "intake"
     database_url: str = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/intake"
@@ -45,7 +48,7 @@ class IntakeSettings(ServiceSettings):
     db_pool_pre_ping: bool = False
 
     waste_contractor_url: str = "http://127.0.0.1:8101"
-    waste_contractor_api_key: str = "sim-key"
+    waste_contractor_api_key: str = DEVELOPMENT_WASTE_CONTRACTOR_API_KEY
     waste_contractor_timeout_s: float = Field(default=2.0, gt=0)
     # Working days after the scheduled collection during which a missed bin may be reported.
     missed_bin_report_working_days: int = Field(default=2, ge=1)

@@ -104,10 +104,6 @@ def create_app(
     dispatcher_enabled: bool = True,
 ) -> FastAPI:
     assert isinstance(settings, NotifySettings), "notify needs NotifySettings"
-    if settings.environment == "production" and settings.development_secrets_in_use():
-        raise ValueError(
-            f"development values in production: {settings.development_secrets_in_use()}"
-        )
     runtime = build_runtime(settings, handlers=handlers, produces=PRODUCES)
     dispatcher = build_dispatcher(settings, runtime, providers)
     metrics = NotifyMetrics(runtime.metrics.registry)

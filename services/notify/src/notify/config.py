@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from civic_runtime.officers import OfficerSettings
-from civic_runtime.settings import ServiceSettings
+from civic_runtime.settings import Secret, ServiceSettings
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -24,6 +24,12 @@ EmailProvider = Literal["smtp", "govuk-notify"]
 
 class NotifySettings(ServiceSettings, OfficerSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore", frozen=True)
+    # Their defaults are the local stack's values, which production refuses.
+    secret_settings = {
+        "govuk_notify_callback_token": Secret(DEVELOPMENT_CALLBACK_TOKEN),
+        "status_link_secret": Secret(DEVELOPMENT_LINK_SECRET),
+        "govuk_notify_api_key": Secret(DEVELOPMENT_NOTIFY_API_KEY),
+    }
 
     service_name: str = "notify"
     database_url: str = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/notify"
@@ -111,21 +117,3 @@ class NotifySettings(ServiceSettings, OfficerSettings):
     @property
     def quiet_hours_window(self) -> QuietHours | None:
         return QuietHours.parse(self.quiet_hours)
-
-    def development_secrets_in_use(self) -> list[str]:
-        """The secrets still at their local-stack values. The service refuses to start with any
-        in production (checked at start, not here, so that a deployment's ConfigMap can be
-        validated without the secrets the cluster injects)."""
-        return [
-            name
-            for name, value, development in (
-                (
-                    "govuk_notify_callback_token",
-                    self.govuk_notify_callback_token,
-                    DEVELOPMENT_CALLBACK_TOKEN,
-                ),
-                ("status_link_secret", self.status_link_secret, DEVELOPMENT_LINK_SECRET),
-                ("govuk_notify_api_key", self.govuk_notify_api_key, DEVELOPMENT_NOTIFY_API_KEY),
-            )
-            if value == development
-        ]

@@ -25,12 +25,12 @@ def test_production_refuses_to_start_with_the_development_secrets() -> None:
         environment="production",
         database_url="postgresql+asyncpg://notify:vault@db:5432/notify",
     )
-    assert production.development_secrets_in_use() == [
-        "govuk_notify_callback_token",
-        "status_link_secret",
-        "govuk_notify_api_key",
+    assert production.production_refusals() == [
+        "NOTIFY_GOVUK_NOTIFY_CALLBACK_TOKEN is the development value",
+        "NOTIFY_STATUS_LINK_SECRET is the development value",
+        "NOTIFY_GOVUK_NOTIFY_API_KEY is the development value",
     ]
-    with pytest.raises(ValueError, match="development values in production"):
+    with pytest.raises(ValueError, match="refused in production"):
         create_app(production)
 
 

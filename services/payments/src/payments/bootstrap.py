@@ -35,7 +35,8 @@ PRODUCES: tuple[type[Event], ...] = (
 def create_app(settings: ServiceSettings, *, gateway: PaymentGateway | None = None) -> FastAPI:
     if not isinstance(settings, PaymentsSettings):
         settings = PaymentsSettings(**settings.model_dump())
-    settings.require_secrets()
+    # Before the gateway is built with the secrets: a refusal names every unsafe setting.
+    settings.refuse_in_production()
     gateway = gateway or GovUkPayGateway(
         base_url=settings.pay_api_url,
         api_key=settings.secret("pay_api_key"),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from civic_runtime.officers import OfficerSettings
-from civic_runtime.settings import ServiceSettings
-from pydantic import Field, SecretStr, model_validator
+from civic_runtime.settings import Secret, ServiceSettings
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 # The simulator's credentials and development secrets: used when a secret is unset outside
@@ -22,6 +22,7 @@ class MissingSecret(RuntimeError):
 
 class PaymentsSettings(ServiceSettings, OfficerSettings):
     model_config = SettingsConfigDict(env_prefix="PAYMENTS_", extra="ignore", frozen=True)
+    secret_settings = {name: Secret(value) for name, value in DEVELOPMENT_SECRETS.items()}
 
     service_name: str = "payments"
     database_url: str = "postgresql+asyncpg://civic:civic@127.0.0.1:5432/payments"
@@ -71,19 +72,3 @@ class PaymentsSettings(ServiceSettings, OfficerSettings):
         if self.environment == "production":
             raise MissingSecret(f"{self.model_config.get('env_prefix')}{name.upper()} is not set")
         return DEVELOPMENT_SECRETS[name]
-
-    def require_secrets(self) -> None:
-        """Refuse to start a production instance that lacks a secret (checked at start-up)."""
-        for name in DEVELOPMENT_SECRETS:
-            self.secret(name)
-
-    @model_validator(mode="after")
-    def _refuse_development_secrets(self) -> PaymentsSettings:
-        if self.environment == "production":
-            for name, development in DEVELOPMENT_SECRETS.items():
-                value: SecretStr | None = getattr(self, name)
-                if value is not None and value.get_secret_value() == development:
-                    raise ValueError(
-                        f"{name} is a development secret; set a real one in production"
-                    )
-        return self

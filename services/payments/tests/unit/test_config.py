@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from civic_runtime.settings import UnsafeSettings
 from payments.bootstrap import create_app
 from payments.config import MissingSecret, PaymentsSettings
 
@@ -28,14 +29,15 @@ def test_production_refuses_the_development_secrets_and_starts_only_with_real_on
         if name.startswith("PAYMENTS_"):
             monkeypatch.delenv(name)
     database_url = "postgresql+asyncpg://payments:real@db/payments"
-    with pytest.raises(ValueError, match="pay_api_key"):
-        PaymentsSettings(
-            environment="production", database_url=database_url, pay_api_key="sim-api-key"
-        )
+    development = PaymentsSettings(
+        environment="production", database_url=database_url, pay_api_key="sim-api-key"
+    )
+    with pytest.raises(UnsafeSettings, match="PAYMENTS_PAY_API_KEY is the development value"):
+        create_app(development)
     unset = PaymentsSettings(environment="production", database_url=database_url)
     with pytest.raises(MissingSecret, match="PAYMENTS_PAY_API_KEY"):
-        unset.require_secrets()
-    with pytest.raises(MissingSecret):
+        unset.secret("pay_api_key")
+    with pytest.raises(UnsafeSettings, match="PAYMENTS_PAY_WEBHOOK_SIGNING_SECRET is not set"):
         create_app(unset)
     settings = PaymentsSettings(
         environment="production",
@@ -44,7 +46,7 @@ def test_production_refuses_the_development_secrets_and_starts_only_with_real_on
         pay_webhook_signing_secret="live-webhook-secret",
         return_token_secret="live-return-secret",
     )
-    settings.require_secrets()
+    settings.refuse_in_production()
     assert settings.secret("pay_api_key") == "live-key"
 
 
