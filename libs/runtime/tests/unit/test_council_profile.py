@@ -40,6 +40,9 @@ def test_the_demo_council_loads_with_its_area_and_calendar() -> None:
     assert council.area.contains(*EPSOM)
     assert not council.area.contains(*LONDON) and not council.area.contains(*CAMBRIDGE)
     assert council.reference_prefix("WST") == "WST"
+    # Street issues are public on Open311; a missed bin (a home) is not.
+    assert "fly_tipping" in council.profile.open311_public_services
+    assert "missed_bin" not in council.profile.open311_public_services
 
 
 def test_a_missing_profile_is_named(tmp_path: Path) -> None:
@@ -58,6 +61,7 @@ def test_a_missing_profile_is_named(tmp_path: Path) -> None:
         (('WST = "WST"', 'WST = "wst"'), "in capitals"),
         (('WST = "WST"', 'WST = "W"'), "2 to 5 capital letters"),
         (('WST = "WST"', 'WST = "ENV"'), "share a reference prefix"),
+        (('"fly_tipping"', '"Fly Tipping"'), "'Fly Tipping' is not a service code"),
         (('WST = "WST"', 'WASTE = "WST"'), "not a form family"),
     ],
 )

@@ -58,7 +58,10 @@ async def test_references_and_the_agency_are_the_councils_own(epsom_intake: Inta
     )
     assert web.status_code == 202, web.text
     assert web.json()["reference"].startswith("EPE-")
-    status = await client.get(f"/v1/submissions/{web.json()['reference']}")
+    status = await client.get(
+        web.json()["status_url"],
+        headers={"Authorization": f"Bearer {web.json()['status_token']}"},
+    )
     assert status.status_code == 200
 
     fixmystreet = await epsom_intake.create_client("fixmystreet", ["open311"])

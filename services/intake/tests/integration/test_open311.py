@@ -8,10 +8,12 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+import sqlalchemy as sa
 from civic_events.cases import CaseClosed, CaseStatusChanged
 from civic_events.envelope import decode, encode
 from civic_events.intake import FormSubmitted
 from civic_runtime.producer import EventProducer
+from intake.adapters.tables import submission as submission_table
 from intake_factories import (
     DEMO_COUNCIL,
     IN_DISTRICT,
@@ -246,5 +248,15 @@ async def test_a_property_service_takes_the_uprn_beside_the_clients_map_point(
     )
     assert created.status_code == 201, created.text
     reference = created.json()[0]["service_request_id"]
-    item = (await intake.client.get(f"/open311/v2/requests/{reference}.json")).json()[0]
-    assert (item["address_id"], item["lat"], item["long"]) == (UPRN, None, None)
+    async with intake.app.state.runtime.unit_of_work() as uow:
+        location = (
+            await uow.session.execute(
+                sa.select(submission_table.c.location).where(
+                    submission_table.c.reference == reference
+                )
+            )
+        ).scalar_one()
+    assert location == {"uprn": UPRN}
+    # A missed bin is about a home: not a public service, so Open311 shows it to no one.
+    private = await intake.client.get(f"/open311/v2/requests/{reference}.json")
+    assert private.status_code == 404

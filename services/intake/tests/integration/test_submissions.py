@@ -53,7 +53,9 @@ async def test_a_missed_bin_is_accepted_with_a_reference_and_announced_on_kafka(
     assert event.preferred_channel == "email"
     assert event.location is not None and event.location.uprn == UPRN
 
-    status = await intake.client.get(body["status_url"])
+    status = await intake.client.get(
+        body["status_url"], headers={"Authorization": f"Bearer {body['status_token']}"}
+    )
     assert status.status_code == 200
     assert status.json()["status"] == "open"
     assert "email" not in status.text

@@ -6,6 +6,7 @@ once when a service starts; a file that is missing or wrong stops the start with
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -39,8 +40,19 @@ class CouncilProfile(BaseModel):
     # Form family (intake's reference sequences) → the prefix its references are shown with;
     # a family not named keeps its own code.
     reference_prefixes: dict[str, str] = Field(default_factory=dict)
+    # Open311 service codes whose requests and updates anyone may read (street issues such as
+    # fly-tipping); every other service's requests stay private: none listed, none public.
+    open311_public_services: tuple[str, ...] = ()
     # The generated demo council: refused in production.
     demo: bool = False
+
+    @field_validator("open311_public_services")
+    @classmethod
+    def _service_codes(cls, codes: tuple[str, ...]) -> tuple[str, ...]:
+        for code in codes:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,49}", code):
+                raise ValueError(f"{code!r} is not a service code (e.g. fly_tipping)")
+        return codes
 
     @field_validator("reference_prefixes")
     @classmethod

@@ -56,6 +56,7 @@ _RECEIPT_ARRAYS: dict[str, ARRAY[Any]] = {
     "description": ARRAY(sa.Text),
     "location": ARRAY(sa.Text),  # JSON text, cast below; no location stays SQL NULL
     "media_url": ARRAY(sa.Text),
+    "status_token_hash": ARRAY(sa.Text),
     "received_at": ARRAY(sa.DateTime(timezone=True)),
     "updated_at": ARRAY(sa.DateTime(timezone=True)),
 }
@@ -213,9 +214,18 @@ async def delete_expired_idempotency_keys(
     return len(result.all())
 
 
-async def get_submission(*, session: AsyncSession, reference: str) -> Any | None:
+async def submission_for_token(
+    *, session: AsyncSession, reference: str, token_hash: str
+) -> Any | None:
+    """The submission `reference`, if its receipt's token has this hash; else None, the same
+    whether the reference or the token is wrong."""
     return (
-        await session.execute(sa.select(submission).where(submission.c.reference == reference))
+        await session.execute(
+            sa.select(submission).where(
+                submission.c.reference == reference,
+                submission.c.status_token_hash == token_hash,
+            )
+        )
     ).first()
 
 
@@ -232,6 +242,7 @@ async def reference_for_event(*, session: AsyncSession, event_id: uuid.UUID) -> 
 async def list_submissions(
     *,
     session: AsyncSession,
+    public_services: Sequence[str],
     references: list[str] | None = None,
     service_code: str | None = None,
     status: str | None = None,
@@ -239,7 +250,11 @@ async def list_submissions(
     end: datetime | None = None,
     limit: int = 1000,
 ) -> list[Any]:
-    query = sa.select(submission).where(submission.c.submitted_via == "open311")
+    """Open311 requests of the `public_services` only: the others are private."""
+    query = sa.select(submission).where(
+        submission.c.submitted_via == "open311",
+        submission.c.service_code.in_(public_services),
+    )
     if references:
         query = query.where(submission.c.reference.in_(references))
     if service_code:
@@ -293,9 +308,22 @@ async def record_status(
 
 
 async def list_updates(
-    *, session: AsyncSession, start: datetime | None, end: datetime | None, limit: int = 1000
+    *,
+    session: AsyncSession,
+    public_services: Sequence[str],
+    start: datetime | None,
+    end: datetime | None,
+    limit: int = 1000,
 ) -> list[Any]:
-    query = sa.select(submission_update)
+    """Status changes of the Open311 requests of the `public_services` only."""
+    query = (
+        sa.select(submission_update)
+        .join(submission, submission.c.reference == submission_update.c.reference)
+        .where(
+            submission.c.submitted_via == "open311",
+            submission.c.service_code.in_(public_services),
+        )
+    )
     if start:
         query = query.where(submission_update.c.updated_at >= start)
     if end:

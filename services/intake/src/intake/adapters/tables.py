@@ -65,6 +65,8 @@ class Submission(SQLModel, table=True):
     location: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     # A link to the resident's photo (Open311 `media_url`); the image itself is not kept here.
     media_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The SHA-256 of the receipt's status token (domain.status_tokens): the submitter's proof.
+    status_token_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     status: str = Field(sa_column=Column(String(20), nullable=False, server_default="open"))
     status_notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     case_status: str | None = Field(default=None, sa_column=Column(String(50), nullable=True))

@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from civic_runtime.app import RuntimeDep, ServiceRuntime
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from intake.adapters import repository
 from intake.adapters.waste_contractor import WasteContractorUnavailable
 from intake.domain.eligibility import missed_bin_eligibility
 from intake.domain.forms import FieldError, FormDefinition
+from intake.domain.status_tokens import status_token_hash
 from intake.domain.submissions import SubmissionDetails, normalise_details
 from intake.entrypoints.openapi import PROBLEM_RESPONSES, SUBMISSION_REQUEST_BODY
 from intake.entrypoints.problems import (
@@ -232,17 +234,45 @@ def _accepted(outcome: Accepted) -> JSONResponse:
     return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
 
 
-@router.get("/v1/submissions/{reference}", responses=PROBLEM_RESPONSES, tags=["forms"])
+_RECEIPT_TOKEN = HTTPBearer(
+    auto_error=False,
+    scheme_name="receipt token",
+    description="The `status_token` of the submission's 202 answer. Never in the query string.",
+)
+
+
+@router.get(
+    "/v1/submissions/{reference}",
+    responses={**PROBLEM_RESPONSES, 401: {"description": "No receipt token presented"}},
+    tags=["forms"],
+)
 async def submission_status(
     reference: Annotated[str, Path(pattern=r"^[A-Z]{2,5}-[0-9]{4}-[0-9]{6,10}$")],
     runtime: RuntimeDep,
     state: IntakeStateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_RECEIPT_TOKEN)],
 ) -> dict[str, Any]:
-    """Where a submission stands; no personal data, so the reference alone is enough to ask."""
+    """Where a submission stands, for its submitter: the receipt's token proves it. References
+    are sequential, so the reference alone shows nothing; a wrong token and an unknown
+    reference get the same 404."""
+    if credentials is None:
+        raise Problem(
+            401,
+            detail="Send the status_token from your submission's receipt as"
+            " 'Authorization: Bearer <status_token>'",
+            kind="receipt-token-required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     async with database_outage_as_503(state.settings.retry_after_s), runtime.unit_of_work() as uow:
-        row = await repository.get_submission(session=uow.session, reference=reference)
+        row = await repository.submission_for_token(
+            session=uow.session,
+            reference=reference,
+            token_hash=status_token_hash(credentials.credentials),
+        )
     if row is None:
-        raise Problem(404, detail=f"There is no submission {reference}", kind="not-found")
+        raise Problem(
+            404, detail=f"There is no submission {reference} with that token", kind="not-found"
+        )
     return {
         "reference": row.reference,
         "form_id": row.form_id,

@@ -2,6 +2,10 @@
 
 A request is the same submission as a web form (same validation, event and reference). Errors are
 the specification's: a list of `{code, description}` with status 400, 403 or 404.
+
+Anyone may read requests and updates, so only those of the services the council's profile marks
+public (`open311_public_services`, street issues) are shown; a private service's request (a
+missed bin: a home's address, a resident's words) is not found, whoever asks.
 """
 
 from __future__ import annotations
@@ -356,6 +360,7 @@ async def list_requests(
         ):
             rows = await repository.list_submissions(
                 session=uow.session,
+                public_services=state.council.profile.open311_public_services,
                 references=references,
                 service_code=service_code,
                 status=status,
@@ -378,7 +383,9 @@ async def get_request(
             runtime.unit_of_work() as uow,
         ):
             rows = await repository.list_submissions(
-                session=uow.session, references=[service_request_id[:30]]
+                session=uow.session,
+                public_services=state.council.profile.open311_public_services,
+                references=[service_request_id[:30]],
             )
         if not rows:
             raise Open311Error(404, [f"service_request_id {service_request_id!r} not found"])
@@ -429,7 +436,12 @@ async def request_updates(
             database_outage_as_503(state.settings.retry_after_s),
             runtime.unit_of_work() as uow,
         ):
-            rows = await repository.list_updates(session=uow.session, start=start, end=end)
+            rows = await repository.list_updates(
+                session=uow.session,
+                public_services=state.council.profile.open311_public_services,
+                start=start,
+                end=end,
+            )
         items = [
             {
                 "update_id": str(row.id),

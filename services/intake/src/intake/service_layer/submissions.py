@@ -20,6 +20,7 @@ from intake.adapters import repository
 from intake.adapters.group_commit import GroupCommit, Receipt
 from intake.domain.forms import FormDefinition
 from intake.domain.references import format_reference
+from intake.domain.status_tokens import new_status_token, status_token_hash
 from intake.domain.submissions import SubmissionDetails
 
 LONDON = ZoneInfo("Europe/London")
@@ -73,6 +74,7 @@ async def submit_form(
     (the group commit) or, with an idempotency key, in `uow`'s transaction with the key. The
     number comes from the form family's sequence; the reference shows it after `reference_prefix`."""
     channel = None if details.preferred_channel == "none" else details.preferred_channel
+    status_token = new_status_token()
 
     def receipt(number: int) -> Receipt:
         now = datetime.now(UTC)
@@ -108,6 +110,7 @@ async def submit_form(
             if details.location
             else None,
             media_url=media_urls[0] if media_urls else None,
+            status_token_hash=status_token_hash(status_token),
             received_at=now,
             updated_at=now,
         )
@@ -116,7 +119,8 @@ async def submit_form(
         if writer is None:
             raise ValueError("a submission without an idempotency key goes through the writer")
         event, _ = await writer.write(form.family, receipt)
-        return Accepted(status=202, body=_answer(event, status_url_base), event_id=event.event_id)
+        body = _answer(event, status_url_base, status_token)
+        return Accepted(status=202, body=body, event_id=event.event_id)
 
     # The key's row stays locked until the submission commits: that needs one transaction.
     if uow is None or not uow.atomic:
@@ -136,18 +140,22 @@ async def submit_form(
     number = await repository.next_reference_number(session=session, family=form.family)
     event, new_receipt = receipt(number)
     await repository.add_submissions(uow=uow, receipts=[new_receipt])
-    body = _answer(event, status_url_base)
+    # The stored answer holds the token, so that a retry can be given it again; the key's row
+    # is deleted when it expires (`retention_hours`).
+    body = _answer(event, status_url_base, status_token)
     await repository.store_idempotent_response(
         session=session, scope=idempotency.scope, key=idempotency.key, status=202, body=body
     )
     return Accepted(status=202, body=body, event_id=event.event_id)
 
 
-def _answer(event: FormSubmitted, status_url_base: str) -> dict[str, Any]:
+def _answer(event: FormSubmitted, status_url_base: str, status_token: str) -> dict[str, Any]:
     return {
         "reference": event.subject,
         "status": "received",
         "status_url": f"{status_url_base}/v1/submissions/{event.subject}",
+        # Sent back as `Authorization: Bearer <token>` to read the status at `status_url`.
+        "status_token": status_token,
         "form_id": event.form_id,
         "form_version": event.form_version,
         "submitted_at": event.occurred_at.isoformat(),
