@@ -28,7 +28,12 @@ from civic_events.planning import (
     ConsultationStarted,
     DecisionIssued,
 )
-from civic_events.residents import ContactPreferencesChanged, ResidentErased, ResidentUpserted
+from civic_events.residents import (
+    ContactChangeRequested,
+    ContactPreferencesChanged,
+    ResidentErased,
+    ResidentUpserted,
+)
 from civic_events.waste import (
     BinNotPresented,
     CollectionCompleted,
@@ -325,6 +330,16 @@ def contact_preferences_changed(**overrides: Any) -> ContactPreferencesChanged:
     return _build(ContactPreferencesChanged, defaults, overrides)
 
 
+def contact_change_requested(**overrides: Any) -> ContactChangeRequested:
+    defaults = _resident(
+        changes=["phone", "address"],
+        confirm_url="https://council.example/confirm-contact/a-one-time-token",
+        expires_at=datetime(2026, 1, 4, 9, 0, tzinfo=UTC),
+        reference="WST-2026-000001",
+    )
+    return _build(ContactChangeRequested, defaults, overrides)
+
+
 def resident_erased(**overrides: Any) -> ResidentErased:
     return _build(ResidentErased, _resident(reason="resident_request"), overrides)
 
@@ -384,6 +399,7 @@ FACTORIES: dict[type[Event], Callable[..., Event]] = {
     CaseSlaBreached: case_sla_breached,
     ResidentUpserted: resident_upserted,
     ContactPreferencesChanged: contact_preferences_changed,
+    ContactChangeRequested: contact_change_requested,
     ResidentErased: resident_erased,
     NotificationSent: notification_sent,
     NotificationDelivered: notification_delivered,

@@ -59,6 +59,7 @@ def test_no_contact_details_outside_the_allowed_events(model: type[Event]) -> No
 def test_the_allowed_events_are_the_ones_the_design_names() -> None:
     assert sorted(m.__name__ for m in CARRIERS) == [
         "ApplicationReceived",
+        "ContactChangeRequested",
         "ContactPreferencesChanged",
         "FormSubmitted",
         "ResidentErased",

@@ -26,7 +26,10 @@ DESIGN = {
         "PaymentRefunded",
     ],
     "cases.lifecycle.v1": ["CaseOpened", "CaseStatusChanged", "CaseClosed", "CaseSlaBreached"],
-    "residents.v1": ["ResidentUpserted", "ContactPreferencesChanged", "ResidentErased"],
+    "residents.v1": [
+        "ResidentUpserted", "ContactPreferencesChanged", "ContactChangeRequested",
+        "ResidentErased",
+    ],
     "notify.delivery.v1": ["NotificationSent", "NotificationDelivered", "NotificationFailed"],
 }  # fmt: skip
 

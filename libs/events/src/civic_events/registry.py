@@ -28,6 +28,7 @@ _MODELS: tuple[type[Event], ...] = (
     cases.CaseSlaBreached,
     residents.ResidentUpserted,
     residents.ContactPreferencesChanged,
+    residents.ContactChangeRequested,
     residents.ResidentErased,
     notify.NotificationSent,
     notify.NotificationDelivered,

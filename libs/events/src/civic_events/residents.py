@@ -7,11 +7,11 @@ contact details; an erasure tells every projection to forget them.
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from civic_events.base import Event
 from civic_events.contact import Contact, Coordinates
-from civic_events.fields import Channel, Items, Language, RoundId
+from civic_events.fields import Channel, Items, Language, Reference, RoundId
 from civic_events.topics import RESIDENTS
 
 
@@ -46,6 +46,37 @@ class ContactPreferencesChanged(Event):
     disruption_alerts: bool
     planning_alerts: bool
     planning_alert_radius_metres: int | None = Field(default=None, ge=50, le=5000)
+
+
+ContactDetail = Literal[
+    "name", "email", "phone", "address", "uprn", "language", "preferred_channel"
+]
+
+
+class ContactChangeRequested(Event):
+    """Someone gave new contact details for a resident without proving who they are (a form
+    matched the resident by email or phone): nothing changed yet. The resident is asked, at the
+    contact details already on record, to confirm the change with a one-time link; if they do not,
+    the change lapses at `expires_at`."""
+
+    ce_type = "uk.gov.council.residents.ContactChangeRequested.v1"
+    topic = RESIDENTS
+
+    resident_id: UUID
+    changes: tuple[ContactDetail, ...] = Field(
+        min_length=1,
+        max_length=7,
+        description="Which details would change (never their new values).",
+    )
+    confirm_url: str = Field(
+        max_length=2000,
+        pattern=r"^https?://[^\s]+$",
+        description="The one-time link confirming the change (a secret: never logged).",
+    )
+    expires_at: AwareDatetime
+    reference: Reference | None = Field(
+        default=None, description="The case reference of the submission that gave the details."
+    )
 
 
 class ResidentErased(Event):

@@ -7,7 +7,12 @@ from datetime import UTC, datetime
 from civic_events.base import Event
 from civic_events.cases import CaseClosed, CaseOpened, CaseSlaBreached, CaseStatusChanged
 from civic_events.payments import PaymentRequested
-from civic_events.residents import ContactPreferencesChanged, ResidentErased, ResidentUpserted
+from civic_events.residents import (
+    ContactChangeRequested,
+    ContactPreferencesChanged,
+    ResidentErased,
+    ResidentUpserted,
+)
 from civic_runtime.app import ServiceRuntime, build_runtime, create_service
 from civic_runtime.council import Council, load_council
 from civic_runtime.officers import OfficerTokens
@@ -19,6 +24,7 @@ from cases.adapters.metrics import CasesMetrics
 from cases.adapters.waste_contractor import HttpWasteContractor, WasteContractor
 from cases.config import MIGRATIONS_DIR, CasesSettings
 from cases.entrypoints.consumers import build_handlers
+from cases.entrypoints.contact_changes_api import contact_changes_router
 from cases.entrypoints.http import officer_router, status_router
 from cases.service_layer.backoffice import forget_expired_updates
 from cases.service_layer.context import CasesContext
@@ -33,6 +39,7 @@ PRODUCES: tuple[type[Event], ...] = (
     PaymentRequested,
     ResidentUpserted,
     ContactPreferencesChanged,
+    ContactChangeRequested,
     ResidentErased,
 )
 
@@ -96,7 +103,7 @@ def create_app(
         title="Civic Events — cases",
         description="The case record and resident record (the CRM of record): state machines, SLAs, timeline, officer API.",
         migrations_dir=MIGRATIONS_DIR,
-        routers=[officer_router, status_router],
+        routers=[officer_router, status_router, contact_changes_router],
         background=background,
         on_shutdown=[contractor.aclose] if contractor is not None else [],
     )

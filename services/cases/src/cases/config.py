@@ -67,6 +67,12 @@ class CasesSettings(ServiceSettings, OfficerSettings):
     # its SLA falls due, instead of working days, e.g. {"missed_bin": 12}.
     sla_overrides_s: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
 
+    # Contact details a form gives for an existing resident wait for the resident to confirm
+    # them by a one-time link, sent to the details on record: the page it opens (`{token}` is
+    # replaced; the page POSTs the token to /v1/contact-changes/confirm), and how long it works.
+    contact_confirm_url: str = "http://127.0.0.1:8005/contact-details/confirm/{token}"
+    contact_confirm_hours: int = Field(default=72, ge=1, le=24 * 14)
+
     # A contractor's update for a case not open yet is held this long for its submission
     # (they travel on different topics); 0: such updates are ignored.
     early_update_hold_s: float = Field(default=3600.0, ge=0)
@@ -97,6 +103,11 @@ class CasesSettings(ServiceSettings, OfficerSettings):
             raise ValueError(
                 "sla_overrides_s (CASES_SLA_OVERRIDES_S) shortens SLA clocks for demos and tests;"
                 " it is refused in production"
+            )
+        if "{token}" not in self.contact_confirm_url:
+            raise ValueError(
+                "contact_confirm_url (CASES_CONTACT_CONFIRM_URL) must hold {token}, where the "
+                "one-time token goes"
             )
         unknown = sorted(set(self.sla_overrides_s) - set(SERVICE_LEVELS))
         if unknown:

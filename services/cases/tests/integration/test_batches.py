@@ -104,11 +104,21 @@ async def test_a_batch_matches_residents_opens_moves_and_holds_as_one_by_one(
                     {"id": first_resident},
                 )
             ).one()
+            # A form proves nothing: the later submissions' names wait for the resident to
+            # confirm them, each by its own link.
             assert (resident.name, resident.email, resident.phone) == (
-                "Someone",
+                first.name,
                 first.email.lower(),
                 first.phone,
             )
+            proposed = await connection.scalars(
+                sa.text(
+                    "SELECT proposed ->> 'name' FROM cases_contact_change "
+                    "WHERE resident_id = :id ORDER BY requested_at"
+                ),
+                {"id": first_resident},
+            )
+            assert sorted(proposed) == ["A. Resident", "Someone"]
             held = await connection.scalar(sa.text("SELECT count(*) FROM cases_held_updates"))
             assert held == 0
 
@@ -138,7 +148,11 @@ async def test_a_batch_matches_residents_opens_moves_and_holds_as_one_by_one(
             "CaseStatusChanged",
             "CaseClosed",
         ]
-        assert await kit.outbox_types(app, str(first_resident)) == ["ResidentUpserted"] * 3
+        assert await kit.outbox_types(app, str(first_resident)) == [
+            "ResidentUpserted",
+            "ContactChangeRequested",
+            "ContactChangeRequested",
+        ]
 
 
 async def test_a_batch_of_new_cases_costs_a_few_statements_whatever_its_size(kit: Any) -> None:

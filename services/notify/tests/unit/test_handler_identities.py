@@ -11,6 +11,7 @@ pytestmark = pytest.mark.unit
 IDENTITIES = {
     "notify.entrypoints.consumers.on_resident_upserted",
     "notify.entrypoints.consumers.on_contact_preferences_changed",
+    "notify.entrypoints.consumers.on_contact_change_requested",
     "notify.entrypoints.consumers.on_resident_erased",
     "notify.entrypoints.consumers.on_case_opened",
     "notify.entrypoints.consumers.on_case_status_changed",

@@ -208,3 +208,23 @@ CASES_TABLES = [
     WorkOrder.__table__,  # type: ignore[attr-defined]
     HeldUpdate.__table__,  # type: ignore[attr-defined]
 ]
+
+
+class ContactChange(SQLModel, table=True):
+    """Contact details someone gave for a resident without proving who they are: applied only
+    when the resident confirms them with the one-time link sent to the details on record.
+    Personal data (the proposed details); only the token's SHA-256 is kept."""
+
+    __tablename__ = "cases_contact_change"
+    __table_args__ = (Index("ix_cases_contact_change_resident", "resident_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    resident_id: uuid.UUID = Field(
+        sa_column=Column(Uuid, ForeignKey("cases_resident.id", ondelete="CASCADE"), nullable=False)
+    )
+    proposed: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    token_sha256: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    reference: str | None = Field(default=None, max_length=100)
+    requested_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    confirmed_at: datetime | None = _when()

@@ -52,6 +52,7 @@ def build_handlers(context: CasesContext) -> EventHandlers:
             event=event,
             openings=uow.prepared(openings),
             sla=context.sla_clock,
+            links=context.confirmation_links,
             work_orders=context.work_orders_enabled,
         )
 

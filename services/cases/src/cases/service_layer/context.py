@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from civic_runtime.council import Council
 
 from cases.adapters.metrics import CasesMetrics
 from cases.config import CasesSettings
+from cases.domain.contact_changes import ConfirmationLinks
 from cases.domain.sla import SlaClock
 
 
@@ -24,3 +26,10 @@ class CasesContext:
     @property
     def work_orders_enabled(self) -> bool:
         return self.settings.work_orders_enabled
+
+    @property
+    def confirmation_links(self) -> ConfirmationLinks:
+        return ConfirmationLinks(
+            url_template=self.settings.contact_confirm_url,
+            lifetime=timedelta(hours=self.settings.contact_confirm_hours),
+        )

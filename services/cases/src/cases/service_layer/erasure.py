@@ -10,6 +10,7 @@ from civic_events.residents import ResidentErased
 from civic_runtime.uow import UnitOfWork
 
 from cases.adapters.tables import Case, Resident, TimelineEntry
+from cases.service_layer.contact_changes import forget_changes
 
 SOURCE = "cases"
 ERASED = "[erased]"
@@ -53,6 +54,7 @@ async def erase_resident(
         )
         .values(summary=ERASED, detail={})
     )
+    await forget_changes(uow, resident_id=resident.id)
     await uow.stage(
         ResidentErased(
             source=SOURCE, subject=str(resident.id), resident_id=resident.id, reason=reason

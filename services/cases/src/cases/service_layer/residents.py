@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -66,19 +67,33 @@ async def upsert_from_contact(
     consent_source: str,
     occurred_at: datetime,
 ) -> ResidentRecord:
-    """The resident these contact details belong to, created or brought up to date: the
-    resident and its ResidentUpserted (if anything changed) written in one statement."""
-    resident, write = await match_resident(
+    """The resident these contact details from the council's own back office belong to,
+    created or brought up to date: the resident and its ResidentUpserted (if anything changed)
+    written in one statement."""
+    match = await match_resident(
         uow,
         contact=contact,
         preferred_channel=preferred_channel,
         language=language,
         consent_source=consent_source,
         occurred_at=occurred_at,
+        proven=True,
     )
-    if write is not None:
-        await opening.write_resident(uow, write)
-    return resident
+    if match.write is not None:
+        await opening.write_resident(uow, match.write)
+    return match.resident
+
+
+@dataclass(frozen=True)
+class ResidentMatch:
+    """`resident`: the matched or new resident, as it will be once `write` is written: a new
+    resident's row, or a proven change's (each with its ResidentUpserted); None when nothing
+    changes. `proposed`: the details an unproven submission would change, held for the
+    resident to confirm (`contact_changes.request_change`); None when there are none."""
+
+    resident: ResidentRecord
+    write: ResidentWrite | None = None
+    proposed: dict[str, Any] | None = None
 
 
 async def match_resident(
@@ -89,15 +104,17 @@ async def match_resident(
     language: str,
     consent_source: str,
     occurred_at: datetime,
+    proven: bool,
     known: Openings | None = None,
-) -> tuple[ResidentRecord, ResidentWrite | None]:
-    """The resident these contact details belong to, as it will be, and the write (with its
-    ResidentUpserted) that creates or updates it, if anything changes: the caller writes it,
-    alone (`upsert_from_contact`) or with a new case, before anything else is read.
+) -> ResidentMatch:
+    """The resident these contact details belong to, and what to write: see `ResidentMatch`.
 
     A match needs the same email address or, failing that, the same phone number. Details that
     would belong to another resident (a phone number already someone else's) are not copied.
-    The candidates are those `known` read for the transaction, or else one query finds them.
+    `proven`: the details come from a source that vouches for them (the council's own back
+    office); otherwise (a form anyone can fill in) an existing resident's details are never
+    changed, only proposed. The candidates are those `known` read for the transaction, or else
+    one query finds them.
     """
     email = contact.email.lower() if contact.email else None
     candidates = known.candidates(email=email, phone=contact.phone) if known else None
@@ -150,7 +167,19 @@ async def match_resident(
         home_longitude=found.home_longitude if found is not None else None,
     )
     if found is not None and _snapshot(details) == _snapshot(before):
-        return record, None
+        return ResidentMatch(record)
+    if found is not None and not proven:
+        proposed = {
+            name: details[name] for name in RESIDENT_DETAILS if details[name] != before[name]
+        }
+        unchanged = ResidentRecord(
+            id=found.id,
+            **before,
+            collection_round_ids=tuple(found.collection_round_ids),
+            home_latitude=found.home_latitude,
+            home_longitude=found.home_longitude,
+        )
+        return ResidentMatch(unchanged, proposed=proposed)
     now = datetime.now(UTC)
     announced = [resident_upserted(record)]
     write: ResidentWrite
@@ -176,7 +205,7 @@ async def match_resident(
         )
     if known is not None:
         known.written(record)
-    return record, write
+    return ResidentMatch(record, write)
 
 
 def _snapshot(details: dict[str, Any]) -> tuple[object, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from civic_events.intake import FormSubmitted
@@ -10,9 +11,11 @@ from civic_runtime.uow import UnitOfWork
 
 from cases.adapters import opening, repository
 from cases.adapters.tables import Case
+from cases.domain.contact_changes import ConfirmationLinks
 from cases.domain.machines import case_type_for_form
 from cases.domain.proof import postcode_of
 from cases.domain.sla import SlaClock
+from cases.service_layer import contact_changes
 from cases.service_layer.backoffice import apply_held_updates
 from cases.service_layer.lifecycle import open_case
 from cases.service_layer.openings import Openings
@@ -29,13 +32,15 @@ async def form_submitted(
     event: FormSubmitted,
     openings: Openings,
     sla: SlaClock,
+    links: ConfirmationLinks,
     work_orders: bool = False,
 ) -> None:
     """Open the submission's case; a missed bin also asks the contractor for a return visit.
 
     What it needs to know (whether the case exists or updates wait for it, who the resident is)
     was read under the reference's lock for the whole transaction (`openings`); the case, its
-    resident and the events announcing them are then written together.
+    resident and the events announcing them are then written together. New details for an
+    existing resident are not applied: the resident is sent a link to confirm them (`links`).
     """
     if openings.has_case(event.subject):
         existing = await repository.case_by_reference(uow.session, reference=event.subject)
@@ -50,16 +55,27 @@ async def form_submitted(
     if event.contact is not None and (
         event.contact.email or event.contact.phone or event.contact.name
     ):
-        resident, resident_write = await match_resident(
+        match = await match_resident(
             uow,
             contact=event.contact,
             preferred_channel=event.preferred_channel,
             language=event.language,
             consent_source=f"form {event.form_id} via {event.submitted_via}",
             occurred_at=event.occurred_at,
+            proven=False,
             known=openings,
         )
-        resident_id = resident.id
+        resident_id, resident_write = match.resident.id, match.write
+        if match.proposed:
+            # A form proves nothing about who sent it: the resident confirms new details first.
+            await contact_changes.request_change(
+                uow,
+                resident_id=resident_id,
+                proposed=match.proposed,
+                reference=event.subject,
+                links=links,
+                now=datetime.now(UTC),
+            )
     location = event.location
     address = location.address if location else None
     contact_address = event.contact.address if event.contact else None

@@ -126,6 +126,18 @@ DEFAULT_TEMPLATES: list[TemplateContent] = [
         link=False,
     ),
     *_three(
+        "contact_change",
+        "Confirm the new contact details on your council record",
+        "Hello ((first_name)),\n\nSomeone gave new contact details for you when they sent us "
+        "request ((reference)): your ((changes)). We have not changed anything yet.\n\nIf it "
+        "was you, confirm the change by ((expires)):\n\n((confirm_url))\n\nIf it was not you, "
+        "you do not need to do anything: nothing will change, and we will keep using the details "
+        "we have.",
+        "Someone gave a new ((changes)) for your council record with request ((reference)). If "
+        "it was you, confirm by ((expires)): ((confirm_url)) If not, ignore this: nothing changes.",
+        link=False,
+    ),
+    *_three(
         "service_disruption",
         "Bin collections disrupted on ((affected_date))",
         "Hello ((first_name)),\n\nCollections on your round on ((affected_date)) are disrupted "

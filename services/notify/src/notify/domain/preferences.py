@@ -12,7 +12,9 @@ from notify.domain.templates import CHANNELS, Channel
 LONDON = ZoneInfo("Europe/London")
 QUIET_CHANNELS: frozenset[Channel] = frozenset({"sms", "push"})
 
-Category = Literal["case_updates", "disruption_alerts", "planning_alerts"]
+# "account": messages about the resident's own record (confirming new contact details), which
+# no opt-out silences.
+Category = Literal["case_updates", "disruption_alerts", "planning_alerts", "account"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class Preferences:
     def wants(self, category: Category) -> bool:
         if self.erased:
             return False
+        if category == "account":
+            return True
         return bool(getattr(self, category))
 
 

@@ -17,6 +17,7 @@ from civic_events.base import Event
 from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
 from civic_events.payments import PaymentCreated, PaymentFailed
 from civic_events.planning import ConsultationStarted
+from civic_events.residents import ContactChangeRequested
 from civic_events.waste import ServiceDisruption
 
 from notify.domain.preferences import LONDON, Category
@@ -171,6 +172,28 @@ def planning_nearby(
         },
         category="planning_alerts",
     )
+
+
+def contact_change(event: ContactChangeRequested, resident_id: UUID) -> MessageRequest:
+    """The one-time link that confirms new contact details, sent to the details on record (the
+    resident's channels as notify knows them), whatever the resident opted out of."""
+    return _request(
+        event,
+        resident_id,
+        "contact_change",
+        {
+            "changes": _listed([_words(detail) for detail in event.changes]),
+            "confirm_url": event.confirm_url,
+            "expires": london_time(event.expires_at),
+            "reference": event.reference or "",
+        },
+        category="account",
+    )
+
+
+def _listed(words: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return " and ".join(words) if len(words) < 3 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def distance_words(metres: float) -> str:

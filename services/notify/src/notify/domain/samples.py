@@ -9,6 +9,7 @@ from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
 from civic_events.contact import Coordinates
 from civic_events.payments import PaymentCreated, PaymentFailed
 from civic_events.planning import ConsultationStarted
+from civic_events.residents import ContactChangeRequested
 from civic_events.waste import ServiceDisruption
 
 from notify.domain import purposes
@@ -19,6 +20,19 @@ _REF = "WST-2026-004211"
 
 def sample_personalisation(kind: str) -> dict[str, str]:
     case_id = uuid.uuid4()
+    if kind == "contact_change":
+        return purposes.contact_change(
+            ContactChangeRequested(
+                source="sample",
+                subject=str(_RESIDENT),
+                resident_id=_RESIDENT,
+                changes=("phone", "address"),
+                confirm_url="https://council.example/contact-details/confirm/sample-token",
+                expires_at=datetime.now(UTC) + timedelta(days=3),
+                reference=_REF,
+            ),
+            _RESIDENT,
+        ).personalisation
     if kind == "case_opened":
         return purposes.case_opened(
             CaseOpened(

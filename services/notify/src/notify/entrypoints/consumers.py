@@ -13,7 +13,12 @@ from uuid import UUID
 from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
 from civic_events.payments import PaymentCreated, PaymentFailed
 from civic_events.planning import ConsultationStarted
-from civic_events.residents import ContactPreferencesChanged, ResidentErased, ResidentUpserted
+from civic_events.residents import (
+    ContactChangeRequested,
+    ContactPreferencesChanged,
+    ResidentErased,
+    ResidentUpserted,
+)
 from civic_events.waste import ServiceDisruption
 from civic_runtime.consumers import EventHandlers
 from civic_runtime.uow import UnitOfWork
@@ -41,6 +46,15 @@ async def on_contact_preferences_changed(event: ContactPreferencesChanged, uow: 
 @handlers.on(ResidentErased, name="notify.entrypoints.consumers.on_resident_erased")
 async def on_resident_erased(event: ResidentErased, uow: UnitOfWork) -> None:
     await preferences.erase_resident(session=uow.session, event=event)
+
+
+@handlers.on(
+    ContactChangeRequested, name="notify.entrypoints.consumers.on_contact_change_requested"
+)
+async def on_contact_change_requested(event: ContactChangeRequested, uow: UnitOfWork) -> None:
+    await request_notification(
+        session=uow.session, request=purposes.contact_change(event, event.resident_id)
+    )
 
 
 def _told_of(event: CaseOpened | CaseStatusChanged | CaseClosed) -> list[UUID]:
