@@ -53,7 +53,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from civic_runtime.lag import ConsumerLagMonitor
 from civic_runtime.metrics import RuntimeMetrics
 from civic_runtime.offsets import OffsetCommitter
-from civic_runtime.producer import EventProducer
+from civic_runtime.producer import DLQ_HEADER_PREFIX, EventProducer
 from civic_runtime.tables import InboxEntry
 from civic_runtime.telemetry import case_reference, redact
 from civic_runtime.uow import Preparation, UnitOfWork
@@ -70,7 +70,6 @@ _inbox = InboxEntry.__table__
 # A batch's inbox rows: one statement built once and given a list of rows (SQLAlchemy sends them
 # as multi-row INSERTs, "insertmanyvalues"), so it is compiled once, not for every batch.
 _CLAIM_MANY = insert(_inbox).on_conflict_do_nothing().returning(_inbox.c.handler, _inbox.c.event_id)
-DLQ_HEADER_PREFIX = "dlq-"
 # How long a batch subscriber waits for records before polling again (FastStream then sleeps as
 # long again when none came): the latency an idle consumer adds to the first record it sees.
 BATCH_POLL_TIMEOUT_MS = 50

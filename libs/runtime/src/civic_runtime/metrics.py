@@ -38,6 +38,12 @@ class RuntimeMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=self.registry,
         )
+        self.outbox_dead_lettered = Counter(
+            "civic_outbox_dead_lettered_total",
+            "Outbox rows Kafka refused for good (too large, invalid topic), moved to the .dlq.",
+            ["topic"],
+            registry=self.registry,
+        )
         self.outbox_pending = Gauge(
             "civic_outbox_pending",
             "Unpublished events seen by the relay at its last poll.",

@@ -9,6 +9,10 @@ Writers of one key are serialised by a transaction-scoped advisory lock on the k
 the key's rows take their ids, so within a key ids follow commit order and the relay's `ORDER BY
 id` keeps that order on Kafka. That rule is kept here and nowhere else: every event reaches the
 outbox through `stage_many` (a unit of work's `stage` and `stage_many` call it).
+
+No single row stops the rest: an event over `MAX_EVENT_BYTES` is refused when it is encoded
+(`outbox_entry`), and a row Kafka refuses for good is moved to its topic's `.dlq` after a few
+attempts (`OutboxRelay`), so the rows behind it are published.
 """
 
 from __future__ import annotations
@@ -32,15 +36,34 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from civic_runtime.metrics import RuntimeMetrics
-from civic_runtime.producer import EventProducer
+from civic_runtime.producer import DLQ_HEADER_PREFIX, EventProducer, refused_for_good
 from civic_runtime.tables import OutboxMessage
-from civic_runtime.telemetry import current_trace_headers
+from civic_runtime.telemetry import current_trace_headers, redact
 
 logger = logging.getLogger(__name__)
 tracer = trace.get_tracer("civic_runtime.outbox")
 
 _RELAY_LOCK_ID = 7_301_000_002
 _outbox = OutboxMessage.__table__
+
+MAX_EVENT_BYTES = 512 * 1024
+"""The most an event's Kafka record (key, value and headers) may take: half of Kafka's default
+limit (`max.message.bytes`, 1 MiB; the broker of scripts/infra keeps it), so a record always
+fits with room for the record batch's own overhead."""
+
+
+class EventTooLarge(ValueError):
+    """An event whose record would be over `MAX_EVENT_BYTES`: refused before it is staged, since
+    the broker would refuse it and nothing behind it would be published while it waited."""
+
+    def __init__(self, event: Event, size: int) -> None:
+        super().__init__(
+            f"{event.ce_type} {event.event_id} is {size} bytes encoded; "
+            f"an event may take at most {MAX_EVENT_BYTES}"
+        )
+        self.event = event
+        self.size = size
+        self.limit = MAX_EVENT_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +80,12 @@ def outbox_entry(
     event: Event, trace_headers: Mapping[str, str | None] | None = None
 ) -> OutboxEntry:
     """`event` encoded with the current trace context (or `trace_headers`, already taken by
-    `current_trace_headers()` for events encoded together)."""
+    `current_trace_headers()` for events encoded together). Raises `EventTooLarge`: every event
+    is encoded here before it is staged, so none over the limit reaches the outbox."""
     record = encode(event, **(current_trace_headers() if trace_headers is None else trace_headers))
+    size = len(record.key) + len(record.value) + sum(len(n) + len(v) for n, v in record.headers)
+    if size > MAX_EVENT_BYTES:
+        raise EventTooLarge(event, size)
     return OutboxEntry(
         event=event,
         topic=record.topic,
@@ -179,8 +206,13 @@ class OutboxRelay:
         retention_hours: int = 168,
         standby_interval_s: float = 1.0,
         topic_prefix: str = "",
+        attempts_before_dead_letter: int = 3,
     ) -> None:
         self._topic_prefix = topic_prefix
+        self._attempts_before_dead_letter = attempts_before_dead_letter
+        # Row id -> times Kafka refused it for good. Kept by the leader: a new leader counts
+        # afresh, which costs a refused row a few more attempts, never its place.
+        self._refusals: dict[int, int] = {}
         self._database_url = database_url
         self._producer = producer
         self._metrics = metrics
@@ -287,15 +319,90 @@ class OutboxRelay:
         oldest = min(row.created_at for row in rows)
         self._metrics.outbox_oldest_age.set(max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
         records = [self._record(row) for row in rows]
-        await self._producer.send_many(records)
+        outcomes = await self._producer.send_each(records)
+        # Kafka refuses a whole batch for one record over its limit: each refused record is sent
+        # again alone, so that only a record refused on its own counts towards its dead letter.
+        for index, error in enumerate(outcomes):
+            if error is not None and refused_for_good(error):
+                (outcomes[index],) = await self._producer.send_each([records[index]])
         now = datetime.now(UTC)
-        await connection.execute(_MARK_PUBLISHED, {"relay_ids": [row.id for row in rows]})
-        await connection.commit()
-        for topic, published in Counter(row.topic for row in rows).items():
-            self._metrics.outbox_published.labels(topic).inc(published)
-        for row in rows:
+        published = [row for row, error in zip(rows, outcomes, strict=True) if error is None]
+        refused = [
+            (row, record, error)
+            for row, record, error in zip(rows, records, outcomes, strict=True)
+            if error is not None and refused_for_good(error)
+        ]
+        dead = [(row, record, error) for row, record, error in refused if self._refused(row.id)]
+        # Acknowledged records are marked even when others failed: sent again, they would be
+        # duplicates on Kafka.
+        await self._dead_letter([(record, row, error) for row, record, error in dead])
+        done = [row.id for row in published] + [row.id for row, _, _ in dead]
+        if done:
+            await connection.execute(_MARK_PUBLISHED, {"relay_ids": done})
+            await connection.commit()
+        for row_id in done:
+            self._refusals.pop(row_id, None)
+        for topic, count in Counter(row.topic for row in published).items():
+            self._metrics.outbox_published.labels(topic).inc(count)
+        for row in published:
             self._metrics.outbox_delay.observe(max(0.0, (now - row.created_at).total_seconds()))
-        return len(rows)
+        failure = next(
+            (error for error in outcomes if error is not None and not refused_for_good(error)),
+            None,
+        )
+        if failure is not None:  # Kafka is unwell, not the record: the relay backs off and retries
+            raise failure
+        return len(done)
+
+    def _refused(self, row_id: int) -> bool:
+        """Count a refusal of the row; whether it has now been refused often enough to move aside."""
+        self._refusals[row_id] = self._refusals.get(row_id, 0) + 1
+        return self._refusals[row_id] >= self._attempts_before_dead_letter
+
+    async def _dead_letter(self, refused: Sequence[tuple[KafkaRecord, Any, BaseException]]) -> None:
+        """Move refused records to their topic's `.dlq` with the reason, so the rows behind them
+        are published. A payload too large for any topic is left out of the dead letter; its row
+        stays in the outbox, marked published, until the retention deletes it (`dlq-outbox-id`)."""
+        if not refused:
+            return
+        letters = []
+        for record, row, error in refused:
+            size = len(record.value)
+            headers = [
+                *((name, value) for name, value in record.headers),
+                *(
+                    (f"{DLQ_HEADER_PREFIX}{name}", str(value).encode())
+                    for name, value in {
+                        "reason": "refused_by_kafka",
+                        "error": redact(f"{type(error).__name__}: {error}")[:1000],
+                        "original-topic": record.topic,
+                        "attempts": self._refusals.get(row.id, 0),
+                        "outbox-id": row.id,
+                        "failed-at": datetime.now(UTC).isoformat(),
+                        **({"payload-omitted": size} if size > MAX_EVENT_BYTES else {}),
+                    }.items()
+                ),
+            ]
+            letters.append(
+                KafkaRecord(
+                    topic=f"{record.topic}.dlq",
+                    key=record.key,
+                    value=record.value if size <= MAX_EVENT_BYTES else b"",
+                    headers=headers,
+                )
+            )
+            logger.error(
+                "outbox row %s (%s) refused by Kafka %d times, moved to %s.dlq: %s",
+                row.id,
+                row.topic,
+                self._refusals.get(row.id, 0),
+                record.topic,
+                type(error).__name__,
+                extra={"case_reference": row.key},
+            )
+        await self._producer.send_many(letters)
+        for _, row, _ in refused:
+            self._metrics.outbox_dead_lettered.labels(row.topic).inc()
 
     def _record(self, row: Any) -> KafkaRecord:
         stored = {name: value for name, value in row.headers}

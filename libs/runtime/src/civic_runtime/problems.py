@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from civic_runtime.outbox import EventTooLarge
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -63,6 +65,21 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _event_too_large(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EventTooLarge)
+    return problem(
+        413,
+        title="Too much to publish",
+        detail=f"The {exc.event.ce_type.split('.')[-2]} this request would publish is {exc.size} "
+        f"bytes; at most {exc.limit} can be published. Send less text.",
+        type_="https://civic-events.example/problems/event-too-large",
+        instance=request.url.path,
+        event_id=str(exc.event.event_id),
+        limit=exc.limit,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(EventTooLarge, _event_too_large)

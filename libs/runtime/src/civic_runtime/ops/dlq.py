@@ -16,10 +16,9 @@ from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from civic_events.envelope import KafkaRecord
 
-from civic_runtime.consumers import DLQ_HEADER_PREFIX
 from civic_runtime.ops.errors import UsageError
 from civic_runtime.ops.kafka import Cluster, admin, consumer, partitions_of, scan
-from civic_runtime.producer import EventProducer
+from civic_runtime.producer import DLQ_HEADER_PREFIX, EventProducer
 from civic_runtime.progress import NoProgress, ProgressSink
 
 REDRIVEN_FROM = "redriven-from"
