@@ -11,6 +11,9 @@ import re
 from datetime import datetime
 
 _POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b", re.IGNORECASE)
+# ASCII only: `str.isdigit` takes "²" and `hmac.compare_digest` raises on non-ASCII text; a
+# crafted token must be refused, never fail the request.
+_TOKEN = re.compile(r"([0-9]{1,12})\.([0-9a-f]{64})")
 
 
 def postcode_of(text: str | None) -> str | None:
@@ -39,9 +42,9 @@ def sign_status_token(*, secret: str, reference: str, expires_at: datetime) -> s
 
 
 def status_token_valid(*, secret: str, reference: str, token: str, now: datetime) -> bool:
-    expires_text, _, signature = token.partition(".")
-    if not expires_text.isdigit() or not signature:
+    matched = _TOKEN.fullmatch(token)
+    if matched is None:
         return False
-    expires = int(expires_text)
+    expires, signature = int(matched[1]), matched[2]
     expected = _signature(secret, reference, expires)
     return hmac.compare_digest(expected, signature) and now.timestamp() < expires

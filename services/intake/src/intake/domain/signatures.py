@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 SIGNATURE_HEADER = "Intake-Signature"
+# ASCII only: `str.isdigit` takes "²" and `hmac.compare_digest` raises on non-ASCII text, and a
+# crafted header must be refused (401), never fail the request (500).
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -30,9 +35,9 @@ def verify(
     candidates: list[str] = []
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
+        if name == "t" and _TIMESTAMP.fullmatch(value):
             timestamp = int(value)
-        elif name == "v1":
+        elif name == "v1" and _HEX_SHA256.fullmatch(value):
             candidates.append(value)
     if timestamp is None or not candidates:
         return "malformed signature"

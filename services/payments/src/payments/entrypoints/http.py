@@ -34,7 +34,7 @@ from payments.domain.refunds import RefundRefused
 from payments.entrypoints.pages import not_found_page, outcome_page, unavailable_page
 from payments.service_layer import payments as payment_cases
 from payments.service_layer import retries, webhooks
-from payments.service_layer.context import PaymentsContext
+from payments.service_layer.context import PaymentsContext, is_return_token
 from payments.service_layer.officer_refunds import (
     IdempotencyKeyReused,
     PaymentNotFound,
@@ -183,6 +183,8 @@ def resident_router() -> APIRouter:
         responses={404: {"description": "no such payment (an HTML page)"}},
     )
     async def return_page(token: str, runtime: RuntimeDep, context: ContextDep) -> HTMLResponse:
+        if not is_return_token(token):
+            return HTMLResponse(not_found_page(), status_code=404, headers=no_store)
         async with runtime.unit_of_work() as uow:
             payment = await repository.payment_for_update(uow.session, return_token=token)
             if payment is None:
@@ -214,6 +216,8 @@ def resident_router() -> APIRouter:
         },
     )
     async def retry(token: str, runtime: RuntimeDep, context: ContextDep) -> Response:
+        if not is_return_token(token):
+            return HTMLResponse(not_found_page(), status_code=404, headers=no_store)
         try:
             async with runtime.unit_of_work() as uow:
                 answer = await retries.retry_payment(uow=uow, context=context, return_token=token)

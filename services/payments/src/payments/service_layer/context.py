@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,14 @@ from payments.adapters.metrics import PaymentOutcome, PaymentsMetrics
 from payments.config import PaymentsSettings
 
 _AFTER_COMMIT = "payments.after_commit"
+RETURN_TOKEN_LENGTH = 48
+_RETURN_TOKEN = re.compile(f"[0-9a-f]{{{RETURN_TOKEN_LENGTH}}}")
+
+
+def is_return_token(text: str) -> bool:
+    """Whether `text` could be a return token we issue: anything else (non-ASCII, a NUL that
+    PostgreSQL cannot compare, a megabyte) is no payment's, without asking the database."""
+    return _RETURN_TOKEN.fullmatch(text) is not None
 
 
 def utc_now() -> datetime:
@@ -33,7 +42,8 @@ class PaymentsContext:
     def return_token(self, payment_request_id: object) -> str:
         """Unguessable and deterministic: a retried create sends the gateway the same return_url."""
         secret = self.settings.secret("return_token_secret").encode()
-        return hmac.new(secret, str(payment_request_id).encode(), hashlib.sha256).hexdigest()[:48]
+        digest = hmac.new(secret, str(payment_request_id).encode(), hashlib.sha256).hexdigest()
+        return digest[:RETURN_TOKEN_LENGTH]
 
     def return_url(self, token: str) -> str:
         return f"{self.settings.public_base_url.rstrip('/')}/payments/return/{token}"
