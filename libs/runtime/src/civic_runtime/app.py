@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civic_runtime import db, migrations
 from civic_runtime.asyncapi import asyncapi_document
+from civic_runtime.body_limit import install_body_limit
 from civic_runtime.consumers import EventHandlers, EventProcessor, RetryPolicy
 from civic_runtime.metrics import RuntimeMetrics
 from civic_runtime.outbox import OutboxRelay
@@ -216,6 +217,8 @@ def create_service(
     app = FastAPI(title=title, description=description, lifespan=lifespan)
     app.state.runtime = runtime
     install_problem_handlers(app)
+    # Inside the metrics middleware, so that refused bodies are counted as 413s.
+    install_body_limit(app, settings.max_request_body_bytes)
     _install_http_metrics(app, runtime.metrics)
     app.include_router(_operations_router(title=title, description=description))
     for router in routers:

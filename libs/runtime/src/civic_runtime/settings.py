@@ -78,6 +78,9 @@ class ServiceSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # Request bodies larger than this are refused with 413 (civic_runtime.body_limit); a route may
+    # hold its own bodies to less.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     graceful_shutdown_s: float = Field(default=15.0, gt=0)
     log_level: str = "INFO"
     log_json: bool = True

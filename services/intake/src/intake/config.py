@@ -27,8 +27,10 @@ class IntakeSettings(ServiceSettings):
     council_file: Path = DEMO_COUNCIL_FILE
     # The public base of status URLs in 202 answers; empty means relative URLs.
     public_base_url: str = ""
+    # Every body (the runtime's limit): a back office's webhook batch of up to
+    # `max_webhook_batch` events; submissions are held to `max_submission_bytes`.
+    max_request_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     max_submission_bytes: int = Field(default=64 * 1024, ge=1024)
-    max_webhook_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     max_webhook_batch: int = Field(default=500, ge=1)
     idempotency_retention_hours: int = Field(default=48, ge=24)
     # Expired idempotency keys are deleted every `idempotency_purge_interval_s`, in short
