@@ -126,5 +126,8 @@ def run(
         port=settings.http_port,
         log_config=None,
         access_log=False,
+        # X-Forwarded-For is read by civic_runtime.clients, from TRUSTED_PROXIES only; uvicorn
+        # would otherwise believe it from 127.0.0.1 (or FORWARDED_ALLOW_IPS) on its own.
+        proxy_headers=False,
         timeout_graceful_shutdown=int(settings.graceful_shutdown_s),
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from civic_runtime.officers import DEVELOPMENT_OFFICER_TOKEN_SHA256, OfficerSettings
@@ -82,8 +83,21 @@ class ServiceSettings(BaseSettings):
     # hold its own bodies to less.
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     graceful_shutdown_s: float = Field(default=15.0, gt=0)
+    # The proxies (addresses or CIDR blocks, e.g. ["10.0.0.0/8"]) whose X-Forwarded-For is
+    # believed for the client's address (civic_runtime.clients); none: the peer is the client.
+    trusted_proxies: tuple[str, ...] = ()
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, proxies: tuple[str, ...]) -> tuple[str, ...]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an address or CIDR block") from None
+        return proxies
 
     @property
     def group_id(self) -> str:

@@ -27,6 +27,7 @@ def test_serve_freezes_what_start_up_built_and_collects_the_young_less_often(
         served["frozen"] = gc.get_freeze_count()
         served["threshold"] = gc.get_threshold()
         served["port"] = options["port"]
+        served["proxy_headers"] = options["proxy_headers"]
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
     monkeypatch.setattr(cli, "require", lambda *args, **kwargs: None)
@@ -45,6 +46,7 @@ def test_serve_freezes_what_start_up_built_and_collects_the_young_less_often(
         gc.set_threshold(*threshold)
     assert served["app"] is built[0]
     assert served["port"] == 8123
+    assert served["proxy_headers"] is False  # the runtime reads X-Forwarded-For (clients.py)
     # The modules, classes and the app: a full collection no longer walks them.
     assert served["frozen"] > 10_000
     assert served["threshold"] == (cli.YOUNG_COLLECTION_THRESHOLD, *threshold[1:])

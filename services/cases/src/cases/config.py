@@ -60,6 +60,8 @@ class CasesSettings(ServiceSettings, OfficerSettings):
     status_link_secret: SecretStr | None = None
     status_link_ttl_days: int = Field(default=90, ge=1)
     status_lookups_per_minute: int = Field(default=20, ge=1)
+    # Failed proofs for one reference, from any number of clients: a postcode is quick to guess.
+    status_failures_per_reference_per_hour: int = Field(default=10, ge=1)
 
     sla_checker_enabled: bool = True
     sla_check_interval_s: float = Field(default=60.0, gt=0)

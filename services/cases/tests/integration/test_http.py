@@ -109,7 +109,7 @@ async def test_the_status_api_answers_only_with_proof(kit: Any) -> None:
             json={"status": "return_visit_scheduled", "note": "booked by phone"},
         )
 
-        by_postcode = await client.get(f"/v1/status/{mine.subject}", params={"postcode": "ex1 2ab"})
+        by_postcode = await client.post(f"/v1/status/{mine.subject}", json={"postcode": "ex1 2ab"})
         assert by_postcode.status_code == 200
         body = by_postcode.json()
         assert body["status"] == "return_visit_scheduled"
@@ -119,8 +119,8 @@ async def test_the_status_api_answers_only_with_proof(kit: Any) -> None:
         ]
         assert "booked by phone" not in by_postcode.text  # internal notes never shown
         assert "@" not in by_postcode.text
-        by_email = await client.get(
-            f"/v1/status/{mine.subject}", params={"email": mine.contact.email.upper()}
+        by_email = await client.post(
+            f"/v1/status/{mine.subject}", json={"email": mine.contact.email.upper()}
         )
         assert by_email.status_code == 200
 
@@ -129,16 +129,18 @@ async def test_the_status_api_answers_only_with_proof(kit: Any) -> None:
                 f"/v1/cases/{mine.subject}/status-link", headers=bearer("waste-officer")
             )
         ).json()
-        assert (await client.get(link["path"])).status_code == 200
+        path, _, fragment = link["path"].partition("#token=")
+        assert fragment == link["token"]
+        assert (await client.post(path, json={"token": fragment})).status_code == 200
 
-        wrong_proof = await client.get(f"/v1/status/{mine.subject}", params={"postcode": "ZZ9 9ZZ"})
-        no_case = await client.get("/v1/status/WST-2026-000000", params={"postcode": "EX1 2AB"})
-        no_proof = await client.get(f"/v1/status/{mine.subject}")
-        others_email = await client.get(
-            f"/v1/status/{theirs.subject}", params={"email": mine.contact.email}
+        wrong_proof = await client.post(f"/v1/status/{mine.subject}", json={"postcode": "ZZ9 9ZZ"})
+        no_case = await client.post("/v1/status/WST-2026-000000", json={"postcode": "EX1 2AB"})
+        no_proof = await client.post(f"/v1/status/{mine.subject}", json={})
+        others_email = await client.post(
+            f"/v1/status/{theirs.subject}", json={"email": mine.contact.email}
         )
-        others_token = await client.get(
-            f"/v1/status/{theirs.subject}", params={"token": link["token"]}
+        others_token = await client.post(
+            f"/v1/status/{theirs.subject}", json={"token": link["token"]}
         )
         for answer in (wrong_proof, no_case, no_proof, others_email, others_token):
             assert answer.status_code == 404
@@ -154,7 +156,7 @@ async def test_the_status_api_limits_attempts_per_client(
     async with kit.running(status_lookups_per_minute=3) as (_, client):
         answers = [
             (
-                await client.get(f"/v1/status/WST-2026-00000{n}", params={"postcode": "EX1 2AB"})
+                await client.post(f"/v1/status/WST-2026-00000{n}", json={"postcode": "EX1 2AB"})
             ).status_code
             for n in range(5)
         ]

@@ -96,8 +96,8 @@ async def test_erasure_forgets_the_person_and_keeps_the_anonymised_case(
         assert notes == ["[erased]"]
         assert [e["kind"] for e in case["timeline"]][:1] == ["submission"]
         # The person is forgotten: their email no longer proves the case is theirs.
-        status = await client.get(
-            f"/v1/status/{reference}", params={"email": submitted.contact.email}
+        status = await client.post(
+            f"/v1/status/{reference}", json={"email": submitted.contact.email}
         )
         assert status.status_code == 404
 

@@ -152,4 +152,4 @@ async def test_a_failed_payment_reminds_the_resident_once_and_the_case_move_adds
     assert email["subject"] == "Your booking BLK-2026-000321 is not confirmed"
     assert "£35.00" in email["body"] and "the time allowed to pay ran out" in email["body"]
     assert "To pay again" in email["body"]
-    assert "/v1/status/BLK-2026-000321?token=" in email["body"]
+    assert "/v1/status/BLK-2026-000321#token=" in email["body"]

@@ -39,7 +39,7 @@ async def test_a_status_change_reaches_the_resident_by_email_and_its_receipt_the
     assert sent["email_address"] == "resident@example.com"
     assert sent["subject"] == "We will come back for your bin WST-2026-004211"
     assert "WST-2026-004211" in sent["body"]
-    assert "/v1/status/WST-2026-004211?token=" in sent["body"]
+    assert "/v1/status/WST-2026-004211#token=" in sent["body"]
     events = await delivery_events(read_records, notify_kit, 2)
     assert [type(e) for e in events] == [NotificationSent, NotificationDelivered]
     assert all(e.subject == "WST-2026-004211" for e in events)

@@ -36,7 +36,7 @@ def test_the_status_link_carries_the_cases_services_expiring_token() -> None:
     )
     stamp = int(expires.timestamp())
     signature = hmac.new(b"s", f"R-1.{stamp}".encode(), hashlib.sha256).hexdigest()
-    assert link == f"https://c.example/v1/status/R-1?token={stamp}.{signature}"
+    assert link == f"https://c.example/v1/status/R-1#token={stamp}.{signature}"
     assert purposes.pounds(123456) == "£1,234.56"
 
 

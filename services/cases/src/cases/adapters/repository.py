@@ -138,7 +138,8 @@ async def timeline(
 
 
 async def count_status_lookup(session: AsyncSession, *, client: str, window_start: datetime) -> int:
-    """Count one more status lookup by `client` in the window; how many it has made in it."""
+    """Count one more status lookup against `client` (a rate limit's key: a client's address or
+    a reference) in the window; how many it has counted in it."""
     table = StatusLookup.__table__
     statement = (
         insert(table)
@@ -149,6 +150,18 @@ async def count_status_lookup(session: AsyncSession, *, client: str, window_star
         .returning(table.c.attempts)
     )
     return int((await session.execute(statement)).scalar_one())
+
+
+async def uncount_status_lookup(
+    session: AsyncSession, *, client: str, window_start: datetime
+) -> None:
+    """Take back one lookup counted against `client` in the window."""
+    table = StatusLookup.__table__
+    await session.execute(
+        sa.update(table)
+        .where(table.c.client == client, table.c.window_start == window_start)
+        .values(attempts=table.c.attempts - 1)
+    )
 
 
 async def has_timeline_event(session: AsyncSession, *, event_id: uuid.UUID) -> bool:

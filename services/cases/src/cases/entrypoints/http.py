@@ -164,7 +164,9 @@ async def issue_status_link(
             ttl_days=settings.status_link_ttl_days,
         )
     return StatusLink(
-        path=f"/v1/status/{link.reference}?token={link.token}",
+        # The token rides in the fragment, which browsers never send: the status page reads it
+        # and POSTs it to /v1/status/{reference}.
+        path=f"/v1/status/{link.reference}#token={link.token}",
         token=link.token,
         expires_at=link.expires_at,
     )

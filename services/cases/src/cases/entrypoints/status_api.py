@@ -7,10 +7,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from civic_runtime.app import UnitOfWorkDep
+from civic_runtime.clients import client_address, trusted_networks
 from civic_runtime.problems import problem
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cases.domain.wording import describe
 from cases.entrypoints.auth import SettingsDep
@@ -44,30 +45,54 @@ class CaseStatus(BaseModel):
     history: list[StatusStep]
 
 
-@status_router.get("/{reference:path}", response_model=CaseStatus, responses={404: {}, 429: {}})
+class StatusProof(BaseModel):
+    """One proof that the case is the asker's. In the body, never the query string: query
+    strings end up in access logs, traces and browser history."""
+
+    token: str | None = Field(default=None, max_length=200, description="from a signed link")
+    postcode: str | None = Field(default=None, max_length=16, description="given at submission")
+    email: str | None = Field(default=None, max_length=320, description="the resident's")
+
+
+@status_router.get("/{reference:path}", status_code=405, responses={405: {}})
+async def case_status_by_query(reference: str) -> JSONResponse:
+    """Refused: a proof in the query string would be logged. POST it in the body instead."""
+    return problem(
+        405,
+        title="Send the proof in a POST body",
+        detail="POST /v1/status/{reference} with a JSON body holding one proof: token,"
+        " postcode or email. Proofs in the query string are not read.",
+        headers={"Allow": "POST"},
+    )
+
+
+@status_router.post(
+    "/{reference:path}", response_model=CaseStatus, responses={404: {}, 422: {}, 429: {}}
+)
 async def case_status(
     reference: str,
+    proof: StatusProof,
     request: Request,
     uow: UnitOfWorkDep,
     settings: SettingsDep,
-    token: str | None = None,
-    postcode: str | None = None,
-    email: str | None = None,
 ) -> CaseStatus | JSONResponse:
     try:
         found = await look_up_status(
             uow=uow,
-            client=request.client.host if request.client else "unknown",
+            client=client_address(request, trusted_networks(settings.trusted_proxies)),
             lookups_per_minute=settings.status_lookups_per_minute,
+            failures_per_reference_per_hour=settings.status_failures_per_reference_per_hour,
             reference=reference,
-            token=token,
-            postcode=postcode,
-            email=email,
+            token=proof.token,
+            postcode=proof.postcode,
+            email=proof.email,
             secret=settings.link_secret,
         )
-    except TooManyAttempts:
+    except TooManyAttempts as refused:
         return problem(
-            429, detail="Too many attempts; try again in a minute.", headers={"Retry-After": "60"}
+            429,
+            detail="Too many attempts; try again later.",
+            headers={"Retry-After": str(max(refused.retry_after_s, 1))},
         )
     except NotProven:
         return problem(404, detail="We could not find a case with those details.")

@@ -67,7 +67,8 @@ async def raise_breaches(uow: UnitOfWork, *, now: datetime, limit: int = 200) ->
 
 
 async def forget_old_lookups(uow: UnitOfWork, *, now: datetime) -> None:
-    """The status API's per-minute counters are useless after the minute: keep an hour at most."""
+    """The status API's counters (a client's per minute, a reference's per hour) are useless
+    once their window has passed: keep an hour at most."""
     table = StatusLookup.__table__
     await uow.session.execute(
         sa.delete(table).where(table.c.window_start < now - timedelta(hours=1))

@@ -237,9 +237,11 @@ def london_time(moment: datetime) -> str:
 
 def status_page_url(*, base_url: str, reference: str, secret: str, expires_at: datetime) -> str:
     """The resident's status page with the cases service's signed, expiring token:
-    `<expiry unix seconds>.<hex HMAC-SHA256 of "<reference>.<expiry>">`."""
+    `<expiry unix seconds>.<hex HMAC-SHA256 of "<reference>.<expiry>">`, in the fragment: a
+    browser never sends it, so no access log or trace holds it; the page reads it and POSTs it
+    to the status API."""
     expires = int(expires_at.timestamp())
     signature = hmac.new(
         secret.encode(), f"{reference}.{expires}".encode(), hashlib.sha256
     ).hexdigest()
-    return f"{base_url.rstrip('/')}/{quote(reference)}?token={expires}.{signature}"
+    return f"{base_url.rstrip('/')}/{quote(reference)}#token={expires}.{signature}"

@@ -173,7 +173,7 @@ _TYPICAL_VALUES: Mapping[str, str] = {
     "old_status_name": "received",
     "outcome_name": "resolved",
     "status_page_url": (
-        "https://council.example/v1/status/WST-2026-004211?token=1800000000."
+        "https://council.example/v1/status/WST-2026-004211#token=1800000000."
         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
     ),
     "first_name": "Firstname",

@@ -95,7 +95,7 @@ async def test_a_push_message_is_encrypted_for_the_subscription_and_signed_with_
     content = subscriber.decrypt(received.body)
     assert content["title"] == "Pay for your booking BLK-2026-000555"
     assert "£35.00" in content["body"] and "card.payments.service.gov.uk" in content["body"]
-    assert content["url"].startswith("http://127.0.0.1:8002/v1/status/BLK-2026-000555?token=")
+    assert content["url"].startswith("http://127.0.0.1:8002/v1/status/BLK-2026-000555#token=")
     assert content["tag"] == str(row["id"])
     assert b"BLK-2026-000555" not in received.body  # encrypted on the wire
     records = await read_records(notify_kit.prefix + "notify.delivery.v1", 1, timeout=60)
