@@ -25,6 +25,7 @@ from notify.adapters import residents
 from notify.domain.neighbourhood import DEFAULT_PLANNING_ALERT_RADIUS_METRES
 from notify.domain.preferences import first_name
 from notify.domain.purposes import status_page_url
+from notify.domain.push_endpoints import push_endpoint_allowed
 from notify.domain.samples import sample_personalisation
 from notify.domain.templates import (
     Channel,
@@ -250,25 +251,21 @@ async def change_preferences(
         subscription = values["push_subscription"]
         keys = subscription.get("keys") or {}
         production = request.app.state.runtime.settings.environment == "production"
-        if not _push_endpoint_allowed(str(subscription.get("endpoint", "")), production) or not (
+        endpoint = str(subscription.get("endpoint", ""))
+        if not push_endpoint_allowed(endpoint, production=production) or not (
             keys.get("p256dh") and keys.get("auth")
         ):
-            return problem(422, detail="push_subscription needs an https endpoint and keys")
+            return problem(
+                422,
+                detail="push_subscription needs keys and an https endpoint of a browser's push"
+                " service (FCM, Mozilla, Apple or Windows)",
+            )
     if not await preferences.change_preferences(
         session=uow.session, resident_id=resident_id, changes=values
     ):
         return problem(404, detail="no such resident")
     row = await residents.load_row(session=uow.session, resident_id=resident_id)
     return _preferences_out(row)
-
-
-def _push_endpoint_allowed(endpoint: str, production: bool) -> bool:
-    """Browsers' push services are all https; outside production a loopback http endpoint (the
-    push-service fake in tests and the demo) is accepted too."""
-    if endpoint.startswith("https://"):
-        return True
-    loopback = endpoint.startswith(("http://127.0.0.1:", "http://localhost:"))
-    return loopback and not production
 
 
 # --- notifications and broadcasts --------------------------------------------------------------
