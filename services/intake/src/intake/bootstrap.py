@@ -75,6 +75,7 @@ def create_app(
         draw_numbers=repository.draw_reference_numbers,
         observe=metrics.group_committed,
         max_batch=intake_settings.group_commit_max_batch,
+        is_outage=problems.is_outage,
     )
     state = IntakeState(
         settings=intake_settings,

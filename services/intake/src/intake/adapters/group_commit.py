@@ -6,8 +6,10 @@ PostgreSQL's commit; under load the connections queue for that. Here one writer 
 submission waiting at that moment (up to `max_batch`), and in one transaction draws their
 reference numbers from the database sequences (one statement per family) and inserts every
 receipt with its outbox row (one statement, the runtime's `stage_many`). Each caller is answered only after that
-COMMIT, so a 202 still means durable; if the transaction fails, every caller in it gets the error
-(and answers 503), and nothing of the batch was written.
+COMMIT, so a 202 still means durable; if the transaction fails in an outage, every caller in it
+gets the error (and answers 503), and nothing of the batch was written. If it fails otherwise
+(the database refused one submission's data), each submission is written again in a transaction
+of its own, so one bad submission fails alone and never its neighbours.
 
 While one batch commits, the next one gathers, so the batch grows with the load and a lone
 submission is written at once, without waiting for company.
@@ -58,7 +60,9 @@ class _Waiting:
 
 class GroupCommit:
     """Writes receipts with `write` (once per batch, in a unit of work from `begin`, which wakes
-    the outbox relay when it commits). `observe` gets the number of receipts each commit wrote."""
+    the outbox relay when it commits). `observe` gets the number of receipts each commit wrote.
+    `is_outage` tells a failed transaction the database could not run (every submission in it
+    fails) from one it refused (each submission is then written alone)."""
 
     def __init__(
         self,
@@ -68,7 +72,9 @@ class GroupCommit:
         draw_numbers: DrawNumbers,
         observe: Callable[[int], None] = lambda submissions: None,
         max_batch: int = 200,
+        is_outage: Callable[[Exception], bool] = lambda exc: True,
     ) -> None:
+        self._is_outage = is_outage
         self._begin = begin
         self._write_receipts = write
         self._draw_numbers = draw_numbers
@@ -116,6 +122,9 @@ class GroupCommit:
     async def _write_next(self) -> None:
         batch = self._waiting[: self._max_batch]
         del self._waiting[: self._max_batch]
+        await self._commit(batch)
+
+    async def _commit(self, batch: list[_Waiting]) -> None:
         links = [
             trace.Link(span.get_span_context())
             for span in (w.context.run(trace.get_current_span) for w in batch)
@@ -133,6 +142,11 @@ class GroupCommit:
                 logger.warning(
                     "a group commit of %d submissions failed: %s", len(batch), type(exc).__name__
                 )
+                if len(batch) > 1 and not self._is_outage(exc):
+                    for waiting in batch:
+                        if not waiting.done.done():
+                            await self._commit([waiting])
+                    return
                 for waiting in batch:
                     if not waiting.done.done():
                         waiting.done.set_exception(exc)

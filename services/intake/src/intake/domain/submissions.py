@@ -7,15 +7,17 @@ council's area is given, not looked up: bootstrap loads it from the council's pr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import phonenumbers
 from civic_events.contact import Contact, Coordinates, Location
 from civic_runtime.council import CouncilArea
 from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ValidationError
 
 from intake.domain.forms import FieldError, FormDefinition
 
+M = TypeVar("M", bound=BaseModel)
 ChannelChoice = Literal["email", "sms", "push", "none"]
 CHANNELS: tuple[str, ...] = ("email", "sms", "push", "none")
 
@@ -85,6 +87,22 @@ def _text(value: Any, field: str, limit: int, errors: list[FieldError]) -> str |
     return value or None
 
 
+def _part(model: type[M], where: str, errors: list[FieldError], **fields: Any) -> M | None:
+    """The event's part, or None with what it refuses (a control character) named in `errors`."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        errors.extend(
+            _error(
+                ".".join([where, *(str(part) for part in error["loc"])]),
+                error["type"],
+                error["msg"],
+            )
+            for error in exc.errors()
+        )
+        return None
+
+
 def normalise_contact(raw: Any, errors: list[FieldError]) -> Contact | None:
     if raw is None:
         return None
@@ -97,7 +115,7 @@ def normalise_contact(raw: Any, errors: list[FieldError]) -> Contact | None:
     address = _text(raw.get("address"), "contact.address", 500, errors)
     if not (name or email or phone or address):
         return None
-    return Contact(name=name, email=email, phone=phone, address=address)
+    return _part(Contact, "contact", errors, name=name, email=email, phone=phone, address=address)
 
 
 def normalise_location(
@@ -149,7 +167,7 @@ def normalise_location(
                 _error("location", "required", "Give a property (UPRN), an address or a map point")
             )
         return None
-    return Location(**location)
+    return _part(Location, "location", errors, **location)
 
 
 def _coordinates(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -10,6 +12,7 @@ from civic_runtime.app import RuntimeDep, ServiceRuntime
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
 
 from intake.adapters import repository
 from intake.adapters.waste_contractor import WasteContractorUnavailable
@@ -21,6 +24,7 @@ from intake.entrypoints.openapi import PROBLEM_RESPONSES, SUBMISSION_REQUEST_BOD
 from intake.entrypoints.problems import (
     Problem,
     database_outage_as_503,
+    event_field_errors,
     read_json,
     unavailable,
     validation_problem,
@@ -187,7 +191,7 @@ async def _submit(
     if errors or details is None or not isinstance(answers, dict):
         raise validation_problem(errors)
     await check_missed_bin(state, form, answers, details)
-    async with database_outage_as_503(settings.retry_after_s):
+    async with database_outage_as_503(settings.retry_after_s), refused_event_as_422():
         if idempotency is None:
             outcome = await submit_form(
                 writer=state.writer,
@@ -216,6 +220,16 @@ async def _submit(
     if not outcome.replayed:
         state.metrics.submission_accepted(form_id=form.form_id, channel=details.preferred_channel)
     return _accepted(outcome)
+
+
+@asynccontextmanager
+async def refused_event_as_422() -> AsyncIterator[None]:
+    """What the submission's FormSubmitted refuses (a control character, an answer too long)
+    is the resident's to correct, naming the field: consumers would refuse it too."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise validation_problem(event_field_errors(exc)) from exc
 
 
 def _key_reused() -> Problem:

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 from civic_runtime.app import RuntimeDep
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 
 from intake.adapters import repository
 from intake.domain import open311
@@ -25,7 +26,12 @@ from intake.domain.forms import FieldError, FormDefinition
 from intake.domain.submissions import normalise_details
 from intake.entrypoints.auth import client_for_key, require_scope
 from intake.entrypoints.forms_http import check_missed_bin
-from intake.entrypoints.problems import Problem, database_outage_as_503, read_body
+from intake.entrypoints.problems import (
+    Problem,
+    database_outage_as_503,
+    event_field_errors,
+    read_body,
+)
 from intake.entrypoints.state import IntakeState, IntakeStateDep, Overloaded
 from intake.service_layer.submissions import Accepted, submit_form
 
@@ -277,6 +283,8 @@ async def create_request(
             raise Open311Error(
                 503, ["busy: try again shortly"], {"Retry-After": str(settings.retry_after_s)}
             ) from None
+        except ValidationError as exc:  # what its FormSubmitted refuses, as the event names it
+            raise Open311Error(400, _field_messages(event_field_errors(exc))) from exc
         except Problem as exc:
             raise Open311Error(
                 exc.status if exc.status != 422 else 400,

@@ -13,6 +13,7 @@ import sqlalchemy.exc
 from civic_runtime.problems import problem
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from intake.domain.forms import FieldError
 
@@ -60,6 +61,14 @@ def validation_problem(
         kind="validation",
         errors=[e.as_dict() for e in errors],
     )
+
+
+def event_field_errors(exc: ValidationError) -> list[FieldError]:
+    """The fields of a submission its event refuses (the event's fields are the body's)."""
+    return [
+        FieldError(".".join(str(part) for part in error["loc"]), error["type"], error["msg"])
+        for error in exc.errors()
+    ]
 
 
 async def _problem_handler(request: Request, exc: Exception) -> JSONResponse:
