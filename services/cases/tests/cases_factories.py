@@ -24,12 +24,14 @@ OFFICER_TOKENS = {
     "waste-officer": "token-waste-officer-0123456789abcdef",
     "waste-lead": "token-waste-lead-0123456789abcdef",
     "planning-officer": "token-planning-officer-0123456789abcdef",
+    "planning-lead": "token-planning-lead-0123456789abcdef",
     "information-officer": "token-information-officer-0123456789abcdef",
 }
 ROLES = {
     "waste-officer": ("officer", ["waste"]),
     "waste-lead": ("team_lead", ["waste", "environment"]),
     "planning-officer": ("officer", ["planning"]),
+    "planning-lead": ("team_lead", ["planning"]),
     "information-officer": ("officer", ["information"]),
 }
 

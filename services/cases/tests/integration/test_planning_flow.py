@@ -85,7 +85,7 @@ async def test_without_an_agent_or_once_erased_no_one_else_is_told_and_an_agent_
         assert agent_id is not None
         # The agent asks to be forgotten; the applicant's case goes on.
         answer = await client.post(
-            f"/v1/residents/{agent_id}/erasure", headers=bearer("waste-lead"), json={}
+            f"/v1/residents/{agent_id}/erasure", headers=bearer("planning-lead"), json={}
         )
         assert answer.status_code == 202, answer.text
         await kit.produce(

@@ -111,7 +111,7 @@ async def test_an_officer_subscribes_a_resident_to_planning_applications_near_ho
         home = {"latitude": 51.33, "longitude": -0.27}
         chosen = await client.put(
             f"/v1/residents/{resident_id}/preferences",
-            headers=bearer("planning-officer"),
+            headers=bearer("waste-officer"),
             json={
                 "preferred_channel": "email",
                 "planning_alerts": True,

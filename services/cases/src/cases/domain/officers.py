@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 
@@ -17,6 +18,14 @@ class Officer:
 
     def sees(self, case_type: str) -> bool:
         return case_type in self.case_types
+
+    def sees_resident(self, case_types: Collection[str]) -> bool:
+        """A resident is an officer's to see (and change) when one of their cases (as resident or
+        agent, of `case_types`) is of the officer's teams'; one with no case at all, a team
+        lead's (someone answers their requests: preferences, erasure)."""
+        if not case_types:
+            return self.is_team_lead
+        return any(self.sees(case_type) for case_type in case_types)
 
     def may_assign_to(self, officer_id: str) -> bool:
         """Anyone takes a case; only a team lead gives one to someone else."""

@@ -188,15 +188,26 @@ async def issue_status_link(
     return StatusLink(reference=case.reference, token=token, expires_at=expires_at)
 
 
-async def resident_record(
-    *, uow: UnitOfWork, officer: Officer, resident_id: uuid.UUID
-) -> ResidentRecord:
-    """The resident, if any of their cases is of the officer's teams' case types: only those
-    cases, and the timeline without the other cases' entries."""
+async def _visible_resident(
+    uow: UnitOfWork, officer: Officer, resident_id: uuid.UUID
+) -> tuple[Resident, list[Case]]:
+    """The resident, locked, and their cases; ResidentNotFound, the same answer as for no such
+    resident, when they are not the officer's to see."""
     resident = await repository.resident_by_id(uow.session, resident_id=resident_id, lock=True)
     if resident is None:
         raise ResidentNotFound()
     cases = await repository.cases_of_resident(uow.session, resident_id=resident.id)
+    if not officer.sees_resident([case.case_type for case in cases]):
+        raise ResidentNotFound()
+    return resident, cases
+
+
+async def resident_record(
+    *, uow: UnitOfWork, officer: Officer, resident_id: uuid.UUID
+) -> ResidentRecord:
+    """The resident, if theirs to see (`Officer.sees_resident`): only the cases of the officer's
+    teams' case types, and the timeline without the other cases' entries."""
+    resident, cases = await _visible_resident(uow, officer, resident_id)
     visible = [case for case in cases if officer.sees(case.case_type)]
     visible_ids = {case.id for case in visible}
     entries = await repository.timeline(uow.session, resident_id=resident.id)
@@ -217,8 +228,8 @@ async def set_preferences(
     home: Coordinates | None,
     consent_source: str,
 ) -> ResidentRecord:
-    resident = await repository.resident_by_id(uow.session, resident_id=resident_id, lock=True)
-    if resident is None or resident.erased_at is not None:
+    resident, _ = await _visible_resident(uow, officer, resident_id)
+    if resident.erased_at is not None:
         raise ResidentNotFound()
     await change_preferences(
         uow,
@@ -244,8 +255,6 @@ async def erase_resident(
     """Forget the person (once: erasing again changes nothing)."""
     if not officer.is_team_lead:
         raise TeamLeadOnly("only a team lead erases a resident")
-    resident = await repository.resident_by_id(uow.session, resident_id=resident_id, lock=True)
-    if resident is None:
-        raise ResidentNotFound()
+    resident, _ = await _visible_resident(uow, officer, resident_id)
     if resident.erased_at is None:
         await erasure.erase_resident(uow, resident=resident, reason=reason)
