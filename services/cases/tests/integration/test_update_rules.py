@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +18,8 @@ from cases_factories import (
     form_submitted,
     return_visit_scheduled,
 )
+from civic_events.envelope import encode
+from civic_runtime.consumers import ConsumedRecord
 
 pytestmark = pytest.mark.integration
 
@@ -168,3 +172,30 @@ async def test_a_held_update_whose_case_never_opens_is_dropped_in_time(
         await check_slas(app.state.runtime)
         assert await _held(app) == []
         assert await kit.case_row(app, "WST-2026-999999") is None
+
+
+async def test_a_held_update_is_read_back_as_received_not_as_produced(kit: Any) -> None:
+    """The contract lets a consumer read what an older producer wrote (here a control character a
+    producer may no longer write): held, it must still apply when its case opens, not fail the
+    submission that opens it."""
+    submitted = form_submitted()
+    early = encode(return_visit_scheduled(submitted.subject, at=T0 + timedelta(hours=2)))
+    value = json.loads(early.value)
+    value["job_reference"] = "JOB\u00072026-1"
+    records = [
+        ConsumedRecord(
+            topic=kit.prefix + record.topic,
+            partition=0,
+            offset=offset,
+            key=record.key,
+            value=record.value,
+            headers=record.headers,
+        )
+        for offset, record in enumerate(
+            [dataclasses.replace(early, value=json.dumps(value).encode()), encode(submitted)]
+        )
+    ]
+    async with kit.running(consumer_enabled=False) as (app, _client):
+        processor = app.state.runtime.processor
+        assert [await processor.process(record) for record in records] == ["applied"] * 2
+        assert (await kit.case_row(app, submitted.subject)).status == "return_visit_scheduled"

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from civic_events.base import Event
+from civic_events.limits import RECEIVED
 from civic_events.planning import ApplicationValidated, DecisionIssued
 from civic_events.registry import EVENT_TYPES
 from civic_runtime.uow import UnitOfWork
@@ -120,7 +121,8 @@ async def apply_held_updates(uow: UnitOfWork, *, case: Case) -> int:
     )
     held = list(rows.scalars())
     for update in held:
-        event = EVENT_TYPES[update.event_type].model_validate(update.payload)
+        # Read back as received: producers' limits are not a reader's to apply.
+        event = EVENT_TYPES[update.event_type].model_validate(update.payload, context=RECEIVED)
         await _apply(uow, case=case, event=event, system=update.system)
         await uow.session.delete(update)
     return len(held)
