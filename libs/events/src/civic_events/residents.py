@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, Field
 from civic_events.base import Event
 from civic_events.contact import Contact, Coordinates
 from civic_events.fields import Channel, Items, Language, Reference, RoundId
+from civic_events.limits import ProducerItems
 from civic_events.topics import RESIDENTS
 
 
@@ -79,6 +80,12 @@ class ContactChangeRequested(Event):
     )
 
 
+ERASED_REFERENCES_PER_EVENT = 1000
+"""The most case references one ResidentErased carries: a resident with more cases is erased by
+several events, each naming some of them (each also forgets the resident, harmlessly again)."""
+ErasedReferences = Annotated[tuple[Reference, ...], ProducerItems(ERASED_REFERENCES_PER_EVENT)]
+
+
 class ResidentErased(Event):
     """A resident's personal data was erased; every projection must forget it."""
 
@@ -87,3 +94,11 @@ class ResidentErased(Event):
 
     resident_id: UUID
     reason: Literal["resident_request", "retention_period_ended"]
+    references: ErasedReferences = Field(
+        default=(),
+        description=(
+            "The references of the resident's cases (as applicant or agent): services that know "
+            "submissions by reference, not by resident, forget those submissions' personal data. "
+            "Empty in events from producers that predate the field."
+        ),
+    )
