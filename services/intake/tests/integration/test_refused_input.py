@@ -71,3 +71,15 @@ async def test_open311_refuses_a_control_character_400_naming_the_field(
     assert response.status_code == 400, response.text
     descriptions = " ".join(error["description"] for error in response.json())
     assert "contact.name" in descriptions
+
+
+# A superscript two, and full-width digits.
+@pytest.mark.parametrize("uprn", ["²", "\uff11\uff10\uff10\uff10\uff16\uff11"])
+async def test_a_uprn_of_digits_other_than_ascii_is_refused_422_naming_the_field(
+    intake: IntakeHarness, uprn: str
+) -> None:
+    body = submission("missed-bin", location={"uprn": uprn})
+    response = await intake.client.post("/v1/forms/missed-bin/submissions", json=body)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [rule for field, rule in _fields(response) if field == "location.uprn"] == ["pattern"]

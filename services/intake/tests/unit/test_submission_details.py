@@ -100,3 +100,18 @@ def test_kinds_a_form_does_not_take_are_left_unread_beside_one_it_does() -> None
     )
     assert errors == [] and details is not None and details.location is not None
     assert (details.location.uprn, details.location.coordinates) == ("100061000001", None)
+
+
+@pytest.mark.parametrize(
+    "uprn", ["²", "\uff11\uff12\uff13", "\u0661\u0662", "10006100000²", True, -1, "1" * 13]
+)
+def test_a_uprn_is_up_to_twelve_ascii_digits(uprn: object) -> None:
+    form = CATALOGUE.current("missed-bin")
+    assert form is not None
+    details, errors = normalise_details(
+        {"contact": {"email": "a@example.org"}, "location": {"uprn": uprn}}, form, area=AREA
+    )
+    assert details is None
+    assert [(e.rule, e.message) for e in errors if e.field == "location.uprn"] == [
+        ("pattern", "A UPRN is up to 12 digits")
+    ]

@@ -6,6 +6,7 @@ council's area is given, not looked up: bootstrap loads it from the council's pr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -20,6 +21,8 @@ from intake.domain.forms import FieldError, FormDefinition
 M = TypeVar("M", bound=BaseModel)
 ChannelChoice = Literal["email", "sms", "push", "none"]
 CHANNELS: tuple[str, ...] = ("email", "sms", "push", "none")
+# ASCII digits only: str.isdigit() also takes superscripts ("²") and other scripts' digits.
+UPRN = re.compile(r"[0-9]{1,12}")
 
 
 @dataclass(frozen=True)
@@ -149,10 +152,11 @@ def normalise_location(
     # every report, a property's UPRN or not.
     location: dict[str, Any] = {}
     if "uprn" in given & set(accepts):
-        if not isinstance(uprn, str | int) or not str(uprn).isdigit() or len(str(uprn)) > 12:
+        digits = str(uprn) if isinstance(uprn, str | int) and not isinstance(uprn, bool) else ""
+        if not UPRN.fullmatch(digits):
             errors.append(_error("location.uprn", "pattern", "A UPRN is up to 12 digits"))
         else:
-            location["uprn"] = str(uprn)
+            location["uprn"] = digits
     if "address" in given & set(accepts):
         text = _text(address, "location.address", 500, errors)
         if text:

@@ -146,7 +146,8 @@ async def read_body(request: Request, limit: int) -> bytes:
         413, detail=f"The body must be at most {limit} bytes", kind="too-large", limit=limit
     )
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    # isascii(): isdigit() alone takes "²", which int() then refuses (a 500, not a refusal).
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks: list[bytes] = []
     size = 0
