@@ -31,3 +31,30 @@ async def test_malformed_callback_tokens_are_refused_with_401(notify_kit: Any, h
             )
             assert answer.status_code == 401, name
             assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_callback_token_is_checked_before_the_body_is_read(
+    notify_kit: Any, http: Any
+) -> None:
+    """A stranger learns nothing of what the route takes: 401 whatever the body."""
+    bodies: list[dict[str, Any]] = [
+        {"content": b"{not json"},
+        {"json": {"status": ["not", "a", "receipt"]}},
+        {"json": []},
+        {"content": b""},
+    ]
+    token = {"Authorization": f"Bearer {notify_kit.settings().govuk_notify_callback_token}"}
+    async with notify_kit.service(consumer_enabled=False) as notify, http(notify.base_url) as api:
+        for body in bodies:
+            for headers in ({}, {"Authorization": "Bearer wrong"}):
+                answer = await api.post("/callbacks/govuk-notify", headers=headers, **body)
+                assert answer.status_code == 401, (body, answer.text)
+                assert answer.headers["content-type"] == "application/problem+json"
+            # With the token, a body that is no receipt is named as such.
+            answer = await api.post("/callbacks/govuk-notify", headers=token, **body)
+            assert answer.status_code == 422, (body, answer.text)
+            assert answer.headers["content-type"] == "application/problem+json"
+        missing_status = {"id": "x", "reference": "y"}
+        answer = await api.post("/callbacks/govuk-notify", headers=token, json=missing_status)
+        assert answer.status_code == 422
+        assert [e["field"] for e in answer.json()["errors"]] == ["status"]

@@ -18,8 +18,9 @@ from civic_runtime.app import UnitOfWorkDep
 from civic_runtime.officer_access import OFFICER_RESPONSES, officer_holding, officers_only
 from civic_runtime.problems import problem
 from fastapi import APIRouter, Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from notify.adapters import residents
 from notify.domain.neighbourhood import DEFAULT_PLANNING_ALERT_RADIUS_METRES
@@ -353,18 +354,28 @@ class NotifyCallback(BaseModel):
     template_version: int | None = None
 
 
+# The body is read by the route, after the token is checked: a body FastAPI parsed for us would
+# answer a stranger's malformed one 422 (telling them what we take) before the token is looked at.
 @router.post(
     "/callbacks/govuk-notify",
     tags=["callbacks"],
     response_model=None,
     description=(
         "Authenticated: GOV.UK Notify's callback bearer token (NOTIFY_GOVUK_NOTIFY_CALLBACK_TOKEN),"
-        " not an officer's. Delivery receipts."
+        " not an officer's, checked before the body is read. Delivery receipts."
     ),
-    responses={401: {"description": "no or the wrong callback token"}},
+    responses={
+        401: {"description": "no or the wrong callback token"},
+        422: {"description": "with the right token, a body that is not a delivery receipt"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": NotifyCallback.model_json_schema()}},
+        }
+    },
 )
 async def govuk_notify_callback(
-    receipt: NotifyCallback,
     request: Request,
     uow: UnitOfWorkDep,
     authorization: Annotated[str | None, Header()] = None,
@@ -373,6 +384,12 @@ async def govuk_notify_callback(
     # Notify's callbacks carry a static token, no signature: compare in constant time.
     if not hmac.compare_digest((authorization or "").encode(), expected.encode()):
         return problem(401, detail="bad bearer token", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        receipt = NotifyCallback.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
+        ) from exc
     try:
         notification_id = uuid.UUID(receipt.reference or "")
     except ValueError:
