@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import sqlalchemy as sa
-from civic_events.residents import ResidentErased
+from civic_events.residents import ERASED_REFERENCES_PER_EVENT, ResidentErased
+from civic_runtime.erasure import erase_outbox_copies
 from civic_runtime.uow import UnitOfWork
 
 from cases.adapters.tables import Case, Resident, TimelineEntry
@@ -24,6 +25,10 @@ async def erase_resident(
 ) -> None:
     now = datetime.now(UTC)
     session = uow.session
+    theirs = sa.or_(Case.resident_id == resident.id, Case.agent_resident_id == resident.id)
+    references = list(
+        await session.scalars(sa.select(Case.reference).where(theirs).order_by(Case.reference))
+    )
     resident.name = resident.email = resident.phone = None
     resident.address = resident.uprn = resident.postcode = None
     resident.consent_source = None
@@ -35,7 +40,7 @@ async def erase_resident(
     # Case type, statuses, dates and outcomes stay for statistics; what they said and where goes.
     await session.execute(
         sa.update(Case)
-        .where(sa.or_(Case.resident_id == resident.id, Case.agent_resident_id == resident.id))
+        .where(theirs)
         .values(
             address=None, postcode=None, uprn=None, description=None, answers={}, anonymised_at=now
         )
@@ -55,8 +60,22 @@ async def erase_resident(
         .values(summary=ERASED, detail={})
     )
     await forget_changes(uow, resident_id=resident.id)
-    await uow.stage(
-        ResidentErased(
-            source=SOURCE, subject=str(resident.id), resident_id=resident.id, reason=reason
-        )
+    # Our outbox's copies of their residents.v1 events (keyed by the resident id) go too.
+    await erase_outbox_copies(session, keys=[str(resident.id)])
+    # The references tell intake and payments, who know cases only by reference, what to forget.
+    chunks = [
+        tuple(references[start : start + ERASED_REFERENCES_PER_EVENT])
+        for start in range(0, len(references), ERASED_REFERENCES_PER_EVENT)
+    ] or [()]
+    await uow.stage_many(
+        [
+            ResidentErased(
+                source=SOURCE,
+                subject=str(resident.id),
+                resident_id=resident.id,
+                reason=reason,
+                references=chunk,
+            )
+            for chunk in chunks
+        ]
     )
