@@ -37,6 +37,7 @@ async def test_malformed_signatures_are_refused_with_401(flow: Any) -> None:
         )
         assert answer.status_code == 401, name
         assert answer.headers["content-type"] == "application/problem+json"
+    assert await service.rows("SELECT id FROM payments_webhook") == []
 
 
 async def test_malformed_return_tokens_find_no_payment(flow: Any) -> None:

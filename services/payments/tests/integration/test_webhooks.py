@@ -61,7 +61,9 @@ def one_digit_off(signature: str) -> str:
     return signature[:-1] + ("1" if signature[-1] == "0" else "0")
 
 
-async def test_unsigned_forged_and_tampered_webhooks_are_refused_and_logged(flow: Any) -> None:
+async def test_unsigned_forged_and_tampered_webhooks_are_refused_and_write_nothing(
+    flow: Any,
+) -> None:
     service, created, resource = await created_payment(flow)
     body = message(resource, "card_payment_succeeded", "success")
     tampered = body.replace(b'"success"', b'"failed"', 1)
@@ -79,8 +81,8 @@ async def test_unsigned_forged_and_tampered_webhooks_are_refused_and_logged(flow
         assert response.headers["content-type"] == "application/problem+json"
 
     assert await status_of(service, created.payment_id) == "created"
-    logged = await service.rows("SELECT outcome, signature_valid, body FROM payments_webhook")
-    assert [tuple(r) for r in logged] == [("rejected_signature", False, None)] * len(attempts)
+    # Anyone can send these, as fast as they like: counted in the metric, never a row.
+    assert await service.rows("SELECT outcome FROM payments_webhook") == []
 
     signed = await service.client.post(
         "/gateway/webhooks", content=body, headers={"Pay-Signature": sign(body, SECRET)}
@@ -90,6 +92,8 @@ async def test_unsigned_forged_and_tampered_webhooks_are_refused_and_logged(flow
     metrics = (await service.client.get("/metrics")).text
     assert 'civic_payments_webhooks_total{outcome="rejected_signature"} 5.0' in metrics
     assert 'civic_payments_webhooks_total{outcome="applied"} 1.0' in metrics
+    logged = await service.rows("SELECT outcome, signature_valid FROM payments_webhook")
+    assert [tuple(r) for r in logged] == [("applied", True)]
 
 
 async def test_a_replayed_webhook_changes_nothing_and_the_outcome_is_announced_once(

@@ -152,14 +152,12 @@ def gateway_router() -> APIRouter:
             counted.labels("gateway_error").inc()
             return problem(503, detail="try again later")
         counted.labels(outcome).inc()
-        if outcome in ("rejected_signature", "malformed"):
+        if outcome == "rejected_signature":
+            logger.warning("webhook refused: missing or wrong Pay-Signature")
+            return problem(401, detail="missing or wrong Pay-Signature")
+        if outcome == "malformed":
             async with runtime.unit_of_work() as uow:
-                await webhooks.log_rejected(
-                    uow=uow, outcome=outcome, signature_valid=outcome == "malformed"
-                )
-            if outcome == "rejected_signature":
-                logger.warning("webhook refused: missing or wrong Pay-Signature")
-                return problem(401, detail="missing or wrong Pay-Signature")
+                await webhooks.log_malformed(uow=uow)
             return problem(400, detail="not a GOV.UK Pay webhook message")
         return JSONResponse({"outcome": outcome})
 

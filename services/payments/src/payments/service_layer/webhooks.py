@@ -87,8 +87,10 @@ class WebhookMessage:
         )
 
 
-async def log_rejected(*, uow: UnitOfWork, outcome: Outcome, signature_valid: bool) -> None:
-    uow.session.add(WebhookDelivery(signature_valid=signature_valid, outcome=outcome))
+async def log_malformed(*, uow: UnitOfWork) -> None:
+    """A signed body we cannot read: Pay's to fix, so kept. A call whose signature fails is never
+    written: anyone can send those, as fast as they like; the metric and the log count them."""
+    uow.session.add(WebhookDelivery(signature_valid=True, outcome="malformed"))
 
 
 async def receive_webhook(
