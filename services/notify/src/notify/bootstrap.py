@@ -58,6 +58,7 @@ def build_providers(settings: NotifySettings) -> dict[str, list[DeliveryProvider
             WebPushProvider(
                 vapid_private_key=settings.vapid_private_key,
                 vapid_subject=settings.vapid_subject,
+                production=settings.environment == "production",
                 ttl_s=settings.push_ttl_s,
             )
         ]

@@ -7,6 +7,7 @@ during quiet hours (the kit turns them off, but these tests do not rely on it).
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -143,3 +144,45 @@ async def test_an_expired_push_subscription_falls_back_to_the_next_channel(
     ]
     assert isinstance(events[0], NotificationFailed)
     assert events[0].failure == "permanent-failure"
+
+
+async def test_a_stored_endpoint_off_the_push_services_is_never_posted_to(
+    notify_kit: Any, push_service: Any, vapid_keys: Any, read_records: Any, eventually: Any
+) -> None:
+    """A row that names another host (written before the rule, or by any other path) fails
+    for good as its message goes out, and the next channel is tried."""
+    private_key, _ = vapid_keys
+    subscriber = push_service.subscribe(answer=201)
+    async with notify_kit.service(
+        vapid_private_key=private_key, vapid_subject=VAPID_SUBJECT
+    ) as notify:
+        resident_id = await subscribed_resident(
+            notify_kit, notify, eventually, subscriber.subscription
+        )
+        # The same push service reached by another name of the loopback address: no browser's
+        # push service, so refused, though the address would answer.
+        elsewhere = subscriber.endpoint.replace("127.0.0.1", "127.1")
+        async with notify.app.state.runtime.engine.begin() as connection:
+            await connection.execute(
+                sa.text(
+                    "UPDATE notify_resident SET push_subscription = CAST(:s AS jsonb)"
+                    " WHERE resident_id = :id"
+                ),
+                {
+                    "s": json.dumps({**subscriber.subscription, "endpoint": elsewhere}),
+                    "id": resident_id,
+                },
+            )
+        await notify_kit.publish(payment_link(resident_id, "BLK-2026-000557"))
+
+        async def delivered() -> list[dict[str, Any]]:
+            rows = await notify.notifications(resident_id=resident_id)
+            return rows if rows and rows[0]["status"] == "delivered" else []
+
+        [row] = await eventually(delivered, timeout=90)
+    assert (row["channel"], row["tried_channels"]) == ("email", ["push"])
+    assert "not a browser's push service" in row["history"][0]["detail"]
+    assert push_service.received == [] and push_service.refused == []
+    records = await read_records(notify_kit.prefix + "notify.delivery.v1", 1, timeout=60)
+    first = decode(records[0].headers, records[0].value)
+    assert isinstance(first, NotificationFailed) and first.failure == "permanent-failure"

@@ -1,4 +1,8 @@
-"""Web push (pywebpush, VAPID), run in a thread: pywebpush is synchronous."""
+"""Web push (pywebpush, VAPID), run in a thread: pywebpush is synchronous.
+
+The endpoint is checked again as the message goes out, not only when the subscription was
+stored: a row written before the rule, or by any other path, never makes us POST elsewhere.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from notify.adapters.providers.base import (
     ProviderReceipt,
     TemporaryFailure,
 )
+from notify.domain.push_endpoints import push_endpoint_allowed
 from notify.domain.templates import Channel
 
 
@@ -31,10 +36,12 @@ class WebPushProvider(DeliveryProvider):
         *,
         vapid_private_key: str,
         vapid_subject: str,
+        production: bool,
         timeout_s: float = 10.0,
         ttl_s: int = 172_800,
     ):
         self._key, self._subject, self._timeout_s = vapid_private_key, vapid_subject, timeout_s
+        self._production = production
         # How long the push service keeps a message for a browser that is offline; pywebpush's
         # default, 0, lets the service drop it at once unless the browser is connected.
         self._ttl_s = ttl_s
@@ -42,6 +49,11 @@ class WebPushProvider(DeliveryProvider):
     async def send(self, message: OutgoingMessage) -> ProviderReceipt:
         if not isinstance(message.recipient, dict):
             raise PermanentFailure("no push subscription")
+        endpoint = message.recipient.get("endpoint")
+        if not isinstance(endpoint, str) or not push_endpoint_allowed(
+            endpoint, production=self._production
+        ):
+            raise PermanentFailure("push endpoint refused: not a browser's push service")
         payload = json.dumps(
             {
                 "title": message.subject,
