@@ -25,7 +25,8 @@ DESIGN = {
     "payments.v1": ({"cases", "payments"}, {"cases", "notify", "payments"}),
     # Beyond the DESIGN.md table: intake keeps a projection of case statuses for Open311.
     "cases.lifecycle.v1": ({"cases"}, {"intake", "notify", "payments"}),
-    "residents.v1": ({"cases"}, {"notify"}),
+    # Beyond the DESIGN.md table: intake hears of erasures (ResidentErased).
+    "residents.v1": ({"cases"}, {"intake", "notify"}),
     "notify.delivery.v1": ({"notify"}, {"cases"}),
 }
 

@@ -52,7 +52,8 @@ CASES_LIFECYCLE = Topic(
 RESIDENTS = Topic(
     name="residents.v1",
     producers=frozenset({"cases"}),
-    consumers=frozenset({"notify"}),
+    # intake: ResidentErased, to forget the resident's submissions
+    consumers=frozenset({"intake", "notify"}),
 )
 NOTIFY_DELIVERY = Topic(
     name="notify.delivery.v1",

@@ -12,6 +12,7 @@ IDENTITIES = {
     "intake.entrypoints.consumers.on_case_opened",
     "intake.entrypoints.consumers.on_case_status_changed",
     "intake.entrypoints.consumers.on_case_closed",
+    "intake.entrypoints.consumers.on_resident_erased",
 }
 
 

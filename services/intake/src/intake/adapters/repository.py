@@ -307,6 +307,26 @@ async def record_status(
     return True
 
 
+async def forget_submissions(*, session: AsyncSession, references: Sequence[str]) -> int:
+    """Forget what the submitters of `references` said and where: the description, the place
+    and the photo's link. The reference, form, dates and public status stay. Returns how many."""
+    result = await session.execute(
+        sa.update(submission)
+        .where(
+            submission.c.reference == sa.any_(sa.bindparam("forgotten", type_=ARRAY(sa.Text))),
+            sa.or_(
+                submission.c.description.is_not(None),
+                submission.c.location.is_not(None),
+                submission.c.media_url.is_not(None),
+            ),
+        )
+        .values(description=None, location=None, media_url=None)
+        .returning(submission.c.reference),
+        {"forgotten": list(references)},
+    )
+    return len(result.all())
+
+
 async def list_updates(
     *,
     session: AsyncSession,
