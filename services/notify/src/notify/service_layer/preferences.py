@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.adapters.tables import Notification, ResidentPreferences
+from notify.service_layer.erasure import forget_what_was_sent
 from notify.service_layer.notifications import release_awaiting
 
 _residents = ResidentPreferences.__table__
@@ -117,7 +118,8 @@ async def _release(session: AsyncSession, resident_id: uuid.UUID) -> None:
 
 
 async def erase_resident(*, session: AsyncSession, event: ResidentErased) -> None:
-    """Forget the contact details; cancel what was still waiting to go to them."""
+    """Forget the contact details; cancel what was still waiting to go to them; forget what
+    was sent to them."""
     await session.execute(
         sa.update(_residents)
         .where(_residents.c.resident_id == event.resident_id)
@@ -147,6 +149,7 @@ async def erase_resident(*, session: AsyncSession, event: ResidentErased) -> Non
             completed_at=sa.func.now(),
         )
     )
+    await forget_what_was_sent(session=session, resident_id=event.resident_id)
 
 
 async def change_preferences(
