@@ -25,8 +25,8 @@ DESIGN = {
     "payments.v1": ({"cases", "payments"}, {"cases", "notify", "payments"}),
     # Beyond the DESIGN.md table: intake keeps a projection of case statuses for Open311.
     "cases.lifecycle.v1": ({"cases"}, {"intake", "notify", "payments"}),
-    # Beyond the DESIGN.md table: intake hears of erasures (ResidentErased).
-    "residents.v1": ({"cases"}, {"intake", "notify"}),
+    # Beyond the DESIGN.md table: intake and payments hear of erasures (ResidentErased).
+    "residents.v1": ({"cases"}, {"intake", "notify", "payments"}),
     "notify.delivery.v1": ({"notify"}, {"cases"}),
 }
 

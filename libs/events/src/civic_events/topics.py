@@ -52,8 +52,8 @@ CASES_LIFECYCLE = Topic(
 RESIDENTS = Topic(
     name="residents.v1",
     producers=frozenset({"cases"}),
-    # intake: ResidentErased, to forget the resident's submissions
-    consumers=frozenset({"intake", "notify"}),
+    # intake and payments: ResidentErased, to forget what they keep of the resident's cases
+    consumers=frozenset({"intake", "notify", "payments"}),
 )
 NOTIFY_DELIVERY = Topic(
     name="notify.delivery.v1",

@@ -15,6 +15,7 @@ IDENTITIES = {
     "payments.entrypoints.consumers.build_handlers.<locals>.on_payment_requested",
     "payments.entrypoints.consumers.build_handlers.<locals>.on_case_status_changed",
     "payments.entrypoints.consumers.build_handlers.<locals>.on_case_closed",
+    "payments.entrypoints.consumers.build_handlers.<locals>.on_resident_erased",
 }
 
 

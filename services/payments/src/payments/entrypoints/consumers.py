@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from civic_events.cases import CaseClosed, CaseStatusChanged
 from civic_events.payments import PaymentRequested
+from civic_events.residents import ResidentErased
 from civic_runtime.consumers import EventHandlers, PermanentError
 from civic_runtime.uow import UnitOfWork
 
 from payments.adapters.gateway import GatewayRejected
 from payments.domain.payment import InvalidAmount
-from payments.service_layer import payments, refunds, retries
+from payments.service_layer import erasure, payments, refunds, retries
 from payments.service_layer.context import PaymentsContext
 
 
@@ -66,5 +67,12 @@ def build_handlers(context: PaymentsContext) -> EventHandlers:
                 case_reference=event.subject,
                 reason=f"case closed: {event.outcome}",
             )
+
+    @handlers.on(
+        ResidentErased,
+        name="payments.entrypoints.consumers.build_handlers.<locals>.on_resident_erased",
+    )
+    async def on_resident_erased(event: ResidentErased, uow: UnitOfWork) -> None:
+        await erasure.forget_resident(uow=uow, event=event)
 
     return handlers
