@@ -177,7 +177,13 @@ async def _intake_processes(
     database_url: str, prefix: str, instances: int
 ) -> AsyncIterator[tuple[list[int], list[int]]]:
     """The ports and process ids of `instances` intake processes."""
-    settings = {"DATABASE_URL": database_url, "TOPIC_PREFIX": prefix, "CONSUMER_ENABLED": "false"}
+    settings = {
+        "DATABASE_URL": database_url,
+        "TOPIC_PREFIX": prefix,
+        "CONSUMER_ENABLED": "false",
+        # Every submission comes from the bench's one address: the limit per address is off.
+        "FORM_SUBMISSIONS_PER_ADDRESS_PER_HOUR": "0",
+    }
     # One after the other: each publishes the form catalogue at start.
     async with services("intake", settings, instances) as started:
         yield [port for _process, port in started], [process.pid for process, _port in started]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,27 +45,51 @@ async def waste_simulator_url() -> AsyncIterator[str]:
         await task
 
 
-@pytest.fixture
-async def intake(
-    database_url: str, topic_prefix: str, infrastructure: Any, waste_simulator_url: str
-) -> AsyncIterator[IntakeHarness]:
-    from intake.bootstrap import create_app
-    from intake.config import IntakeSettings
+IntakeStarter = Callable[..., AbstractAsyncContextManager[IntakeHarness]]
 
-    settings = IntakeSettings(
-        environment="test",
-        database_url=database_url,
-        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        topic_prefix=topic_prefix,
-        log_json=False,
-        waste_contractor_url=waste_simulator_url,
-        # Tests that purge call it themselves: a background round would race their counts.
-        idempotency_purge_enabled=False,
-    )
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
-        httpx.AsyncClient(base_url=waste_simulator_url) as simulator,
-    ):
-        yield IntakeHarness(app=app, client=client, simulator=simulator, topic_prefix=topic_prefix)
+
+@pytest.fixture
+def start_intake(
+    database_url: str, topic_prefix: str, infrastructure: Any, waste_simulator_url: str
+) -> IntakeStarter:
+    """`start_intake(**settings)`: an instance of intake on this test's database; two started
+    at once are two instances sharing it."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[IntakeHarness]:
+        from intake.bootstrap import create_app
+        from intake.config import IntakeSettings
+
+        values: dict[str, Any] = {
+            "environment": "test",
+            "database_url": database_url,
+            "kafka_bootstrap_servers": infrastructure.kafka_bootstrap_servers,
+            "topic_prefix": topic_prefix,
+            "log_json": False,
+            "waste_contractor_url": waste_simulator_url,
+            # Tests that purge call it themselves: a background round would race their counts.
+            "idempotency_purge_enabled": False,
+            # Every request of a test comes from one address: the tests of the limits set them.
+            "form_submissions_per_address_per_hour": 0,
+            "open311_requests_per_address_per_hour": 0,
+            **overrides,
+        }
+        app = create_app(IntakeSettings(**values))
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://test"
+            ) as client,
+            httpx.AsyncClient(base_url=waste_simulator_url) as simulator,
+        ):
+            yield IntakeHarness(
+                app=app, client=client, simulator=simulator, topic_prefix=topic_prefix
+            )
+
+    return start
+
+
+@pytest.fixture
+async def intake(start_intake: IntakeStarter) -> AsyncIterator[IntakeHarness]:
+    async with start_intake() as harness:
+        yield harness

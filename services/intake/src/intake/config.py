@@ -42,6 +42,14 @@ class IntakeSettings(ServiceSettings):
     retry_after_s: int = Field(default=5, ge=1)
     # Submissions one process works on at once; beyond this it answers 503 + Retry-After at once.
     max_in_flight_submissions: int = Field(default=128, ge=1)
+    # Submissions per client and clock hour, counted in the database (every instance), beyond
+    # which 429 + Retry-After; 0: no limit. Public forms per client address (IPv6 by its /64,
+    # read behind TRUSTED_PROXIES): a resident sends a few, a shared address (a library, an
+    # office) some more. Open311 per client address too: an aggregator's server (FixMyStreet)
+    # relays many residents' reports. Back-office webhook calls per API client.
+    form_submissions_per_address_per_hour: int = Field(default=30, ge=0)
+    open311_requests_per_address_per_hour: int = Field(default=300, ge=0)
+    backoffice_calls_per_client_per_hour: int = Field(default=36_000, ge=0)
     # Submissions written in one transaction at most (the group commit; see
     # adapters/group_commit.py).
     group_commit_max_batch: int = Field(default=200, ge=1)

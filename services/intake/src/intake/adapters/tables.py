@@ -134,6 +134,17 @@ class BackofficeReceipt(SQLModel, table=True):
     received_at: datetime = Field(sa_column=_now_column())
 
 
+class ClientCount(SQLModel, table=True):
+    """Submissions counted against a client (an address, an API client) in an hour: the rate
+    limit every instance shares. A row outlives its hour only until the retention job runs."""
+
+    __tablename__ = "intake_client_count"
+
+    client: str = Field(sa_column=Column(String(100), primary_key=True))
+    window_start: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    requests: int = Field(sa_column=Column(Integer, nullable=False))
+
+
 def table(model: type[SQLModel]) -> Table:
     result: Table = model.__table__  # type: ignore[attr-defined]
     return result
@@ -145,3 +156,4 @@ submission_update = table(SubmissionUpdate)
 idempotency_key = table(IdempotencyKey)
 api_client = table(ApiClient)
 backoffice_receipt = table(BackofficeReceipt)
+client_count = table(ClientCount)

@@ -8,10 +8,16 @@ from typing import Annotated, Any, Literal
 from civic_runtime.app import RuntimeDep
 from fastapi import APIRouter, Header, Request
 
+from intake.domain.client_limits import api_client
 from intake.domain.forms import FieldError
 from intake.domain.signatures import verify
 from intake.entrypoints.auth import bearer_key, client_for_key, require_scope
-from intake.entrypoints.openapi import BACKOFFICE_REQUEST_BODY, PROBLEM_RESPONSES
+from intake.entrypoints.limits import admit_client
+from intake.entrypoints.openapi import (
+    BACKOFFICE_REQUEST_BODY,
+    PROBLEM_RESPONSES,
+    RATE_LIMITED_RESPONSES,
+)
 from intake.entrypoints.problems import (
     JSON_TYPES,
     Problem,
@@ -32,6 +38,7 @@ router = APIRouter(tags=["back office"])
     openapi_extra={"requestBody": BACKOFFICE_REQUEST_BODY},
     responses={
         **PROBLEM_RESPONSES,
+        **RATE_LIMITED_RESPONSES,
         401: {"description": "Missing or wrong key or signature"},
         403: {"description": "The client lacks the system's scope"},
     },
@@ -65,6 +72,13 @@ async def receive_reports(
     if refused is not None:
         raise Problem(401, detail=f"Request signature refused: {refused}", kind="bad-signature")
     require_scope(client, system)
+    # Counted once the call is proven the client's: no one else can use up its hour.
+    await admit_client(
+        runtime,
+        client=api_client("backoffice", client.client_id),
+        per_hour=settings.backoffice_calls_per_client_per_hour,
+        retry_after_s=settings.retry_after_s,
+    )
     require_content_type(request, JSON_TYPES)
     body = parse_json(raw)
     reports: Any

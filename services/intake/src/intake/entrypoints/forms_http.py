@@ -16,11 +16,17 @@ from pydantic import ValidationError
 
 from intake.adapters import repository
 from intake.adapters.waste_contractor import WasteContractorUnavailable
+from intake.domain.client_limits import address_client
 from intake.domain.eligibility import missed_bin_eligibility
 from intake.domain.forms import FieldError, FormDefinition
 from intake.domain.status_tokens import status_token_hash
 from intake.domain.submissions import SubmissionDetails, normalise_details
-from intake.entrypoints.openapi import PROBLEM_RESPONSES, SUBMISSION_REQUEST_BODY
+from intake.entrypoints.limits import address_of, admit_client
+from intake.entrypoints.openapi import (
+    PROBLEM_RESPONSES,
+    RATE_LIMITED_RESPONSES,
+    SUBMISSION_REQUEST_BODY,
+)
 from intake.entrypoints.problems import (
     Problem,
     database_outage_as_503,
@@ -123,7 +129,11 @@ async def check_missed_bin(
     "/v1/forms/{form_id}/submissions",
     status_code=202,
     openapi_extra={"requestBody": SUBMISSION_REQUEST_BODY},
-    responses={**PROBLEM_RESPONSES, 202: {"description": "Accepted: durable, with a reference"}},
+    responses={
+        **PROBLEM_RESPONSES,
+        **RATE_LIMITED_RESPONSES,
+        202: {"description": "Accepted: durable, with a reference"},
+    },
 )
 async def submit(
     form_id: FormId,
@@ -190,6 +200,12 @@ async def _submit(
     errors.extend(detail_errors)
     if errors or details is None or not isinstance(answers, dict):
         raise validation_problem(errors)
+    await admit_client(
+        runtime,
+        client=address_client("form", address_of(request, settings)),
+        per_hour=settings.form_submissions_per_address_per_hour,
+        retry_after_s=settings.retry_after_s,
+    )
     await check_missed_bin(state, form, answers, details)
     async with database_outage_as_503(settings.retry_after_s), refused_event_as_422():
         if idempotency is None:

@@ -22,10 +22,12 @@ from pydantic import ValidationError
 
 from intake.adapters import repository
 from intake.domain import open311
+from intake.domain.client_limits import address_client
 from intake.domain.forms import FieldError, FormDefinition
 from intake.domain.submissions import normalise_details
 from intake.entrypoints.auth import client_for_key, require_scope
 from intake.entrypoints.forms_http import check_missed_bin
+from intake.entrypoints.limits import address_of, admit_client
 from intake.entrypoints.problems import (
     Problem,
     database_outage_as_503,
@@ -267,6 +269,12 @@ async def create_request(
             raise Open311Error(400, ["media_url must be an http(s) URL"])
         try:
             with state.admit():
+                await admit_client(
+                    runtime,
+                    client=address_client("open311", address_of(request, settings)),
+                    per_hour=settings.open311_requests_per_address_per_hour,
+                    retry_after_s=settings.retry_after_s,
+                )
                 await check_missed_bin(state, form, answers, details)
                 async with database_outage_as_503(settings.retry_after_s):
                     outcome = await submit_form(

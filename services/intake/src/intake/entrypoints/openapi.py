@@ -13,6 +13,13 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"description": "Failing fields, each with its rule", "content": _PROBLEM},
     503: {"description": "Temporarily unavailable; see Retry-After", "content": _PROBLEM},
 }
+# The routes that take submissions, limited per client and hour.
+RATE_LIMITED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "This client's submissions for the hour; see Retry-After",
+        "content": _PROBLEM,
+    },
+}
 
 SUBMISSION_REQUEST_BODY: dict[str, Any] = {
     "required": True,

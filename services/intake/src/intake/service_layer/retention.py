@@ -1,4 +1,5 @@
-"""Idempotency keys are deleted once expired, so the table holds about two days of keys, not years.
+"""Idempotency keys are deleted once expired, so the table holds about two days of keys, not years;
+the clients' submission counts once their hour is over.
 
 A key is kept `idempotency_retention_hours` (at least 24 h, the issue's promise); after that a retry
 with the same key is a new submission anyway (the key is reclaimed on reuse), so the row is dead
@@ -18,6 +19,7 @@ from civic_runtime.periodic import PeriodicJob
 from civic_runtime.uow import UnitOfWork
 
 from intake.adapters import repository
+from intake.service_layer.client_limits import forget_past_hours
 
 logger = logging.getLogger(__name__)
 
@@ -58,3 +60,6 @@ class IdempotencyPurgeJob(PeriodicJob):
         )
         if deleted:
             logger.info("idempotency purge: %d expired key(s) deleted", deleted)
+        # The clients' counts of hours already over limit nothing: a row per client and hour.
+        async with self._unit_of_work() as uow:
+            await forget_past_hours(uow=uow)
