@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from civic_events.contact import Coordinates
 from civic_runtime.app import UnitOfWorkDep
@@ -37,6 +37,9 @@ from cases.service_layer import officers
 officer_router = APIRouter(prefix="/v1", tags=["officer API"], responses=OFFICER_RESPONSES)
 __all__ = ["officer_router", "status_router"]
 
+# A search term: one line of text, which the database can compare (a NUL it cannot).
+SearchText = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
 REFUSAL_STATUS_CODES: dict[type[officers.Refused], int] = {
     officers.CaseNotFound: 404,
     officers.ResidentNotFound: 404,
@@ -58,13 +61,14 @@ def _refusals_as_problems() -> Iterator[None]:
 async def search_cases(
     uow: UnitOfWorkDep,
     officer: OfficerDep,
-    reference: str | None = None,
-    postcode: str | None = None,
-    status: str | None = None,
-    case_type: str | None = None,
-    assigned_to: str | None = None,
+    reference: SearchText = None,
+    postcode: SearchText = None,
+    status: SearchText = None,
+    case_type: SearchText = None,
+    assigned_to: SearchText = None,
     sla_breached: bool | None = None,
-    page: int = Query(default=1, ge=1),
+    # Bounded so that the page's offset stays a 64-bit integer for the database.
+    page: int = Query(default=1, ge=1, le=1_000_000),
     page_size: int = Query(default=20, ge=1, le=100),
 ) -> CasePage:
     filters = CaseFilters(

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from civic_runtime.app import UnitOfWorkDep
 from civic_runtime.officer_access import OFFICER_RESPONSES, officer_holding, officers_only
 from civic_runtime.problems import problem
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
@@ -62,8 +62,12 @@ class TemplateIn(BaseModel):
     link: str | None = Field(default=None, max_length=500, description="Push only.")
 
 
+# A template's version is a 32-bit integer column.
+MAX_VERSION = 2**31 - 1
+
+
 class PreviewIn(BaseModel):
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
     personalisation: dict[str, str] = Field(
         default_factory=dict, description="Overrides of the sample event's values."
     )
@@ -125,7 +129,10 @@ async def save_template(
     description=f"{FOR_EDITORS} One version of a template (the latest by default).",
 )
 async def get_template(
-    name: str, channel: Channel, uow: UnitOfWorkDep, version: int | None = None
+    name: str,
+    channel: Channel,
+    uow: UnitOfWorkDep,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
 ) -> dict[str, Any] | JSONResponse:
     found = await templates.get_version(
         session=uow.session, name=name, channel=channel, version=version
