@@ -26,6 +26,8 @@ class Span:
 class OtlpReceiver:
     def __init__(self) -> None:
         self.spans: list[Span] = []
+        # Every export as received, attributes and events included.
+        self.exports: list[ExportTraceServiceRequest] = []
         self._lock = threading.Lock()
         receiver = self
 
@@ -76,6 +78,7 @@ class OtlpReceiver:
                     )
         with self._lock:
             self.spans.extend(found)
+            self.exports.append(request)
 
     def trace(self, trace_id: str) -> list[Span]:
         with self._lock:
