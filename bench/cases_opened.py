@@ -4,7 +4,8 @@
 
 Needs the local Kafka and PostgreSQL (`scripts/infra/up.sh`). Makes its own databases and topics,
 then drops the databases. Every case is a missed bin with a new resident: an inbox row, a
-resident, a case, a timeline entry and two outbox rows (ResidentUpserted, CaseOpened), the
+resident, a case, a timeline entry, the link to confirm the resident's address and two outbox
+rows (ContactChangeRequested, CaseOpened), the
 contractor switched off (no work order). Prints one JSON object:
 - `service_cases_per_s`: the service in this process (one app on its asyncio loop) consuming the
   backlog, from the first case to the last,
@@ -40,8 +41,10 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
+import secrets
 import signal
 import time
 import uuid
@@ -57,7 +60,7 @@ from civic_events.cases import CaseOpened
 from civic_events.contact import Contact, Location
 from civic_events.envelope import encode
 from civic_events.intake import FormSubmitted
-from civic_events.residents import ResidentUpserted
+from civic_events.residents import ContactChangeRequested
 from civic_runtime import migrations
 from civic_runtime.admin import ensure_topics, registry_topics
 from civic_runtime.producer import EventProducer
@@ -238,6 +241,11 @@ _RAW_CASE = (
     "updated_at) VALUES ($1, $2, 'missed_bin', 'received', $3, $4, $5, $6, $7, $8, $9, $10, "
     "false, $11, $12, $13, $14)"
 )
+_RAW_CONTACT_CHANGE = (
+    "INSERT INTO cases_contact_change (id, resident_id, proposed, token_sha256, reference, "
+    "sent_to_detail, sent_to, requested_at, expires_at) "
+    "VALUES ($1, $2, '{}', $3, $4, 'email', $5, $6, $7)"
+)
 _RAW_TIMELINE = (
     "INSERT INTO cases_timeline (case_id, resident_id, occurred_at, kind, summary, detail, "
     "event_id, internal) VALUES ($1, $2, $3, 'submission', $4, $5, $6, false)"
@@ -266,17 +274,17 @@ def _raw_rows(submission: FormSubmitted, offset: int) -> list[tuple[str, tuple[A
     now = datetime.now(UTC)
     opened_at = submission.occurred_at
     postcode = "EX1 2AB"
-    resident = ResidentUpserted(
+    token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(hours=72)
+    resident = ContactChangeRequested(
         source="cases",
         subject=str(resident_id),
         resident_id=resident_id,
-        contact=Contact(
-            name=submission.contact.name,
-            email=submission.contact.email,
-            address=submission.contact.address,
-        ),
-        preferred_channel="email",
-        language="en",
+        changes=("email",),
+        confirm_url=f"http://127.0.0.1:8005/contact-details/confirm/{token}",
+        expires_at=expires_at,
+        reference=submission.subject,
+        send_to=Contact(name=submission.contact.name, email=submission.contact.email),
     )
     opened = CaseOpened(
         source="cases",
@@ -332,6 +340,18 @@ def _raw_rows(submission: FormSubmitted, offset: int) -> list[tuple[str, tuple[A
                 opened_at + timedelta(days=2),
                 opened_at,
                 now,
+            ),
+        ),
+        (
+            _RAW_CONTACT_CHANGE,
+            (
+                uuid.uuid4(),
+                resident_id,
+                hashlib.sha256(token.encode()).hexdigest(),
+                submission.subject,
+                submission.contact.email,
+                now,
+                expires_at,
             ),
         ),
         (

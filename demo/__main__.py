@@ -48,6 +48,8 @@ URLS = {
     "govuk_notify": "http://127.0.0.1:8104",
 }
 LINK = re.compile(r"https?://\S+?/secure/\S+")
+# The link confirming an address a resident gave (its last part the one-time token).
+CONFIRM_LINK = re.compile(r"/contact-details/confirm/([A-Za-z0-9_-]+)")
 FLOWS = ("missed-bin", "planning", "bulky-waste", "disruption", "crm")
 
 
@@ -144,6 +146,43 @@ class Demo:
         say(f"→ intake answered {response.status_code} with reference {reference}", indent=4)
         return reference
 
+    async def confirm_address(self, flow: str, reference: str, address: str) -> None:
+        """A resident whose address is not confirmed yet gets, first, a link to confirm it: they
+        follow it (the page posts its token to cases). One confirmed already gets none."""
+
+        async def opened() -> dict[str, Any] | None:
+            response = await self.http.get(
+                f"{URLS['cases']}/v1/cases/{reference}", headers=self.officer
+            )
+            return dict(response.json()) if response.status_code == 200 else None
+
+        case = await self.until(flow, opened, [address])
+        resident = (
+            await self.http.get(
+                f"{URLS['cases']}/v1/residents/{case['resident_id']}", headers=self.officer
+            )
+        ).json()
+        if resident["email_confirmed_at"] or resident["phone_confirmed_at"]:
+            return
+
+        async def link() -> str | None:
+            for message in await self.provider_messages():
+                found = CONFIRM_LINK.search(message["body"])
+                to = message.get("email_address") or message.get("phone_number")
+                if found and to == address and reference in message["body"]:
+                    return found.group(1)
+            return None
+
+        token = await self.until(flow, link, [address])
+        confirmed = await self.http.post(
+            f"{URLS['cases']}/v1/contact-changes/confirm", json={"token": token}
+        )
+        confirmed.raise_for_status()
+        say(
+            "→ the resident follows the link in that first message: their address is confirmed",
+            indent=4,
+        )
+
     # --- the flows ----------------------------------------------------------------------------
     async def missed_bin(self) -> None:
         household = next(
@@ -170,6 +209,7 @@ class Demo:
                 "consent": True,
             },
         )
+        await self.confirm_address("missed bin", reference, email)
 
         async def closed() -> bool:
             return await self.case_status(reference) == "closed"
@@ -235,6 +275,7 @@ class Demo:
                 "consent": True,
             },
         )
+        await self.confirm_address("bulky waste", reference, email)
 
         async def link() -> str | None:
             for message in await self.provider_messages():

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -27,6 +28,8 @@ from notifications_python_client.notifications import NotificationsAPIClient
 from sqlalchemy.ext.asyncio import create_async_engine
 
 SERVICES = ("intake", "cases", "notify", "payments")
+# The link in the message that confirms an address a resident gave (its last part the token).
+CONFIRM_LINK = re.compile(r"/contact-details/confirm/([A-Za-z0-9_-]+)")
 # Where `python -m demo.residents` finds the root's `demo` folder.
 ROOT = Path(__file__).resolve().parents[2]
 OFFICER_TOKEN = "e2e-officer-token"
@@ -140,6 +143,26 @@ class Platform:
             if len(batch) < 250:
                 return messages
             older_than = batch[-1]["id"]
+
+    async def confirm_contact(self, address: str, *, timeout: float = 45.0) -> None:
+        """Do what a new resident does with the first message to the address they gave: follow
+        its link to confirm the address (the page posts the link's token to cases)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            links = [
+                found.group(1)
+                for m in await self.messages_to(address)
+                if (found := CONFIRM_LINK.search(m["body"]))
+            ]
+            if links:
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no link to confirm {address} within {timeout}s")
+            await asyncio.sleep(0.3)
+        confirmed = await self.http.post(
+            f"{self.urls['cases']}/v1/contact-changes/confirm", json={"token": links[-1]}
+        )
+        assert confirmed.status_code == 200, confirmed.text
 
     async def messages_to(self, address: str) -> list[dict[str, Any]]:
         """Messages sent to one email address or phone number, oldest first."""

@@ -14,6 +14,11 @@ from e2e_platform import Platform
 LINK = re.compile(r"https?://\S+?/(?:secure|payments)/\S+")
 
 
+def updates(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages about the case: all but the first, which asked to confirm the address."""
+    return [m for m in messages if "/contact-details/confirm/" not in m["body"]]
+
+
 def london_today() -> date:
     return datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date()
 

@@ -20,6 +20,7 @@ async def test_the_officer_sees_submissions_changes_notifications_and_payments_i
     platform: Platform, eventually: Any, new_resident: dict[str, Any]
 ) -> None:
     bulky = (await platform.submit("bulky-waste", booking(new_resident)))["reference"]
+    await platform.confirm_contact(new_resident["email"])
     await case_reaches(platform, eventually, bulky, "awaiting_payment")
     await pay(
         platform, (await payment_links(platform, eventually, new_resident["email"]))[0], "success"

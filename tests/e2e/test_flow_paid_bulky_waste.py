@@ -22,6 +22,7 @@ async def test_a_paid_booking_is_confirmed_and_the_resident_told_once_per_change
     platform: Platform, eventually: Any, new_resident: dict[str, Any]
 ) -> None:
     receipt = await platform.submit("bulky-waste", booking(new_resident))
+    await platform.confirm_contact(new_resident["email"])
     reference = receipt["reference"]
     await case_reaches(platform, eventually, reference, "awaiting_payment")
     email = new_resident["email"]
@@ -52,6 +53,7 @@ async def test_a_declined_card_leaves_the_booking_unconfirmed_and_the_resident_c
     platform: Platform, eventually: Any, new_resident: dict[str, Any]
 ) -> None:
     receipt = await platform.submit("bulky-waste", booking(new_resident, channel="email"))
+    await platform.confirm_contact(new_resident["email"])
     reference = receipt["reference"]
     await case_reaches(platform, eventually, reference, "awaiting_payment")
     first = (await payment_links(platform, eventually, new_resident["email"]))[0]
@@ -89,6 +91,7 @@ async def test_a_cancelled_booking_is_refunded_in_full(
     platform: Platform, eventually: Any, new_resident: dict[str, Any]
 ) -> None:
     receipt = await platform.submit("bulky-waste", booking(new_resident))
+    await platform.confirm_contact(new_resident["email"])
     reference = receipt["reference"]
     await case_reaches(platform, eventually, reference, "awaiting_payment")
     link = (await payment_links(platform, eventually, new_resident["email"]))[0]

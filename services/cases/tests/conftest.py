@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -135,6 +136,25 @@ class CasesKit:
                 raise AssertionError(f"case {submitted.subject} not opened in {timeout}s")
             await asyncio.sleep(0.05)
         return row
+
+    async def confirm_contacts(self, app: Any, client: httpx.AsyncClient, resident_id: Any) -> int:
+        """Do what the resident does with each link sent to them: confirm it (the links read
+        from the outbox's ContactChangeRequested). Returns how many."""
+        async with app.state.runtime.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text(
+                    "SELECT payload FROM outbox WHERE key = :key "
+                    "AND event_type LIKE '%.ContactChangeRequested.%' ORDER BY id"
+                ),
+                {"key": str(resident_id)},
+            )
+            links = [json.loads(row.payload)["confirm_url"] for row in rows]
+        for link in links:
+            confirmed = await client.post(
+                "/v1/contact-changes/confirm", json={"token": link.rsplit("/", 1)[1]}
+            )
+            assert confirmed.status_code == 200, confirmed.text
+        return len(links)
 
     async def events(self, topic: str, count: int, *, timeout: float = 30.0) -> list[Event]:
         records = await self.read_records(self.prefix + topic, count, timeout=timeout)

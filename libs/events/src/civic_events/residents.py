@@ -55,10 +55,10 @@ ContactDetail = Literal[
 
 
 class ContactChangeRequested(Event):
-    """Someone gave new contact details for a resident without proving who they are (a form
-    matched the resident by email or phone): nothing changed yet. The resident is asked, at the
-    contact details already on record, to confirm the change with a one-time link; if they do not,
-    the change lapses at `expires_at`."""
+    """Someone gave contact details for a resident without proving who they are (a form): nothing
+    is used yet. The resident is asked to confirm them with a one-time link, sent to the details
+    already on record, or, for a resident with none confirmed, to the address just given
+    (`send_to`); if they do not, the change lapses at `expires_at`."""
 
     ce_type = "uk.gov.council.residents.ContactChangeRequested.v1"
     topic = RESIDENTS
@@ -77,6 +77,14 @@ class ContactChangeRequested(Event):
     expires_at: AwareDatetime
     reference: Reference | None = Field(
         default=None, description="The case reference of the submission that gave the details."
+    )
+    send_to: Contact | None = Field(
+        default=None,
+        description=(
+            "For a resident with no confirmed contact details: the address just given (email or "
+            "phone, with the name), where the link goes, as the first acknowledgement of their "
+            "submission. Absent: the link goes to the details on record."
+        ),
     )
 
 

@@ -33,6 +33,37 @@ async def _resident(app: Any, resident_id: Any) -> Any:
         ).one()
 
 
+async def _requests(kit: Any, count: int, resident_id: Any) -> list[ContactChangeRequested]:
+    return [
+        e
+        for e in await kit.events("residents.v1", count)
+        if isinstance(e, ContactChangeRequested) and e.resident_id == resident_id
+    ]
+
+
+async def test_a_new_residents_details_are_used_only_once_the_link_sent_to_them_comes_back(
+    kit: Any,
+) -> None:
+    resident = contact(name="Alex Resident", phone="+447700900200")
+    async with kit.running() as (app, client):
+        row = await kit.open_case(app, form_submitted(contact=resident))
+        # Not announced (notify contacts residents by what residents.v1 says): only the link,
+        # to the address just given, as the first acknowledgement of the submission.
+        (request,) = await kit.events("residents.v1", 1)
+        assert isinstance(request, ContactChangeRequested)
+        assert request.send_to is not None
+        assert (request.send_to.email, request.send_to.phone) == (resident.email.lower(), None)
+        assert request.changes == ("email",)
+        assert request.reference is not None
+        confirmed = await client.post(CONFIRM, json={"token": _token(request)})
+        assert confirmed.status_code == 200, confirmed.text
+        (_, announced) = await kit.events("residents.v1", 2)
+        assert isinstance(announced, ResidentUpserted)
+        assert announced.resident_id == row.resident_id
+        # The email address came back; the phone number was never shown to be theirs.
+        assert (announced.contact.email, announced.contact.phone) == (resident.email.lower(), None)
+
+
 async def test_a_stranger_with_a_residents_email_changes_nothing_until_the_resident_confirms(
     kit: Any,
 ) -> None:
@@ -45,6 +76,7 @@ async def test_a_stranger_with_a_residents_email_changes_nothing_until_the_resid
     )
     async with kit.running() as (app, client):
         own = await kit.open_case(app, form_submitted(contact=resident))
+        assert await kit.confirm_contacts(app, client, own.resident_id) == 1
         theirs = await kit.open_case(app, form_submitted(contact=stranger, preferred_channel="sms"))
         assert theirs.resident_id == own.resident_id
         before = await _resident(app, own.resident_id)
@@ -54,10 +86,16 @@ async def test_a_stranger_with_a_residents_email_changes_nothing_until_the_resid
             resident.address,
             "email",
         )
-        events = await kit.events("residents.v1", 2)
-        assert [type(e) for e in events] == [ResidentUpserted, ContactChangeRequested]
-        (request,) = [e for e in events if isinstance(e, ContactChangeRequested)]
+        events = await kit.events("residents.v1", 3)
+        assert [type(e) for e in events] == [
+            ContactChangeRequested,  # the resident's own first link
+            ResidentUpserted,  # which they confirmed
+            ContactChangeRequested,  # the stranger's
+        ]
+        request = events[-1]
+        assert isinstance(request, ContactChangeRequested)
         assert request.resident_id == own.resident_id
+        assert request.send_to is None  # to the details on record
         assert set(request.changes) == {"name", "phone", "address", "preferred_channel"}
         # What would change is named, never its values.
         assert "Mallory" not in request.model_dump_json()
@@ -72,12 +110,30 @@ async def test_a_stranger_with_a_residents_email_changes_nothing_until_the_resid
             "+447700900666",
             "sms",
         )
-        upserted = await kit.events("residents.v1", 3)
+        upserted = await kit.events("residents.v1", 4)
         assert isinstance(upserted[-1], ResidentUpserted)
+        # Vouched for by the holder of the details on record.
         assert upserted[-1].contact.phone == "+447700900666"
         again = await client.post(CONFIRM, json={"token": _token(request)})
         assert again.status_code == 404
         assert again.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_stranger_cannot_take_over_a_resident_who_has_not_confirmed_yet(
+    kit: Any,
+) -> None:
+    resident = contact(name="Alex Resident")
+    stranger = contact(name="Mallory", email=resident.email, phone="+447700900667")
+    async with kit.running() as (app, _client):
+        own = await kit.open_case(app, form_submitted(contact=resident))
+        await kit.open_case(app, form_submitted(contact=stranger, preferred_channel="sms"))
+        first, second = await _requests(kit, 2, own.resident_id)
+        # Both links go to the email address on record, never to the number the stranger gave.
+        for request in (first, second):
+            assert request.send_to is not None
+            assert (request.send_to.email, request.send_to.phone) == (resident.email.lower(), None)
+        assert set(second.changes) == {"name", "phone", "preferred_channel"}
+        assert (await _resident(app, own.resident_id)).phone is None
 
 
 async def test_a_link_that_expired_or_was_never_sent_is_refused(kit: Any) -> None:
@@ -85,9 +141,7 @@ async def test_a_link_that_expired_or_was_never_sent_is_refused(kit: Any) -> Non
     async with kit.running() as (app, client):
         row = await kit.open_case(app, form_submitted(contact=resident))
         await kit.open_case(app, form_submitted(contact=contact(email=resident.email, name="X")))
-        (request,) = [
-            e for e in await kit.events("residents.v1", 2) if isinstance(e, ContactChangeRequested)
-        ]
+        *_, request = await _requests(kit, 2, row.resident_id)
         async with app.state.runtime.engine.begin() as connection:
             await connection.execute(
                 sa.text("UPDATE cases_contact_change SET expires_at = now() - interval '1 second'")
@@ -113,9 +167,7 @@ async def test_a_phone_number_taken_meanwhile_is_not_copied(kit: Any) -> None:
         )
         # Meanwhile someone else gives that number as theirs.
         await kit.open_case(app, form_submitted(contact=contact(phone="+447700900203")))
-        (request,) = [
-            e for e in await kit.events("residents.v1", 3) if isinstance(e, ContactChangeRequested)
-        ]
+        *_, request = await _requests(kit, 3, row.resident_id)
         assert request.changes == ("phone",)
         confirmed = await client.post(CONFIRM, json={"token": _token(request)})
         assert confirmed.status_code == 200
@@ -127,9 +179,7 @@ async def test_erasure_forgets_the_changes_waiting_for_confirmation(kit: Any) ->
     async with kit.running() as (app, client):
         row = await kit.open_case(app, form_submitted(contact=resident))
         await kit.open_case(app, form_submitted(contact=contact(email=resident.email, name="Y")))
-        (request,) = [
-            e for e in await kit.events("residents.v1", 2) if isinstance(e, ContactChangeRequested)
-        ]
+        *_, request = await _requests(kit, 2, row.resident_id)
         async with app.state.runtime.session_factory() as session, session.begin():
             from cases.adapters.tables import Resident
             from cases.service_layer.erasure import erase_resident

@@ -14,7 +14,7 @@ from cases_factories import (
     return_visit_scheduled,
 )
 from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
-from civic_events.residents import ResidentUpserted
+from civic_events.residents import ContactChangeRequested
 
 pytestmark = pytest.mark.integration
 
@@ -31,8 +31,11 @@ async def test_a_missed_bin_goes_from_submission_through_the_contractor_to_closu
         assert (opened[0].case_type, opened[0].status) == ("missed_bin", "received")
         assert opened[0].sla_due_at is not None
         assert opened[0].triggered_at == submitted.occurred_at
+        # A new resident: the link confirming their address is the first acknowledgement.
         resident_events = await kit.events("residents.v1", 1)
-        assert isinstance(resident_events[0], ResidentUpserted)
+        assert isinstance(resident_events[0], ContactChangeRequested)
+        assert resident_events[0].send_to is not None
+        assert resident_events[0].send_to.email == submitted.contact.email.lower()
         resident_id = resident_events[0].resident_id
         assert opened[0].resident_id == resident_id
 

@@ -46,6 +46,13 @@ class ResidentRecord:
     collection_round_ids: Sequence[str] = ()
     home_latitude: float | None = None
     home_longitude: float | None = None
+    email_confirmed_at: datetime | None = None
+    phone_confirmed_at: datetime | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether any of the resident's contact details is confirmed (see `Resident`)."""
+        return self.email_confirmed_at is not None or self.phone_confirmed_at is not None
 
     @classmethod
     def of(cls, row: sa.Row[Any]) -> ResidentRecord:
@@ -136,8 +143,10 @@ def resident_changed(
     details: Mapping[str, Any],
     updated_at: datetime,
     events: Sequence[Event],
+    confirmed: Mapping[str, datetime] | None = None,
 ) -> ResidentWrite:
-    """Update the resident's `RESIDENT_DETAILS`.
+    """Update the resident's `RESIDENT_DETAILS` (and, given `confirmed`, when details were
+    confirmed: `email_confirmed_at`, `phone_confirmed_at`).
 
     A copy of the resident already loaded in the session (by an earlier event of the same batch)
     is expired, so that it is read again with these values.
@@ -146,7 +155,11 @@ def resident_changed(
     loaded = sync_session.identity_map.get(sync_session.identity_key(Resident, resident_id))
     if loaded is not None:
         sync_session.expire(loaded)
-    values = {**_every_column(RESIDENT_DETAILS, details), "updated_at": updated_at}
+    values = {
+        **_every_column(RESIDENT_DETAILS, details),
+        **(confirmed or {}),
+        "updated_at": updated_at,
+    }
     return ResidentWrite(Update(_resident, {"id": resident_id}, values), tuple(events))
 
 

@@ -63,6 +63,10 @@ class Resident(SQLModel, table=True):
     )
     consent_at: datetime | None = _when()
     consent_source: str | None = Field(default=None, max_length=100)
+    # When the email address and phone number were shown to be the resident's (a link sent to
+    # them came back, or the council's own records): only confirmed details are used to contact.
+    email_confirmed_at: datetime | None = _when()
+    phone_confirmed_at: datetime | None = _when()
     erased_at: datetime | None = _when()
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -225,6 +229,10 @@ class ContactChange(SQLModel, table=True):
     proposed: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     token_sha256: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
     reference: str | None = Field(default=None, max_length=100)
+    # For a resident with no confirmed details: where the link went ("email" or "phone", and the
+    # address), confirmed by the link's coming back. None: the link went to the details on record.
+    sent_to_detail: str | None = Field(default=None, max_length=10)
+    sent_to: str | None = Field(default=None, max_length=254)
     requested_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     confirmed_at: datetime | None = _when()

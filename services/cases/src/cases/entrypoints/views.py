@@ -79,6 +79,10 @@ class ResidentView(BaseModel):
     collection_round_ids: list[str]
     consent_at: datetime | None
     consent_source: str | None
+    # When the resident showed the address is theirs (a link sent there came back), or the
+    # council's records did; only confirmed details are used to contact them.
+    email_confirmed_at: datetime | None
+    phone_confirmed_at: datetime | None
     erased: bool
     cases: list[CaseView]
     timeline: list[TimelineView]

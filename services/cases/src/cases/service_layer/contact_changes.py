@@ -1,8 +1,10 @@
-"""Contact details given without proof: held, and applied only when the resident confirms them.
+"""Contact details given without proof: held, and used only when the resident confirms them.
 
-`request_change` holds what a form proposed for an existing resident and announces
-ContactChangeRequested (notify sends the one-time link to the details on record);
-`confirm_change` applies it when the link's token comes back, once, before it expires.
+`request_change` holds what a form proposed for an existing resident, or the address a new
+resident gave, and announces ContactChangeRequested: notify sends the one-time link to the
+details on record, or, for a resident with none confirmed, to the address just given (the first
+acknowledgement of their submission). `confirm_change` applies the change and confirms the
+address when the link's token comes back, once, before it expires.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
+from civic_events.contact import Contact
 from civic_events.residents import ContactChangeRequested, ContactDetail
 from civic_runtime.uow import UnitOfWork
 from civic_runtime.writes import Insert
@@ -20,7 +23,7 @@ from civic_runtime.writes import Insert
 from cases.adapters import opening, repository
 from cases.adapters.tables import ContactChange, Resident, TimelineEntry
 from cases.domain.contact_changes import ConfirmationLinks, token_sha256
-from cases.service_layer.residents import SOURCE, resident_upserted
+from cases.service_layer.residents import SOURCE, SendTo, resident_upserted
 
 _change = ContactChange.__table__
 _timeline = TimelineEntry.__table__
@@ -46,14 +49,46 @@ async def request_change(
     *,
     resident_id: uuid.UUID,
     proposed: Mapping[str, Any],
+    send_to: SendTo | None,
     reference: str | None,
     links: ConfirmationLinks,
     now: datetime,
 ) -> None:
     """Hold `proposed` (the resident's details as a submission would set them) and ask the
-    resident to confirm them."""
+    resident to confirm them, at the details on record or (`send_to`) the address just given."""
     link = links.new(now=now)
-    changes = tuple(detail for detail in CONFIRMABLE if detail in proposed)
+    changes = tuple(detail for detail in CONFIRMABLE if detail in proposed) or (
+        (send_to.detail,) if send_to is not None else ()
+    )
+    announced = ContactChangeRequested(
+        source=SOURCE,
+        subject=str(resident_id),
+        resident_id=resident_id,
+        changes=changes,
+        confirm_url=link.url,
+        expires_at=link.expires_at,
+        reference=reference,
+        send_to=_contact(send_to) if send_to is not None else None,
+    )
+    row = Insert(
+        _change,
+        {
+            "id": uuid.uuid4(),
+            "resident_id": resident_id,
+            "proposed": dict(proposed),
+            "token_sha256": link.token_sha256,
+            "reference": reference,
+            "sent_to_detail": send_to.detail if send_to is not None else None,
+            "sent_to": send_to.address if send_to is not None else None,
+            "requested_at": now,
+            "expires_at": link.expires_at,
+            "confirmed_at": None,
+        },
+    )
+    if not proposed:
+        # A new resident's address to confirm: the submission's own timeline entry tells it.
+        await uow.write([row], [announced])
+        return
     entry = opening.timeline_row(
         resident_id=resident_id,
         occurred_at=now,
@@ -62,35 +97,13 @@ async def request_change(
         "resident to confirm them",
         detail={"changes": list(changes), "reference": reference},
     )
-    await uow.write(
-        [
-            Insert(
-                _change,
-                {
-                    "id": uuid.uuid4(),
-                    "resident_id": resident_id,
-                    "proposed": dict(proposed),
-                    "token_sha256": link.token_sha256,
-                    "reference": reference,
-                    "requested_at": now,
-                    "expires_at": link.expires_at,
-                    "confirmed_at": None,
-                },
-            ),
-            Insert(_timeline, entry),
-        ],
-        [
-            ContactChangeRequested(
-                source=SOURCE,
-                subject=str(resident_id),
-                resident_id=resident_id,
-                changes=changes,
-                confirm_url=link.url,
-                expires_at=link.expires_at,
-                reference=reference,
-            )
-        ],
-    )
+    await uow.write([row, Insert(_timeline, entry)], [announced])
+
+
+def _contact(send_to: SendTo) -> Contact:
+    if send_to.detail == "email":
+        return Contact(name=send_to.name, email=send_to.address)
+    return Contact(name=send_to.name, phone=send_to.address)
 
 
 async def pending_change(uow: UnitOfWork, *, token: str, now: datetime) -> ContactChange:
@@ -125,6 +138,16 @@ async def confirm_change(uow: UnitOfWork, *, token: str, now: datetime) -> Resid
             continue
         setattr(resident, detail, value)
         applied.append(detail)
+    if change.sent_to_detail is not None:
+        # The link went to this address, and came back: it is the resident's.
+        if getattr(resident, change.sent_to_detail) == change.sent_to:
+            setattr(resident, f"{change.sent_to_detail}_confirmed_at", now)
+            applied.append(change.sent_to_detail)
+    else:
+        # The link went to details on record: their holder vouches for the new ones.
+        for detail in ("email", "phone"):
+            if detail in applied and getattr(resident, detail):
+                setattr(resident, f"{detail}_confirmed_at", now)
     resident.updated_at = now
     change.confirmed_at = now
     confirmed = [detail for detail in CONFIRMABLE if detail in applied]
@@ -132,8 +155,8 @@ async def confirm_change(uow: UnitOfWork, *, token: str, now: datetime) -> Resid
         session,
         occurred_at=now,
         kind="contact_change_confirmed",
-        summary=f"Contact details changed ({', '.join(_words(confirmed)) or 'none'}): confirmed "
-        "by the resident",
+        summary=f"Contact details confirmed ({', '.join(_words(confirmed)) or 'none'}) by the "
+        "resident",
         resident_id=resident.id,
         detail={"changes": confirmed, "reference": change.reference},
     )

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from civic_events.contact import Contact, Coordinates
 from civic_events.residents import ContactPreferencesChanged, ResidentUpserted
@@ -56,6 +56,10 @@ class ResidentFields(Protocol):
     def home_latitude(self) -> float | None: ...
     @property
     def home_longitude(self) -> float | None: ...
+    @property
+    def email_confirmed_at(self) -> datetime | None: ...
+    @property
+    def phone_confirmed_at(self) -> datetime | None: ...
 
 
 async def upsert_from_contact(
@@ -85,15 +89,31 @@ async def upsert_from_contact(
 
 
 @dataclass(frozen=True)
+class SendTo:
+    """Where a confirmation link goes for a resident with no confirmed details: the email
+    address or phone number just given (`detail` names which)."""
+
+    detail: Literal["email", "phone"]
+    address: str
+    name: str | None
+
+
+@dataclass(frozen=True)
 class ResidentMatch:
     """`resident`: the matched or new resident, as it will be once `write` is written: a new
-    resident's row, or a proven change's (each with its ResidentUpserted); None when nothing
-    changes. `proposed`: the details an unproven submission would change, held for the
-    resident to confirm (`contact_changes.request_change`); None when there are none."""
+    resident's row, or a proven change's (each with its ResidentUpserted, once a detail of theirs
+    is confirmed); None when nothing changes. `proposed`: the details an unproven submission
+    would change, held for the resident to confirm; `send_to`: for a resident with none of their
+    details confirmed, where the link goes (`contact_changes.request_change` takes both)."""
 
     resident: ResidentRecord
     write: ResidentWrite | None = None
     proposed: dict[str, Any] | None = None
+    send_to: SendTo | None = None
+
+    @property
+    def to_confirm(self) -> bool:
+        return bool(self.proposed) or self.send_to is not None
 
 
 async def match_resident(
@@ -112,9 +132,10 @@ async def match_resident(
     A match needs the same email address or, failing that, the same phone number. Details that
     would belong to another resident (a phone number already someone else's) are not copied.
     `proven`: the details come from a source that vouches for them (the council's own back
-    office); otherwise (a form anyone can fill in) an existing resident's details are never
-    changed, only proposed. The candidates are those `known` read for the transaction, or else
-    one query finds them.
+    office): they are applied, and confirmed, at once. Otherwise (a form anyone can fill in) an
+    existing resident's details are never changed, only proposed, and a new resident's are kept
+    unconfirmed, so not used to contact them, until a link sent to them comes back. The
+    candidates are those `known` read for the transaction, or else one query finds them.
     """
     email = contact.email.lower() if contact.email else None
     candidates = known.candidates(email=email, phone=contact.phone) if known else None
@@ -159,29 +180,35 @@ async def match_resident(
     details["language"] = language
     if found is None or preferred_channel:
         details["preferred_channel"] = _channel(contact, preferred_channel)
+    changed = found is None or _snapshot(details) != _snapshot(before)
+    if found is not None and not proven:
+        proposed = {
+            name: details[name] for name in RESIDENT_DETAILS if details[name] != before[name]
+        }
+        # Nothing of theirs confirmed yet: the link goes to an address already on their record
+        # that this submission gave too, never to one it proposes (that would hand the record
+        # to whoever typed their email address and a number of their own).
+        send_to = None if found.confirmed else _send_to(_given(before, email, contact), contact)
+        return ResidentMatch(found, proposed=proposed or None, send_to=send_to)
+    if not changed:
+        assert found is not None
+        return ResidentMatch(found)
+    now = datetime.now(UTC)
+    confirmed = _confirmed(details, before, now) if proven else {}
     record = ResidentRecord(
         id=resident_id,
         **details,
         collection_round_ids=tuple(found.collection_round_ids) if found is not None else (),
         home_latitude=found.home_latitude if found is not None else None,
         home_longitude=found.home_longitude if found is not None else None,
+        email_confirmed_at=confirmed.get(
+            "email_confirmed_at", found.email_confirmed_at if found else None
+        ),
+        phone_confirmed_at=confirmed.get(
+            "phone_confirmed_at", found.phone_confirmed_at if found else None
+        ),
     )
-    if found is not None and _snapshot(details) == _snapshot(before):
-        return ResidentMatch(record)
-    if found is not None and not proven:
-        proposed = {
-            name: details[name] for name in RESIDENT_DETAILS if details[name] != before[name]
-        }
-        unchanged = ResidentRecord(
-            id=found.id,
-            **before,
-            collection_round_ids=tuple(found.collection_round_ids),
-            home_latitude=found.home_latitude,
-            home_longitude=found.home_longitude,
-        )
-        return ResidentMatch(unchanged, proposed=proposed)
-    now = datetime.now(UTC)
-    announced = [resident_upserted(record)]
+    announced = [resident_upserted(record)] if record.confirmed else []
     write: ResidentWrite
     if found is None:
         write = opening.resident_added(
@@ -189,6 +216,7 @@ async def match_resident(
             resident={
                 "id": resident_id,
                 **details,
+                **confirmed,
                 "case_updates": True,
                 "disruption_alerts": False,
                 "planning_alerts": False,
@@ -201,11 +229,48 @@ async def match_resident(
         )
     else:
         write = opening.resident_changed(
-            uow.session, resident_id=resident_id, details=details, updated_at=now, events=announced
+            uow.session,
+            resident_id=resident_id,
+            details=details,
+            updated_at=now,
+            events=announced,
+            confirmed=confirmed,
         )
     if known is not None:
         known.written(record)
-    return ResidentMatch(record, write)
+    return ResidentMatch(record, write, send_to=None if proven else _send_to(details, contact))
+
+
+def _confirmed(
+    details: dict[str, Any], before: dict[str, Any], now: datetime
+) -> dict[str, datetime]:
+    """From a proven source: its new email address and phone number are confirmed now."""
+    return {
+        f"{detail}_confirmed_at": now
+        for detail in ("email", "phone")
+        if details[detail] and details[detail] != before[detail]
+    }
+
+
+def _given(on_record: dict[str, Any], email: str | None, contact: Contact) -> dict[str, Any]:
+    """Of the record's email address and phone number, those the submission gave too."""
+    return {
+        "email": on_record["email"] if email and on_record["email"] == email else None,
+        "phone": on_record["phone"]
+        if contact.phone and on_record["phone"] == contact.phone
+        else None,
+        "preferred_channel": on_record["preferred_channel"],
+    }
+
+
+def _send_to(details: dict[str, Any], contact: Contact) -> SendTo | None:
+    """The address a confirmation link goes to: by the channel of choice, email first."""
+    email, phone = details["email"], details["phone"]
+    if email and (details["preferred_channel"] != "sms" or not phone):
+        return SendTo("email", email, contact.name)
+    if phone:
+        return SendTo("phone", phone, contact.name)
+    return None  # a name alone: nowhere to reach them
 
 
 def _snapshot(details: dict[str, Any]) -> tuple[object, ...]:
@@ -220,15 +285,16 @@ def home_of(resident: ResidentFields) -> Coordinates | None:
 
 
 def resident_upserted(resident: ResidentFields) -> ResidentUpserted:
-    """The whole current record, as notify's projection keeps it."""
+    """The whole current record, as notify's projection keeps it: of the email address and phone
+    number, only those confirmed (notify contacts the resident by what it is told here)."""
     return ResidentUpserted(
         source=SOURCE,
         subject=str(resident.id),
         resident_id=resident.id,
         contact=Contact(
             name=resident.name,
-            email=resident.email,
-            phone=resident.phone,
+            email=resident.email if resident.email_confirmed_at is not None else None,
+            phone=resident.phone if resident.phone_confirmed_at is not None else None,
             address=resident.address,
             uprn=resident.uprn,
         ),

@@ -167,6 +167,11 @@ async def import_residents(
         resident.name = listed.name
         resident.email = email
         resident.phone = phone
+        # The council's own records: their details count as confirmed.
+        if email and resident.email_confirmed_at is None:
+            resident.email_confirmed_at = now
+        if phone and resident.phone_confirmed_at is None:
+            resident.phone_confirmed_at = now
         resident.uprn = listed.uprn
         resident.address = household.address if household else None
         resident.postcode = normalise_postcode(household.postcode) if household else None

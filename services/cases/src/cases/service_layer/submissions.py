@@ -51,7 +51,7 @@ async def form_submitted(
         )
         return
     case_type = case_type_for_form(event.form_id)
-    resident_id, resident_write = None, None
+    resident_id, resident_write, match = None, None, None
     if event.contact is not None and (
         event.contact.email or event.contact.phone or event.contact.name
     ):
@@ -66,16 +66,6 @@ async def form_submitted(
             known=openings,
         )
         resident_id, resident_write = match.resident.id, match.write
-        if match.proposed:
-            # A form proves nothing about who sent it: the resident confirms new details first.
-            await contact_changes.request_change(
-                uow,
-                resident_id=resident_id,
-                proposed=match.proposed,
-                reference=event.subject,
-                links=links,
-                now=datetime.now(UTC),
-            )
     location = event.location
     address = location.address if location else None
     contact_address = event.contact.address if event.contact else None
@@ -124,6 +114,17 @@ async def form_submitted(
         sla=sla,
     )
     openings.opened(event.subject)
+    if match is not None and match.to_confirm:
+        # A form proves nothing about who sent it: the resident confirms its details first.
+        await contact_changes.request_change(
+            uow,
+            resident_id=match.resident.id,
+            proposed=match.proposed or {},
+            send_to=match.send_to,
+            reference=event.subject,
+            links=links,
+            now=datetime.now(UTC),
+        )
     if openings.updates_held(event.subject):
         case = await repository.case_by_reference(uow.session, reference=event.subject)
         assert case is not None  # opened above, in this transaction

@@ -110,6 +110,9 @@ class Notification(SQLModel, table=True):
     subject: str = Field(sa_column=Column(String(100), nullable=False))  # the case reference
     template_name: str = Field(sa_column=Column(String(120), nullable=False))
     personalisation: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    # The address it goes to instead of the resident's details on record ({name, email, phone}):
+    # the link confirming an address a resident with none confirmed has just given. Personal data.
+    destination: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
     channel: str | None = Field(default=None, sa_column=Column(String(10)))
     tried_channels: list[str] = Field(
         default_factory=list, sa_column=Column(ARRAY(String(10)), nullable=False)

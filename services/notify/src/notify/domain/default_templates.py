@@ -138,6 +138,18 @@ DEFAULT_TEMPLATES: list[TemplateContent] = [
         link=False,
     ),
     *_three(
+        "contact_confirm",
+        "We have received your request ((reference))",
+        "Hello ((first_name)),\n\nWe have received your request ((reference)).\n\nTo get "
+        "updates about it here, confirm this is your ((changes)) by ((expires)):\n\n"
+        "((confirm_url))\n\nYou are getting this message because this address was given with "
+        "the request. If you did not send it, you do not need to do anything: we will not "
+        "contact you again about it.",
+        "We have received your request ((reference)). To get updates about it by text, confirm "
+        "this is your number by ((expires)): ((confirm_url)) If you did not send it, ignore this.",
+        link=False,
+    ),
+    *_three(
         "service_disruption",
         "Bin collections disrupted on ((affected_date))",
         "Hello ((first_name)),\n\nCollections on your round on ((affected_date)) are disrupted "

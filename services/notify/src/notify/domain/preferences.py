@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from notify.domain.templates import CHANNELS, Channel
@@ -31,6 +32,17 @@ class Preferences:
     planning_alerts: bool = False
     erased: bool = False
     first_name: str | None = None
+
+    @classmethod
+    def of_destination(cls, destination: Mapping[str, Any]) -> Preferences:
+        """A message's own address (a notification's `destination`): by email if it has one."""
+        email, phone = destination.get("email"), destination.get("phone")
+        return cls(
+            preferred_channel="email" if email else "sms",
+            email=email,
+            phone=phone,
+            first_name=destination.get("name"),
+        )
 
     def reachable_by(self, channel: Channel) -> bool:
         if channel == "email":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import quote
 from uuid import UUID
@@ -35,6 +35,8 @@ class MessageRequest:
     urgent: bool = False
     # When what the resident hears about happened: the start of the time to tell.
     triggered_at: datetime | None = None
+    # Where it goes instead of the resident's details on record ({name, email, phone}).
+    send_to: dict[str, str] | None = None
 
 
 def _words(code: str) -> str:
@@ -175,19 +177,30 @@ def planning_nearby(
 
 
 def contact_change(event: ContactChangeRequested, resident_id: UUID) -> MessageRequest:
-    """The one-time link that confirms new contact details, sent to the details on record (the
-    resident's channels as notify knows them), whatever the resident opted out of."""
-    return _request(
-        event,
-        resident_id,
-        "contact_change",
-        {
-            "changes": _listed([_words(detail) for detail in event.changes]),
-            "confirm_url": event.confirm_url,
-            "expires": london_time(event.expires_at),
-            "reference": event.reference or "",
-        },
-        category="account",
+    """The one-time link that confirms contact details, whatever the resident opted out of: to
+    the details on record (the resident's channels as notify knows them), or, for a resident with
+    none confirmed, to the address just given (`send_to`), as the first acknowledgement of their
+    submission (`contact_confirm`, which says why it came)."""
+    facts = {
+        "changes": _listed([_words(detail) for detail in event.changes]),
+        "confirm_url": event.confirm_url,
+        "expires": london_time(event.expires_at),
+        "reference": event.reference or "",
+    }
+    if event.send_to is None:
+        return _request(event, resident_id, "contact_change", facts, category="account")
+    send_to = {
+        key: value
+        for key, value in (
+            ("name", event.send_to.name),
+            ("email", event.send_to.email),
+            ("phone", event.send_to.phone),
+        )
+        if value
+    }
+    return replace(
+        _request(event, resident_id, "contact_confirm", facts, category="account"),
+        send_to=send_to,
     )
 
 

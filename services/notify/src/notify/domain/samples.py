@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from civic_events.cases import CaseClosed, CaseOpened, CaseStatusChanged
-from civic_events.contact import Coordinates
+from civic_events.contact import Contact, Coordinates
 from civic_events.payments import PaymentCreated, PaymentFailed
 from civic_events.planning import ConsultationStarted
 from civic_events.residents import ContactChangeRequested
@@ -30,6 +30,20 @@ def sample_personalisation(kind: str) -> dict[str, str]:
                 confirm_url="https://council.example/contact-details/confirm/sample-token",
                 expires_at=datetime.now(UTC) + timedelta(days=3),
                 reference=_REF,
+            ),
+            _RESIDENT,
+        ).personalisation
+    if kind == "contact_confirm":
+        return purposes.contact_change(
+            ContactChangeRequested(
+                source="sample",
+                subject=str(_RESIDENT),
+                resident_id=_RESIDENT,
+                changes=("email",),
+                confirm_url="https://council.example/contact-details/confirm/sample-token",
+                expires_at=datetime.now(UTC) + timedelta(days=3),
+                reference=_REF,
+                send_to=Contact(name="Sam Resident", email="sam@example.org"),
             ),
             _RESIDENT,
         ).personalisation

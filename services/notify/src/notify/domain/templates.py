@@ -30,6 +30,7 @@ PLACEHOLDERS_BY_KIND: Mapping[str, frozenset[str]] = {
         {"application_reference", "distance", "consultation_ends_on", "first_name"}
     ),
     "contact_change": frozenset({"changes", "confirm_url", "expires", "reference", "first_name"}),
+    "contact_confirm": frozenset({"changes", "confirm_url", "expires", "reference", "first_name"}),
     "service_disruption": frozenset(
         {"round", "affected_date", "public_message", "recovery_date", "cause_name", "first_name"}
     ),

@@ -102,7 +102,8 @@ class Prepared:
             self.templates[key] = await templates.resolve(
                 session=session, name=key[0], channel=key[1]
             )
-        self.residents[row["resident_id"]] = prefs
+        if not row.get("destination"):  # else not the resident's details on record
+            self.residents[row["resident_id"]] = prefs
 
 
 async def prepare(session: AsyncSession, items: Sequence[Claimed]) -> Prepared:
@@ -179,6 +180,8 @@ class Delivery:
                 return Outcome(row, found, row["template_version"], None, stored_span_context(row))
 
         prefs = prepared.residents.get(row["resident_id"])
+        if row.get("destination") and not (prefs is not None and prefs.erased):
+            prefs = Preferences.of_destination(row["destination"])
         resolved = prepared.templates.get((row["template_name"], row["channel"]))
         if prefs is None or prefs.erased:
             await self._finish_failed(

@@ -60,6 +60,9 @@ async def request_notification(
     """Record the notification (or why it will not be sent); None when it already exists."""
     now = now or datetime.now(UTC)
     prefs = await residents.load(session=session, resident_id=request.resident_id)
+    if request.send_to is not None and not (prefs is not None and prefs.erased):
+        # Its own address (one the resident has just given): not their details on record.
+        prefs = Preferences.of_destination(request.send_to)
     values: dict[str, Any] = {
         "id": uuid.uuid4(),
         "caused_by": request.caused_by,
@@ -68,6 +71,7 @@ async def request_notification(
         "subject": request.subject,
         "template_name": request.template_name,
         "personalisation": request.personalisation,
+        "destination": request.send_to,
         "urgent": request.urgent,
         "attempts": 0,
         "tried_channels": [],
@@ -192,3 +196,15 @@ async def list_for_resident(*, session: AsyncSession, resident_id: uuid.UUID) ->
         .order_by(_notifications.c.created_at)
     )
     return list(result.mappings())
+
+
+async def forget_destinations(*, session: AsyncSession, resident_id: uuid.UUID) -> None:
+    """An erased resident's addresses go from the messages that carried their own."""
+    await session.execute(
+        sa.update(_notifications)
+        .where(
+            _notifications.c.resident_id == resident_id,
+            _notifications.c.destination.is_not(None),
+        )
+        .values(destination=None)
+    )
