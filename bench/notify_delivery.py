@@ -179,6 +179,9 @@ def latency_settings(database_url: str, prefix: str, simulator_url: str) -> dict
         "govuk_notify_base_url": simulator_url,
         "govuk_notify_api_key": f"bench_key-{DEFAULT_SERVICE_ID}-{DEFAULT_SECRET}",
         "rate_limit_govuk_notify_per_minute": 0,
+        # The run's 100 residents are each sent far more than a resident's hour: the limit per
+        # recipient would hold most back (the broadcast run, one message each, keeps it on).
+        "max_messages_per_recipient_per_hour": 0,
         "commit_interval_ms": 100,
     }
 

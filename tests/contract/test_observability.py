@@ -43,7 +43,11 @@ BUSINESS_METRICS: dict[str, set[str]] = {
         "civic_cases_status_changes_total",
         "civic_cases_sla_breaches_total",
     },
-    "notify": {"civic_notify_time_to_tell_seconds", "civic_notify_notifications_total"},
+    "notify": {
+        "civic_notify_time_to_tell_seconds",
+        "civic_notify_notifications_total",
+        "civic_notify_recipient_limited_total",
+    },
     "payments": {
         "civic_payments_outcomes_total",
         "civic_payments_webhooks_total",

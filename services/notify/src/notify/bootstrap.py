@@ -19,6 +19,7 @@ from notify.adapters.providers.push import WebPushProvider
 from notify.adapters.providers.rate_limit import RateLimit
 from notify.adapters.providers.smtp import SmtpProvider
 from notify.config import NotifySettings
+from notify.domain.recipient_limits import RecipientLimits
 from notify.entrypoints.consumers import handlers
 from notify.entrypoints.dispatcher import Dispatcher
 from notify.entrypoints.http import router
@@ -94,6 +95,10 @@ def build_dispatcher(
             status_page_base_url=settings.status_page_base_url,
             status_link_secret=settings.status_link_secret,
             status_link_ttl_days=settings.status_link_ttl_days,
+            recipient_limits=RecipientLimits(
+                per_hour=settings.max_messages_per_recipient_per_hour,
+                contact_change_per_hour=settings.max_contact_change_messages_per_recipient_per_hour,
+            ),
         ),
     )
 

@@ -71,6 +71,14 @@ class NotifySettings(ServiceSettings, OfficerSettings):
     rate_limit_smtp_per_minute: int = Field(default=0, ge=0)
     rate_limit_push_per_minute: int = Field(default=0, ge=0)
     rate_limit_window_s: float = Field(default=60.0, gt=0)
+    # Emails and SMS to one recipient (an address, a number) in any hour, by all instances
+    # together; beyond, the message is not sent but recorded failed ("recipient limit"). A
+    # resident on a busy day hears of a broadcast and a few case updates; a form anyone can
+    # submit must not make the council send without end (SMS pumping). Messages confirming a
+    # change of contact details have a limit of their own, so they go out whatever case updates
+    # have used (domain/recipient_limits.py). 0: no limit.
+    max_messages_per_recipient_per_hour: int = Field(default=10, ge=0)
+    max_contact_change_messages_per_recipient_per_hour: int = Field(default=3, ge=0)
 
     dispatch_batch_size: int = Field(default=50, ge=1)
     dispatch_poll_interval_ms: int = Field(default=200, ge=1)

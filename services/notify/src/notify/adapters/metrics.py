@@ -42,6 +42,13 @@ class NotifyMetrics:
             ["channel", "outcome"],
             registry=registry,
         )
+        self.recipient_limited = Counter(
+            "civic_notify_recipient_limited_total",
+            "Emails and SMS not sent because their recipient had been sent the limit for the "
+            "hour (NOTIFY_MAX_MESSAGES_PER_RECIPIENT_PER_HOUR): a flood, or SMS pumping.",
+            ["channel"],
+            registry=registry,
+        )
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class _Count:
     channel: str
     outcome: Outcome
     time_to_tell_s: float | None
+    recipient_limited: bool = False
 
 
 def count_after_commit(
@@ -58,9 +66,10 @@ def count_after_commit(
     outcome: Outcome,
     triggered_at: datetime | None = None,
     accepted_at: datetime | None = None,
+    recipient_limited: bool = False,
 ) -> None:
-    """Count an outcome (and, for `sent`, the time to tell) when this session's transaction
-    commits; forget it if the transaction rolls back."""
+    """Count an outcome (and, for `sent`, the time to tell; for a message over its recipient's
+    limit, that too) when this session's transaction commits; forget it if it rolls back."""
     metrics = session.info.get(METRICS_KEY)
     if metrics is None:
         return
@@ -71,7 +80,7 @@ def count_after_commit(
     if pending is None:
         pending = session.info[_PENDING_KEY] = []
         _listen(session, metrics, pending)
-    pending.append(_Count(channel or "none", outcome, seconds))
+    pending.append(_Count(channel or "none", outcome, seconds, recipient_limited))
 
 
 def _listen(session: AsyncSession, metrics: NotifyMetrics, pending: list[_Count]) -> None:
@@ -80,6 +89,8 @@ def _listen(session: AsyncSession, metrics: NotifyMetrics, pending: list[_Count]
             metrics.notifications.labels(count.channel, count.outcome).inc()
             if count.time_to_tell_s is not None:
                 metrics.time_to_tell.labels(count.channel).observe(count.time_to_tell_s)
+            if count.recipient_limited:
+                metrics.recipient_limited.labels(count.channel).inc()
         pending.clear()
 
     def rolled_back(_session: Any) -> None:

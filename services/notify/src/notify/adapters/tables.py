@@ -182,6 +182,19 @@ class ProviderRateLimit(SQLModel, table=True):
     )
 
 
+class RecipientMessage(SQLModel, table=True):
+    """A message handed over to a recipient: what the limit per recipient and hour counts, for
+    every instance (see service_layer/recipient_limits.py). The recipient (an email address, a
+    phone number) is kept only as a SHA-256, and a row only for the hour it counts in."""
+
+    __tablename__ = "notify_recipient_message"
+    __table_args__ = (Index("ix_notify_recipient_message_counted_at", "counted_at"),)
+
+    recipient_key: str = Field(sa_column=Column(String(64), primary_key=True))
+    notification_id: uuid.UUID = Field(primary_key=True)
+    counted_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
 NOTIFY_TABLES = [
     ResidentPreferences.__table__,  # type: ignore[attr-defined]
     TemplateVersion.__table__,  # type: ignore[attr-defined]
@@ -189,4 +202,5 @@ NOTIFY_TABLES = [
     RoundHousehold.__table__,  # type: ignore[attr-defined]
     Broadcast.__table__,  # type: ignore[attr-defined]
     ProviderRateLimit.__table__,  # type: ignore[attr-defined]
+    RecipientMessage.__table__,  # type: ignore[attr-defined]
 ]

@@ -37,8 +37,9 @@ from notify.adapters.tracing import failed, provider_span, stored_span_context, 
 from notify.domain import retry
 from notify.domain.preferences import Preferences, first_name
 from notify.domain.purposes import status_page_url
+from notify.domain.recipient_limits import RecipientLimits
 from notify.domain.templates import MissingPersonalisation, TemplateContent
-from notify.service_layer import templates
+from notify.service_layer import recipient_limits, templates
 from notify.service_layer.outcomes import (
     apply_provider_status,
     count_sent,
@@ -65,6 +66,7 @@ class DispatchPolicy:
     status_page_base_url: str = "http://127.0.0.1:8002/v1/status"
     status_link_secret: str = "development-only-status-link-secret"  # noqa: S105
     status_link_ttl_days: int = 90
+    recipient_limits: RecipientLimits = field(default_factory=RecipientLimits)
 
     @property
     def reconcile_every_s(self) -> float:
@@ -202,6 +204,10 @@ class Delivery:
         if message is None:
             await self._permanent(row, f"no {row['channel']} contact details")
             return None
+        refused = await self._count_for_recipient(row, message)
+        if refused is not None:
+            await self._finish_failed(row, "technical-failure", refused, recipient_limited=True)
+            return None
         failure: PermanentFailure | TemporaryFailure | OutcomeUnknown | None = None
         async with self._slots:
             with provider_span(row, provider) as span:
@@ -313,23 +319,54 @@ class Delivery:
                 now=now,
             )
 
+    async def _count_for_recipient(
+        self, row: Mapping[str, Any], message: OutgoingMessage
+    ) -> str | None:
+        """Count the message against its recipient's hour; why it may not go, if it may not."""
+        limits = self.policy.recipient_limits
+        if not limits.applies(channel=message.channel, purpose=row["purpose"]):
+            return None
+        async with self._uow() as uow:
+            return await recipient_limits.admit_message(
+                session=uow.session,
+                limits=limits,
+                notification_id=row["id"],
+                channel=message.channel,
+                recipient=message.recipient,
+                purpose=row["purpose"],
+                now=self._clock(),
+            )
+
     async def _finish_failed(
-        self, row: Mapping[str, Any], failure: str, detail: str, *, cancel: bool = False
+        self,
+        row: Mapping[str, Any],
+        failure: str,
+        detail: str,
+        *,
+        cancel: bool = False,
+        recipient_limited: bool = False,
     ) -> None:
         async with self._uow() as uow:
             current = await _still_sending(uow, row)
             if current is None:
                 return
             await finish_failed(
-                uow, current, failure=failure, detail=detail, now=self._clock(), publish=not cancel
+                uow,
+                current,
+                failure=failure,
+                detail=detail,
+                now=self._clock(),
+                publish=not cancel,
+                recipient_limited=recipient_limited,
             )
 
     async def reconcile(self) -> int:
         """Poll the provider about messages sent long ago with no receipt yet; returns how many
-        were found."""
+        were found. The recipients' counts older than their hour are deleted on the way."""
         now = self._clock()
         cutoff = now - timedelta(seconds=self.policy.reconcile_after_s)
         async with self._uow() as uow:
+            await recipient_limits.forget_past_hour(session=uow.session, now=now)
             rows = await delivery_states.sent_awaiting_receipt(
                 session=uow.session, cutoff=cutoff, limit=self.policy.batch_size
             )

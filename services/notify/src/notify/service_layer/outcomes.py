@@ -129,6 +129,7 @@ async def finish_failed(
     detail: str,
     now: datetime,
     publish: bool = True,
+    recipient_limited: bool = False,
 ) -> None:
     await delivery_states.mark_ended(
         session=uow.session,
@@ -139,7 +140,12 @@ async def finish_failed(
         now=now,
     )
     if publish:
-        count_after_commit(uow.session, channel=current["channel"], outcome="failed")
+        count_after_commit(
+            uow.session,
+            channel=current["channel"],
+            outcome="failed",
+            recipient_limited=recipient_limited,
+        )
         await uow.stage(_failed_event(current, failure=failure, detail=detail))
 
 
