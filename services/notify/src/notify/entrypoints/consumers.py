@@ -25,7 +25,7 @@ from civic_runtime.uow import UnitOfWork
 
 from notify.domain import purposes
 from notify.service_layer import broadcasts, planning_alerts, preferences
-from notify.service_layer.notifications import forget_destinations, request_notification
+from notify.service_layer.notifications import request_notification
 
 handlers = EventHandlers()
 
@@ -46,7 +46,6 @@ async def on_contact_preferences_changed(event: ContactPreferencesChanged, uow: 
 @handlers.on(ResidentErased, name="notify.entrypoints.consumers.on_resident_erased")
 async def on_resident_erased(event: ResidentErased, uow: UnitOfWork) -> None:
     await preferences.erase_resident(session=uow.session, event=event)
-    await forget_destinations(session=uow.session, resident_id=event.resident_id)
 
 
 @handlers.on(

@@ -197,14 +197,3 @@ async def list_for_resident(*, session: AsyncSession, resident_id: uuid.UUID) ->
     )
     return list(result.mappings())
 
-
-async def forget_destinations(*, session: AsyncSession, resident_id: uuid.UUID) -> None:
-    """An erased resident's addresses go from the messages that carried their own."""
-    await session.execute(
-        sa.update(_notifications)
-        .where(
-            _notifications.c.resident_id == resident_id,
-            _notifications.c.destination.is_not(None),
-        )
-        .values(destination=None)
-    )
