@@ -477,7 +477,8 @@ async def test_a_real_prometheus_scrapes_a_live_service_and_evaluates_every_rule
                     interval=0.25,
                 )
                 assert {series["metric"]["topic"] for series in lag} == {
-                    topic_prefix + "cases.lifecycle.v1"
+                    topic_prefix + "cases.lifecycle.v1",
+                    topic_prefix + "residents.v1",
                 }
                 age = await eventually(
                     lambda: query('service:civic_outbox_oldest_age_seconds:max{service="intake"}'),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -10,7 +11,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from civic_runtime.consumers import is_outage
 from civic_runtime.outbox import EventTooLarge
+
+logger = logging.getLogger(__name__)
+# How long a client is asked to wait when the database or Kafka cannot be reached.
+OUTAGE_RETRY_AFTER_S = 5
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -79,7 +85,27 @@ async def _event_too_large(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """What no route expected: still a problem+json, never a bare 500 or a dropped connection;
+    the database or Kafka out of reach is a 503 the client may retry."""
+    if is_outage(exc):
+        logger.warning("%s %s: outage: %s", request.method, request.url.path, type(exc).__name__)
+        return problem(
+            503,
+            detail="A service we depend on cannot be reached. Try again shortly.",
+            headers={"Retry-After": str(OUTAGE_RETRY_AFTER_S)},
+            instance=request.url.path,
+        )
+    logger.error("%s %s failed", request.method, request.url.path, exc_info=(type(exc), exc, None))
+    return problem(
+        500,
+        detail="Something went wrong on our side; it has been logged. Try again later.",
+        instance=request.url.path,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(EventTooLarge, _event_too_large)
+    app.add_exception_handler(Exception, _unexpected)

@@ -23,6 +23,14 @@ def make_app() -> FastAPI:
     async def case(reference: str) -> None:
         raise HTTPException(404, detail=f"no case {reference}")
 
+    @app.get("/broken")
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    @app.get("/database-down")
+    async def database_down() -> None:
+        raise ConnectionRefusedError("connect call failed")
+
     return app
 
 
@@ -52,3 +60,17 @@ def test_http_errors_are_problem_json() -> None:
         "detail": "no case WST-1",
         "instance": "/cases/WST-1",
     }
+
+
+def test_an_unexpected_error_is_a_problem_json_500_that_says_nothing_of_its_cause() -> None:
+    response = TestClient(make_app(), raise_server_exceptions=False).get("/broken")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert "a bug" not in response.text
+
+
+def test_the_database_out_of_reach_is_a_503_to_retry() -> None:
+    response = TestClient(make_app(), raise_server_exceptions=False).get("/database-down")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.headers["retry-after"] == "5"

@@ -196,4 +196,3 @@ async def list_for_resident(*, session: AsyncSession, resident_id: uuid.UUID) ->
         .order_by(_notifications.c.created_at)
     )
     return list(result.mappings())
-
