@@ -46,18 +46,7 @@ class Recorder:
                 sa.insert(kit.effects).values(event_id=event.event_id, subject=event.subject)
             )
             # Comes back to this service as a type it has no handler for: "ignored".
-            await uow.stage(
-                CaseStatusChanged(
-                    source="testsvc",
-                    subject=event.subject,
-                    case_id=event.case_id,
-                    case_type="missed_bin",
-                    old_status="received",
-                    new_status="in_progress",
-                    reason="test",
-                    notify_resident=False,
-                )
-            )
+            await uow.stage(status_changed(event, "test"))
             if event.event_id in self.fail:
                 raise ValueError("a status this service has never heard of")
             if len(self.calls) <= self.failures:

@@ -20,30 +20,21 @@ _REF = "WST-2026-004211"
 
 def sample_personalisation(kind: str) -> dict[str, str]:
     case_id = uuid.uuid4()
-    if kind == "contact_change":
+    if kind in ("contact_change", "contact_confirm"):
+        # The same link, to the details on record or (confirming a new address) to that address.
+        new_address = kind == "contact_confirm"
         return purposes.contact_change(
             ContactChangeRequested(
                 source="sample",
                 subject=str(_RESIDENT),
                 resident_id=_RESIDENT,
-                changes=("phone", "address"),
+                changes=("email",) if new_address else ("phone", "address"),
                 confirm_url="https://council.example/contact-details/confirm/sample-token",
                 expires_at=datetime.now(UTC) + timedelta(days=3),
                 reference=_REF,
-            ),
-            _RESIDENT,
-        ).personalisation
-    if kind == "contact_confirm":
-        return purposes.contact_change(
-            ContactChangeRequested(
-                source="sample",
-                subject=str(_RESIDENT),
-                resident_id=_RESIDENT,
-                changes=("email",),
-                confirm_url="https://council.example/contact-details/confirm/sample-token",
-                expires_at=datetime.now(UTC) + timedelta(days=3),
-                reference=_REF,
-                send_to=Contact(name="Sam Resident", email="sam@example.org"),
+                send_to=Contact(name="Sam Resident", email="sam@example.org")
+                if new_address
+                else None,
             ),
             _RESIDENT,
         ).personalisation
