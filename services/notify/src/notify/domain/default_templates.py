@@ -139,7 +139,7 @@ DEFAULT_TEMPLATES: list[TemplateContent] = [
     ),
     *_three(
         "contact_confirm",
-        "We have received your request ((reference))",
+        "Request ((reference)) received: please confirm your address",
         "Hello ((first_name)),\n\nWe have received your request ((reference)).\n\nTo get "
         "updates about it here, confirm this is your ((changes)) by ((expires)):\n\n"
         "((confirm_url))\n\nYou are getting this message because this address was given with "
