@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,6 +27,16 @@ DEVELOPMENT_OFFICER_TOKEN = "dev-officer-token"  # noqa: S105
 DEVELOPMENT_OFFICER_TOKEN_SHA256 = hashlib.sha256(DEVELOPMENT_OFFICER_TOKEN.encode()).hexdigest()
 
 
+TEAM_LEAD = "team_lead"
+# Which case types each team handles (`<PREFIX>TEAMS`): what an officer of the team may see.
+DEFAULT_TEAMS: dict[str, tuple[str, ...]] = {
+    "waste": ("missed_bin", "bulky_waste", "new_bin"),
+    "planning": ("planning_application",),
+    "environment": ("report",),
+    "information": ("foi_request",),
+}
+
+
 @dataclass(frozen=True)
 class Officer:
     """An officer as their token names them: id, roles and teams."""
@@ -37,6 +47,21 @@ class Officer:
 
     def holds_any(self, roles: Iterable[str]) -> bool:
         return not self.roles.isdisjoint(roles)
+
+    def case_types(self, teams: Mapping[str, Sequence[str]]) -> frozenset[str]:
+        """The case types the officer's teams handle (`teams`: team → case types)."""
+        return frozenset(case_type for team in self.teams for case_type in teams.get(team, ()))
+
+
+def resident_visible(
+    *, case_types: Collection[str], team_lead: bool, resident_case_types: Collection[str]
+) -> bool:
+    """Whether a resident is an officer's to see: one of the resident's cases (as resident or
+    agent, of `resident_case_types`) is of a type the officer's teams handle (`case_types`); a
+    resident with no case at all is a team lead's (someone answers their requests)."""
+    if not resident_case_types:
+        return team_lead
+    return not frozenset(case_types).isdisjoint(resident_case_types)
 
 
 class OfficerCredential(BaseModel):
@@ -73,6 +98,8 @@ class OfficerSettings(BaseSettings):
     officer_jwt_roles_claim: str = "roles"
     officer_jwt_teams_claim: str = "teams"
     officer_jwt_leeway_s: int = Field(default=30, ge=0, le=300)
+    # Team → the case types its officers see (JSON).
+    teams: dict[str, tuple[str, ...]] = Field(default_factory=lambda: dict(DEFAULT_TEAMS))
 
 
 class InvalidOfficerToken(Exception):

@@ -23,14 +23,6 @@ class MissingSecret(RuntimeError):
     """A production instance started without one of its secrets."""
 
 
-DEFAULT_TEAMS: dict[str, tuple[str, ...]] = {
-    "waste": ("missed_bin", "bulky_waste", "new_bin"),
-    "planning": ("planning_application",),
-    "environment": ("report",),
-    "information": ("foi_request",),
-}
-
-
 class CasesSettings(ServiceSettings, OfficerSettings):
     model_config = SettingsConfigDict(env_prefix="CASES_", extra="ignore", frozen=True)
     secret_settings = {
@@ -51,9 +43,6 @@ class CasesSettings(ServiceSettings, OfficerSettings):
 
     # The council's profile (council.toml): its bank holidays set the working-day SLAs.
     council_file: Path = DEMO_COUNCIL_FILE
-
-    # Team → the case types its officers see.
-    teams: dict[str, tuple[str, ...]] = Field(default_factory=lambda: dict(DEFAULT_TEAMS))
 
     # Unset in production: signed status links are then neither issued nor accepted (the
     # postcode and email proofs still work); unset elsewhere: a development secret.

@@ -130,6 +130,18 @@ class RunningNotify:
             )
         return bool(found)
 
+    async def holds_case(self, resident_id: uuid.UUID, case_type: str = "missed_bin") -> None:
+        """As a CaseOpened would record it: the resident has a case of `case_type`, so that
+        officers of a team handling that type see them."""
+        async with self.app.state.runtime.engine.begin() as connection:
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO notify_resident_case_type (resident_id, case_type) "
+                    "VALUES (:resident_id, :case_type) ON CONFLICT DO NOTHING"
+                ),
+                {"resident_id": resident_id, "case_type": case_type},
+            )
+
     async def notifications(self, **where: Any) -> list[dict[str, Any]]:
         table = Notification.__table__  # type: ignore[attr-defined]
         query = sa.select(table).order_by(table.c.created_at)

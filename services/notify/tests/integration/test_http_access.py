@@ -48,6 +48,7 @@ async def test_each_protected_route_refuses_strangers_and_the_wrong_role(
     ):
         async with notify.app.state.runtime.unit_of_work() as uow:
             await record_resident(session=uow.session, event=resident)
+        await notify.holds_case(resident.resident_id)  # a case of the officer's team
         headers = {"editor": notify_kit.as_editor, "officer": notify_kit.as_officer}
         strangers = [
             {},
@@ -92,6 +93,7 @@ async def test_a_refused_change_changes_nothing(notify_kit: Any, http: Any) -> N
     ):
         async with notify.app.state.runtime.unit_of_work() as uow:
             await record_resident(session=uow.session, event=resident)
+        await notify.holds_case(resident.resident_id)  # a case of the officer's team
         path = f"/residents/{resident.resident_id}/preferences"
         hijack = {"push_subscription": None, "case_updates": False, "preferred_channel": "sms"}
         assert (await api.patch(path, json=hijack)).status_code == 401
@@ -107,3 +109,43 @@ async def test_a_refused_change_changes_nothing(notify_kit: Any, http: Any) -> N
         assert (kept["preferred_channel"], kept["case_updates"]) == ("email", True)
         shipped = (await api.get(template, headers=notify_kit.as_editor)).json()
         assert shipped["version"] == 1 and "evil" not in shipped["body"]
+
+
+async def test_an_officer_sees_only_residents_of_their_teams(notify_kit: Any, http: Any) -> None:
+    """As in cases' officer API: a resident with a case of a type the officer's teams handle; one
+    with no case at all, team leads only; any other the same 404 as one that does not exist."""
+    waste, planning, nobody = (notify_kit.resident(channel="email") for _ in range(3))
+    identity = KeyPair("RS256", audience="civic-notify")
+
+    def officer(*teams: str, role: str = "officer") -> dict[str, str]:
+        return {"Authorization": f"Bearer {identity.token(roles=[role], teams=list(teams))}"}
+
+    async with (
+        notify_kit.service(
+            consumer_enabled=False, officer_jwt_public_key=identity.public_pem
+        ) as notify,
+        http(notify.base_url) as api,
+    ):
+        async with notify.app.state.runtime.unit_of_work() as uow:
+            for resident in (waste, planning, nobody):
+                await record_resident(session=uow.session, event=resident)
+        await notify.holds_case(waste.resident_id, "missed_bin")
+        await notify.holds_case(planning.resident_id, "planning_application")
+        for resident, teams, seen in (
+            (waste, ("waste",), 200),
+            (waste, ("planning",), 404),
+            (planning, ("planning",), 200),
+            (planning, ("waste", "environment"), 404),
+            (nobody, ("waste",), 404),
+        ):
+            for method, template, body, _, _ in ROUTES:
+                if "{resident}" not in template:
+                    continue
+                path = template.format(resident=resident.resident_id)
+                answer = await api.request(method, path, json=body, headers=officer(*teams))
+                assert answer.status_code == seen, (teams, method, path, answer.text)
+        lead = officer("planning", role="team_lead")
+        path = f"/residents/{nobody.resident_id}/preferences"
+        assert (await api.get(path, headers=lead)).status_code == 200
+        path = f"/residents/{waste.resident_id}/preferences"
+        assert (await api.get(path, headers=lead)).status_code == 404

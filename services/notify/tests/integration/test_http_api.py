@@ -72,6 +72,7 @@ async def test_residents_change_their_preferences_and_erasure_forgets_them(
     ):
         async with notify.app.state.runtime.unit_of_work() as uow:
             await record_resident(session=uow.session, event=resident)
+        await notify.holds_case(resident.resident_id)  # a case of the officer's team
         path = f"/residents/{resident.resident_id}/preferences"
         before = (await api.get(path)).json()
         assert before["channel_order"] == ["email", "sms"]

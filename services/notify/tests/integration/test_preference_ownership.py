@@ -35,6 +35,7 @@ async def test_older_events_keep_the_residents_own_choices_newer_ones_win(
         notify_kit.service(consumer_enabled=False) as notify,
         http(notify.base_url, notify_kit.as_officer) as api,
     ):
+        await notify.holds_case(resident.resident_id)  # a case of the officer's team
 
         async def apply(*events: Any) -> dict[str, Any]:
             async with notify.app.state.runtime.unit_of_work() as uow:

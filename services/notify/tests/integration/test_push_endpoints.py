@@ -19,6 +19,7 @@ async def test_a_push_subscription_to_any_other_host_is_refused(notify_kit: Any,
     ):
         async with notify.app.state.runtime.unit_of_work() as uow:
             await record_resident(session=uow.session, event=resident)
+        await notify.holds_case(resident.resident_id)  # a case of the officer's team
         path = f"/residents/{resident.resident_id}/preferences"
         for endpoint in (
             "https://internal.council.example/admin",

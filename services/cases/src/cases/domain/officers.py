@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from civic_runtime.officers import resident_visible
+
 
 @dataclass(frozen=True)
 class Officer:
@@ -23,9 +25,9 @@ class Officer:
         """A resident is an officer's to see (and change) when one of their cases (as resident or
         agent, of `case_types`) is of the officer's teams'; one with no case at all, a team
         lead's (someone answers their requests: preferences, erasure)."""
-        if not case_types:
-            return self.is_team_lead
-        return any(self.sees(case_type) for case_type in case_types)
+        return resident_visible(
+            case_types=self.case_types, team_lead=self.is_team_lead, resident_case_types=case_types
+        )
 
     def may_assign_to(self, officer_id: str) -> bool:
         """Anyone takes a case; only a team lead gives one to someone else."""

@@ -27,10 +27,7 @@ def case_officer(verified: VerifiedOfficer, *, teams: Mapping[str, tuple[str, ..
     role = next((role for role in ROLES if role in verified.roles), None)
     if role is None:
         raise MissingRole("the token grants no officer role")
-    case_types = frozenset(
-        case_type for team in verified.teams for case_type in teams.get(team, ())
-    )
-    return Officer(verified.officer_id, role, case_types)
+    return Officer(verified.officer_id, role, verified.case_types(teams))
 
 
 class CaseOfficers:

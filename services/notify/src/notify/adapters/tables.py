@@ -182,6 +182,16 @@ class ProviderRateLimit(SQLModel, table=True):
     )
 
 
+class ResidentCaseType(SQLModel, table=True):
+    """A type of case a resident has (as its resident or another told, e.g. an agent), from
+    CaseOpened: which officers' teams may see the resident through this API."""
+
+    __tablename__ = "notify_resident_case_type"
+
+    resident_id: uuid.UUID = Field(primary_key=True)
+    case_type: str = Field(sa_column=Column(String(50), primary_key=True))
+
+
 class RecipientMessage(SQLModel, table=True):
     """A message handed over to a recipient: what the limit per recipient and hour counts, for
     every instance (see service_layer/recipient_limits.py). The recipient (an email address, a
@@ -203,4 +213,5 @@ NOTIFY_TABLES = [
     Broadcast.__table__,  # type: ignore[attr-defined]
     ProviderRateLimit.__table__,  # type: ignore[attr-defined]
     RecipientMessage.__table__,  # type: ignore[attr-defined]
+    ResidentCaseType.__table__,  # type: ignore[attr-defined]
 ]

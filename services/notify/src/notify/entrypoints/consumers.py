@@ -23,6 +23,7 @@ from civic_events.waste import ServiceDisruption
 from civic_runtime.consumers import EventHandlers
 from civic_runtime.uow import UnitOfWork
 
+from notify.adapters import residents
 from notify.domain import purposes
 from notify.service_layer import broadcasts, planning_alerts, preferences
 from notify.service_layer.notifications import request_notification
@@ -76,6 +77,10 @@ async def _tell(
 
 @handlers.on(CaseOpened, name="notify.entrypoints.consumers.on_case_opened")
 async def on_case_opened(event: CaseOpened, uow: UnitOfWork) -> None:
+    # Who has a case of which type: which officers' teams may see them through our API.
+    await residents.record_case_type(
+        session=uow.session, resident_ids=_told_of(event), case_type=event.case_type
+    )
     await _tell(uow, event, purposes.case_opened)
 
 

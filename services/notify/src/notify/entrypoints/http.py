@@ -3,8 +3,10 @@ broadcasts, and GOV.UK Notify's delivery callbacks.
 
 Who may call what (each route's OpenAPI description says it too): templates and broadcasts need
 an officer's token with the role `template-editor`; a resident's preferences and notifications
-need an officer's token (`officer` or `team_lead`), of any team, since notify keeps no record of
-which team holds a resident's cases; the delivery callbacks carry GOV.UK Notify's own token.
+need an officer's token (`officer` or `team_lead`) of a team holding one of the resident's cases
+(notify records their types from CaseOpened; a resident with none is a team lead's), as in cases'
+officer API: any other resident is the same 404 as one that does not exist. The delivery
+callbacks carry GOV.UK Notify's own token.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from civic_runtime.app import UnitOfWorkDep
 from civic_runtime.officer_access import OFFICER_RESPONSES, officer_holding, officers_only
+from civic_runtime.officers import TEAM_LEAD, Officer, resident_visible
 from civic_runtime.problems import problem
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -48,9 +51,23 @@ router = APIRouter()
 editors_router = APIRouter(
     dependencies=[Depends(officer_holding(TEMPLATE_EDITOR))], responses=OFFICER_RESPONSES
 )
-officers_router = APIRouter(
-    dependencies=[Depends(officer_holding(*OFFICER_ROLES))], responses=OFFICER_RESPONSES
-)
+# One dependency for the router and the routes that need the officer: verified once a request.
+_AN_OFFICER = officer_holding(*OFFICER_ROLES)
+officers_router = APIRouter(dependencies=[Depends(_AN_OFFICER)], responses=OFFICER_RESPONSES)
+OfficerDep = Annotated[Officer, Depends(_AN_OFFICER)]
+NO_SUCH_RESIDENT = "no such resident"
+
+
+async def _sees(uow: Any, request: Request, officer: Officer, resident_id: uuid.UUID) -> bool:
+    """Whether the resident is the officer's to see: one of their cases is of a type the
+    officer's teams handle (a resident with none, a team lead's); as cases' officer API."""
+    return resident_visible(
+        case_types=officer.case_types(request.app.state.runtime.settings.teams),
+        team_lead=TEAM_LEAD in officer.roles,
+        resident_case_types=await residents.case_types_of(
+            session=uow.session, resident_id=resident_id
+        ),
+    )
 
 
 # --- templates ---------------------------------------------------------------------------------
@@ -234,14 +251,15 @@ def _preferences_out(row: Any) -> dict[str, Any]:
     "/residents/{resident_id}/preferences",
     tags=["preferences"],
     response_model=None,
-    description=f"{FOR_OFFICERS} A resident's contact preferences (never their contact details).",
+    description=f"{FOR_OFFICERS} A resident's contact preferences (never their contact details), "
+    "for an officer of a team holding one of their cases.",
 )
 async def get_preferences(
-    resident_id: uuid.UUID, uow: UnitOfWorkDep
+    resident_id: uuid.UUID, request: Request, officer: OfficerDep, uow: UnitOfWorkDep
 ) -> dict[str, Any] | JSONResponse:
     row = await residents.load_row(session=uow.session, resident_id=resident_id)
-    if row is None or row["erased"]:
-        return problem(404, detail="no such resident")
+    if row is None or row["erased"] or not await _sees(uow, request, officer, resident_id):
+        return problem(404, detail=NO_SUCH_RESIDENT)
     return _preferences_out(row)
 
 
@@ -249,11 +267,18 @@ async def get_preferences(
     "/residents/{resident_id}/preferences",
     tags=["preferences"],
     response_model=None,
-    description=f"{FOR_OFFICERS} Changes a resident's preferences or push subscription.",
+    description=f"{FOR_OFFICERS} Changes a resident's preferences or push subscription, for an "
+    "officer of a team holding one of their cases.",
 )
 async def change_preferences(
-    resident_id: uuid.UUID, changes: PreferencesIn, request: Request, uow: UnitOfWorkDep
+    resident_id: uuid.UUID,
+    changes: PreferencesIn,
+    request: Request,
+    officer: OfficerDep,
+    uow: UnitOfWorkDep,
 ) -> dict[str, Any] | JSONResponse:
+    if not await _sees(uow, request, officer, resident_id):
+        return problem(404, detail=NO_SUCH_RESIDENT)
     values = changes.model_dump(exclude_unset=True)
     if "push_subscription" in values and values["push_subscription"] is not None:
         subscription = values["push_subscription"]
@@ -271,7 +296,7 @@ async def change_preferences(
     if not await preferences.change_preferences(
         session=uow.session, resident_id=resident_id, changes=values
     ):
-        return problem(404, detail="no such resident")
+        return problem(404, detail=NO_SUCH_RESIDENT)
     row = await residents.load_row(session=uow.session, resident_id=resident_id)
     return _preferences_out(row)
 
@@ -295,13 +320,14 @@ def _notification_out(row: Any) -> dict[str, Any]:
     "/notifications/{notification_id}",
     tags=["notifications"],
     response_model=None,
-    description=f"{FOR_OFFICERS} One notification and its delivery state.",
+    description=f"{FOR_OFFICERS} One notification and its delivery state, for an officer of a "
+    "team holding one of its resident's cases.",
 )
 async def get_notification(
-    notification_id: uuid.UUID, uow: UnitOfWorkDep
+    notification_id: uuid.UUID, request: Request, officer: OfficerDep, uow: UnitOfWorkDep
 ) -> dict[str, Any] | JSONResponse:
     row = await notifications.get(session=uow.session, notification_id=notification_id)
-    if row is None:
+    if row is None or not await _sees(uow, request, officer, row["resident_id"]):
         return problem(404, detail="no such notification")
     return _notification_out(row)
 
@@ -309,9 +335,15 @@ async def get_notification(
 @officers_router.get(
     "/residents/{resident_id}/notifications",
     tags=["notifications"],
-    description=f"{FOR_OFFICERS} The notifications sent to a resident.",
+    description=f"{FOR_OFFICERS} The notifications sent to a resident, for an officer of a team "
+    "holding one of their cases.",
+    response_model=None,
 )
-async def list_notifications(resident_id: uuid.UUID, uow: UnitOfWorkDep) -> list[dict[str, Any]]:
+async def list_notifications(
+    resident_id: uuid.UUID, request: Request, officer: OfficerDep, uow: UnitOfWorkDep
+) -> list[dict[str, Any]] | JSONResponse:
+    if not await _sees(uow, request, officer, resident_id):
+        return problem(404, detail=NO_SUCH_RESIDENT)
     rows = await notifications.list_for_resident(session=uow.session, resident_id=resident_id)
     return [_notification_out(row) for row in rows]
 

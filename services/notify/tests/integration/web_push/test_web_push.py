@@ -54,6 +54,7 @@ async def subscribed_resident(
             )
 
     await eventually(known, timeout=90)
+    await notify.holds_case(resident.resident_id)  # a case of the officer's team
     async with httpx.AsyncClient(base_url=notify.base_url, headers=kit.as_officer) as client:
         answer = await client.patch(
             f"/residents/{resident.resident_id}/preferences",
