@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -41,10 +42,26 @@ PAY_API_KEY = "sim-api-key"
 PAY_WEBHOOK_SECRET = "sim-webhook-secret"
 
 
+# Below the kernel's ephemeral range (32768-60999 here): a port asked of the kernel (bind to 0)
+# comes from that range, which outgoing connections also draw their local ports from, so one of
+# the many a starting service opens (to Kafka, PostgreSQL) could take a port chosen for another
+# service before that service binds it.
+_PORTS = range(20000, 32000)
+_given: set[int] = set()  # never the same port twice in a session
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    for port in random.sample(_PORTS, 200):
+        if port in _given:
+            continue
+        _given.add(port)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between {_PORTS.start} and {_PORTS.stop}")
 
 
 @dataclass
