@@ -6,22 +6,16 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 from typing import Any
 
 import httpx
 import pytest
+from e2e_platform import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SERVICES = ["intake", "cases", "notify", "payments"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_each_service_runs_as_a_process_becomes_ready_and_stops_gracefully_on_sigterm(
