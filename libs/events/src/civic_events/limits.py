@@ -55,98 +55,98 @@ def _text_error(value: str, max_length: int | None, multiline: bool) -> Exceptio
     return _character_error(value, multiline)
 
 
+class _ProducerRule:
+    """A producer's rule on a field: checked after the field's own validation, except on what is
+    read back (`RECEIVED`), and shown in the JSON Schema by its `x-producer-*` keywords."""
+
+    __slots__ = ()
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.with_info_after_validator_function(self._checked, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.update(self._keywords())
+        return json_schema
+
+    def _checked(self, value: Any, info: ValidationInfo) -> Any:
+        if not _received(info):
+            self._check(value)
+        return value
+
+    def _keywords(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _check(self, value: Any) -> None:
+        """Raise the pydantic error `value` breaks the rule with, if it does."""
+        raise NotImplementedError
+
+
 @dataclass(frozen=True, slots=True)
-class ProducerText:
+class ProducerText(_ProducerRule):
     """A string's producer rules: no control characters (tab, CR and LF allowed if
     `multiline`), and at most `max_length` characters where the contract sets no limit."""
 
     max_length: int | None = None
     multiline: bool = False
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return core_schema.with_info_after_validator_function(self._check, handler(source))
-
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        json_schema = handler(schema)
+    def _keywords(self) -> dict[str, Any]:
+        keywords: dict[str, Any] = {
+            "x-producer-text": "multi-line" if self.multiline else "single-line"
+        }
         if self.max_length is not None:
-            json_schema["x-producer-maxLength"] = self.max_length
-        json_schema["x-producer-text"] = "multi-line" if self.multiline else "single-line"
-        return json_schema
+            keywords["x-producer-maxLength"] = self.max_length
+        return keywords
 
-    def _check(self, value: str, info: ValidationInfo) -> str:
-        if not _received(info):
-            error = _text_error(value, self.max_length, self.multiline)
-            if error is not None:
-                raise error
-        return value
+    def _check(self, value: str) -> None:
+        error = _text_error(value, self.max_length, self.multiline)
+        if error is not None:
+            raise error
 
 
 @dataclass(frozen=True, slots=True)
-class ProducerItems:
+class ProducerItems(_ProducerRule):
     """A list's producer rule: at most `max_items` items where the contract sets no limit."""
 
     max_items: int = LIST_ITEMS
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return core_schema.with_info_after_validator_function(self._check, handler(source))
+    def _keywords(self) -> dict[str, Any]:
+        return {"x-producer-maxItems": self.max_items}
 
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        json_schema = handler(schema)
-        json_schema["x-producer-maxItems"] = self.max_items
-        return json_schema
-
-    def _check(self, value: tuple[Any, ...], info: ValidationInfo) -> tuple[Any, ...]:
-        if not _received(info) and len(value) > self.max_items:
-            raise PydanticKnownError(
-                "too_long",
-                {"field_type": "List", "max_length": self.max_items, "actual_length": len(value)},
-            )
-        return value
+    def _check(self, value: tuple[Any, ...]) -> None:
+        if len(value) > self.max_items:
+            raise _too_many("List", self.max_items, len(value))
 
 
 @dataclass(frozen=True, slots=True)
-class ProducerAnswers:
+class ProducerAnswers(_ProducerRule):
     """A form's answers (any JSON): at most `ANSWERS` of them, each name a line of at most
     `NAME_CHARACTERS`, each text at most `TEXT_CHARACTERS` (multi-line), each list at most
     `LIST_ITEMS`, nested at most `ANSWER_DEPTH` deep. Each error names the answer's path."""
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return core_schema.with_info_after_validator_function(self._check, handler(source))
-
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        json_schema = handler(schema)
-        json_schema["x-producer-maxProperties"] = ANSWERS
-        json_schema["x-producer-answers"] = {
-            "nameMaxLength": NAME_CHARACTERS,
-            "textMaxLength": TEXT_CHARACTERS,
-            "text": "multi-line",
-            "maxItems": LIST_ITEMS,
-            "maxDepth": ANSWER_DEPTH,
+    def _keywords(self) -> dict[str, Any]:
+        return {
+            "x-producer-maxProperties": ANSWERS,
+            "x-producer-answers": {
+                "nameMaxLength": NAME_CHARACTERS,
+                "textMaxLength": TEXT_CHARACTERS,
+                "text": "multi-line",
+                "maxItems": LIST_ITEMS,
+                "maxDepth": ANSWER_DEPTH,
+            },
         }
-        return json_schema
 
-    def _check(self, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        if _received(info):
-            return value
+    def _check(self, value: dict[str, Any]) -> None:
         errors: list[InitErrorDetails] = []
         if len(value) > ANSWERS:
             errors.append(_line((), _too_many("Object", ANSWERS, len(value)), value))
         _walk(value, (), 0, errors)
         if errors:
             raise ValidationError.from_exception_data("answers", errors)
-        return value
 
 
 def _line(loc: tuple[str | int, ...], error: Exception, value: Any) -> InitErrorDetails:
